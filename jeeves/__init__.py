@@ -1,0 +1,1 @@
+"""The ``jeeves`` command: the one place that composes the services into processes."""

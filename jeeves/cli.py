@@ -1,0 +1,102 @@
+"""The ``jeeves`` command line: ``dev``, ``up``, ``serve <service>``, ``worker <kind>``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from jeeves_shared.logs import configure_logging
+from jeeves_shared.settings import JeevesSettings, SettingsError
+
+#: ``jeeves serve <name>``: the module with ``create_app`` and its settings class and bind field.
+SERVICES: dict[str, tuple[str, str, str]] = {
+    "frontend": ("jeeves_frontend.app", "jeeves_frontend.settings:FrontendSettings",
+                 "frontend_bind"),
+}
+WORKER_KINDS = ("help", "slack")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``jeeves``."""
+    parser = argparse.ArgumentParser(prog="jeeves", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("dev", help="everything in one process, with a local chat page")
+    commands.add_parser("up", help="every service and worker as its own process (RabbitMQ)")
+    serve = commands.add_parser("serve", help="run one HTTP service under Hypercorn")
+    serve.add_argument("service", choices=sorted(SERVICES))
+    worker = commands.add_parser("worker", help="run one worker kind")
+    worker.add_argument("kind", choices=WORKER_KINDS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``jeeves`` command."""
+    args = build_parser().parse_args(argv)
+    base = JeevesSettings()
+    # A newcomer running ``jeeves dev`` reads logs, not log pipelines.
+    explicit = "JEEVES_LOG_FORMAT" in os.environ
+    fmt = "console" if args.command == "dev" and not explicit else base.log_format
+    configure_logging(base.log_level, fmt)
+    try:
+        return asyncio.run(_run(args))
+    except SettingsError as exc:
+        print(f"jeeves: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from jeeves.serving import stop_on_signals
+
+    stop = stop_on_signals()
+    runner = _RUNNERS[args.command]
+    await runner(args, stop)
+    return 0
+
+
+async def _dev(args: argparse.Namespace, stop: asyncio.Event) -> None:
+    from jeeves.dev import run_dev
+
+    await run_dev(stop)
+
+
+async def _up(args: argparse.Namespace, stop: asyncio.Event) -> None:
+    from jeeves.supervisor import supervise
+
+    await supervise(stop)
+
+
+async def _serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
+    from jeeves.serving import serve_app
+
+    module_name, settings_path, bind_field = SERVICES[args.service]
+    settings = _load(settings_path)()
+    create_app = importlib.import_module(module_name).create_app
+    await serve_app(create_app(settings), getattr(settings, bind_field), stop)
+
+
+async def _worker(args: argparse.Namespace, stop: asyncio.Event) -> None:
+    from workers.runner import run_worker
+    from workers.settings import WorkerSettings
+
+    await run_worker(args.kind, WorkerSettings(), stop)
+
+
+def _load(path: str) -> Callable[[], Any]:
+    module, _, name = path.partition(":")
+    loaded: Callable[[], Any] = getattr(importlib.import_module(module), name)
+    return loaded
+
+
+_RUNNERS: dict[str, Callable[[argparse.Namespace, asyncio.Event], Coroutine[Any, Any, None]]] = {
+    "dev": _dev,
+    "up": _up,
+    "serve": _serve,
+    "worker": _worker,
+}

@@ -1,0 +1,66 @@
+"""``jeeves up``: the real topology on one machine, each service and worker its own process.
+
+Children are ``python -m jeeves serve <service>`` and ``python -m jeeves worker <kind>``. A child
+that dies is restarted with a growing delay; SIGTERM or Ctrl-C is passed on to every child,
+which drains, and children that outlive the grace period are killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+#: The processes of ``jeeves up``.
+PROCESSES: tuple[tuple[str, ...], ...] = (
+    ("serve", "frontend"),
+    ("worker", "help"),
+    ("worker", "slack"),
+)
+#: How long children get to drain after SIGTERM before they are killed.
+GRACE_PERIOD = 30.0
+
+
+async def supervise(
+    stop: asyncio.Event, processes: tuple[tuple[str, ...], ...] = PROCESSES
+) -> None:
+    """Keep every process running until ``stop`` is set, then stop them all."""
+    await asyncio.gather(*(_keep_running(args, stop) for args in processes))
+
+
+async def _keep_running(args: tuple[str, ...], stop: asyncio.Event) -> None:
+    delay = 1.0
+    name = " ".join(args)
+    while not stop.is_set():
+        child = await asyncio.create_subprocess_exec(sys.executable, "-m", "jeeves", *args)
+        log.info("up.started", process=name, pid=child.pid)
+        exited = asyncio.ensure_future(child.wait())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({exited, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            await _terminate(child, name)
+            exited.cancel()
+            return
+        stopping.cancel()
+        log.error("up.exited", process=name, code=child.returncode, restart_in=delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        delay = min(delay * 2, 30.0)
+
+
+async def _terminate(child: asyncio.subprocess.Process, name: str) -> None:
+    if child.returncode is not None:
+        return
+    child.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(child.wait(), GRACE_PERIOD)
+    except TimeoutError:
+        log.warning("up.killed", process=name)
+        child.kill()
+        await child.wait()
+    log.info("up.stopped", process=name, code=child.returncode)

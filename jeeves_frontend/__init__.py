@@ -1,0 +1,1 @@
+"""The Slack front door: verify, dedupe, route, publish, answer within Slack's 3 seconds."""

@@ -1,0 +1,89 @@
+"""The front door's app factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from quart import Quart, request
+from slack_sdk.signature import SignatureVerifier
+from werkzeug.exceptions import HTTPException
+
+from jeeves_frontend import devchat, health, slack
+from jeeves_frontend.devchat import ChatLog
+from jeeves_frontend.recent import RecentEvents
+from jeeves_frontend.settings import FrontendSettings
+from jeeves_frontend.signature import SignatureRejected
+from jeeves_frontend.state import FrontDoor
+from jeeves_shared.amqp import AmqpBus
+from jeeves_shared.bus import Bus, BusUnavailable
+from jeeves_shared.topology import WORKER_QUEUES
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(
+    settings: FrontendSettings | None = None,
+    *,
+    bus: Bus | None = None,
+    chat: ChatLog | None = None,
+) -> Quart:
+    """Build the front door.
+
+    Without ``bus`` the app connects to RabbitMQ at ``JEEVES_AMQP_URL`` when it starts serving
+    (and closes the connection when it stops). ``chat`` mounts the local chat page; only
+    ``jeeves dev`` passes one.
+    """
+    settings = settings or FrontendSettings()
+    secret = settings.signing_secret()  # refuses to build without one outside dev mode
+    app = Quart(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    door = FrontDoor(
+        settings=settings,
+        bus=bus or AmqpBus(
+            settings.amqp_url.get_secret_value(),
+            declare=WORKER_QUEUES.values(),
+            publish_timeout=settings.publish_timeout,
+        ),
+        verifier=SignatureVerifier(secret) if secret else None,
+        recent=RecentEvents(settings.recent_events),
+    )
+    app.extensions["jeeves"] = door
+    if bus is None:
+        app.before_serving(door.bus.start)
+        app.after_serving(door.bus.close)
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(slack.blueprint)
+    if chat is not None:
+        app.extensions["jeeves.chat"] = chat
+        app.register_blueprint(devchat.blueprint)
+    _register_errors(app)
+    return app
+
+
+def _register_errors(app: Quart) -> None:
+    """One table from domain errors to HTTP answers; every error body is JSON."""
+
+    @app.errorhandler(SignatureRejected)
+    async def rejected(exc: SignatureRejected) -> tuple[dict[str, Any], int]:
+        log.warning("slack.signature_rejected", reason=exc.reason, path=request.path)
+        return {"error": "invalid_signature"}, 401
+
+    @app.errorhandler(slack.MalformedRequest)
+    async def malformed(exc: slack.MalformedRequest) -> tuple[dict[str, Any], int]:
+        return {"error": "malformed_request", "detail": exc.detail}, 400
+
+    @app.errorhandler(slack.SlackNotConfigured)
+    async def not_configured(exc: slack.SlackNotConfigured) -> tuple[dict[str, Any], int]:
+        detail = "set JEEVES_SLACK_SIGNING_SECRET to take Slack requests"
+        return {"error": "slack_not_configured", "detail": detail}, 503
+
+    @app.errorhandler(BusUnavailable)
+    async def unavailable(exc: BusUnavailable) -> tuple[dict[str, Any], int]:
+        log.error("bus.publish_failed", error=str(exc), path=request.path)
+        return {"error": "temporarily_unavailable"}, 503
+
+    @app.errorhandler(HTTPException)
+    async def http_error(exc: HTTPException) -> tuple[dict[str, Any], int]:
+        code = exc.code or 500
+        return {"error": (exc.name or "error").lower().replace(" ", "_")}, code

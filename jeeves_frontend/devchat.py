@@ -1,0 +1,139 @@
+"""The local chat page of ``jeeves dev``: talk to Jeeves without a Slack workspace.
+
+``POST /dev/chat/messages`` publishes an action exactly as a Slack event would;
+the worker's reply comes back on ``reply.devchat`` into a :class:`ChatLog`, which the page (or
+``jeeves chat`` in a terminal) reads by long-polling ``GET /dev/chat/messages?after=<id>``.
+Only ``jeeves dev`` mounts this blueprint: it has no authentication.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from quart import Blueprint, current_app, render_template, request
+
+from jeeves_frontend.state import front_door
+from jeeves_shared.commands import parse_command
+from jeeves_shared.messages import Action, Conversation, Reply
+
+blueprint = Blueprint("devchat", __name__, template_folder="templates")
+
+DEV_TEAM, DEV_CHANNEL, DEV_USER = "TDEV", "DDEVCHAT", "UDEV"
+#: Longest a poll waits for new messages before answering with none.
+MAX_WAIT = 25.0
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One line of the conversation."""
+
+    id: int
+    sender: Literal["you", "jeeves"]
+    text: str
+    at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+
+class ChatLog:
+    """The last ``limit`` messages of the dev conversation, with a way to wait for new ones."""
+
+    def __init__(self, limit: int = 500) -> None:
+        self._messages: deque[ChatMessage] = deque(maxlen=limit)
+        self._next_id = 1
+        self._changed = asyncio.Condition()
+
+    async def add(self, sender: Literal["you", "jeeves"], text: str) -> ChatMessage:
+        """Append a message and wake every waiting poll."""
+        message = ChatMessage(self._next_id, sender, text)
+        self._next_id += 1
+        async with self._changed:
+            self._messages.append(message)
+            self._changed.notify_all()
+        return message
+
+    def after(self, last_id: int) -> list[ChatMessage]:
+        """Messages newer than ``last_id``."""
+        return [m for m in self._messages if m.id > last_id]
+
+    async def wait_after(self, last_id: int, timeout: float) -> list[ChatMessage]:
+        """Messages newer than ``last_id``, waiting up to ``timeout`` s for one to arrive."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: bool(self.after(last_id))), timeout
+                )
+            except TimeoutError:
+                return []
+        return self.after(last_id)
+
+    async def deliver(self, message: Action | Reply) -> None:
+        """Bus handler for ``reply.devchat``: show Jeeves' answer on the page."""
+        if isinstance(message, Reply):
+            await self.add("jeeves", message.text)
+
+
+class ChatInput(BaseModel):
+    """What the page posts."""
+
+    text: str = Field(min_length=1, max_length=4000)
+
+
+def chat_log() -> ChatLog:
+    """The chat log of the running app."""
+    log: ChatLog = current_app.extensions["jeeves.chat"]
+    return log
+
+
+@blueprint.get("/")
+@blueprint.get("/dev/chat")
+async def page() -> str:
+    """The chat page."""
+    return await render_template("chat.html")
+
+
+@blueprint.post("/dev/chat/messages")
+async def post_message() -> tuple[dict[str, Any], int]:
+    """Say something to Jeeves."""
+    try:
+        said = ChatInput.model_validate(await request.get_json(force=True, silent=True) or {})
+    except ValidationError as exc:
+        return {"error": "invalid_message", "detail": exc.errors(include_url=False)}, 422
+    text = " ".join(said.text.split())
+    if not text:
+        return {"error": "invalid_message", "detail": "text is blank"}, 422
+    message = await chat_log().add("you", text)
+    await front_door().publish(to_dev_action(text))
+    return {"message": asdict(message)}, 202
+
+
+@blueprint.get("/dev/chat/messages")
+async def get_messages() -> tuple[dict[str, Any], int]:
+    """Messages after ``?after=<id>``, waiting up to ``?wait=<seconds>`` for new ones."""
+    after = request.args.get("after", 0, type=int)
+    wait = min(request.args.get("wait", 0.0, type=float), MAX_WAIT)
+    log = chat_log()
+    messages = log.after(after) or (await log.wait_after(after, wait) if wait > 0 else [])
+    return {"messages": [asdict(m) for m in messages]}, 200
+
+
+def to_dev_action(text: str) -> Action:
+    """The action for a line typed on the chat page: a direct message from the dev user."""
+    parsed = parse_command(text)
+    return Action(
+        id=f"dev-{uuid.uuid4().hex}",
+        command=parsed.command,
+        args=parsed.args,
+        text=text,
+        conversation=Conversation(
+            origin="devchat",
+            team_id=DEV_TEAM,
+            channel_id=DEV_CHANNEL,
+            user_id=DEV_USER,
+            is_direct_message=True,
+        ),
+    )

@@ -1,0 +1,116 @@
+"""Slack Events API payloads turned into Jeeves actions: a pure function, no I/O.
+
+Only two kinds of event become actions: an ``app_mention`` in a channel, and a ``message`` in a
+direct message with the bot. Everything else (the bot's own messages, edits, joins, other
+event types) is ignored with a reason that the front door logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from jeeves_frontend.slack_text import strip_leading_mention, to_plain_text
+from jeeves_shared.commands import parse_command
+from jeeves_shared.messages import Action, Conversation
+
+
+class SlackEvent(BaseModel):
+    """The fields of an inner event that Jeeves reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: str
+    user: str | None = None
+    text: str = ""
+    channel: str | None = None
+    channel_type: str | None = None
+    ts: str | None = None
+    thread_ts: str | None = None
+    subtype: str | None = None
+    bot_id: str | None = None
+
+
+class Authorization(BaseModel):
+    """One entry of an envelope's ``authorizations``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user_id: str | None = None
+    is_bot: bool = False
+
+
+class EventCallback(BaseModel):
+    """An ``event_callback`` envelope."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    team_id: str
+    event_id: str
+    event: SlackEvent
+    authorizations: list[Authorization] = []
+
+
+#: Message subtypes that are still a person talking to the bot.
+_USER_SUBTYPES = frozenset({"file_share", "thread_broadcast"})
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """An event that needs no action, and why."""
+
+    reason: str
+
+
+def to_action(payload: dict[str, Any], *, bot_user_id: str = "") -> Action | Ignored:
+    """Turn an ``event_callback`` payload into the action it asks for, or say why not."""
+    try:
+        envelope = EventCallback.model_validate(payload)
+    except ValidationError as exc:
+        return Ignored(f"not an event we read: {exc.error_count()} invalid field(s)")
+    event = envelope.event
+    bot = bot_user_id or _bot_user_id(envelope)
+    reason = _ignore_reason(event, bot)
+    if reason:
+        return Ignored(reason)
+    assert event.user and event.channel  # checked by _ignore_reason
+    text = event.text if bot else strip_leading_mention(event.text)
+    plain = to_plain_text(text, bot_user_id=bot or None)
+    parsed = parse_command(plain)
+    return Action(
+        id=envelope.event_id,
+        command=parsed.command,
+        args=parsed.args,
+        text=plain,
+        conversation=Conversation(
+            origin="slack",
+            team_id=envelope.team_id,
+            channel_id=event.channel,
+            user_id=event.user,
+            thread_ts=event.thread_ts,
+            is_direct_message=event.type == "message",
+        ),
+    )
+
+
+def _bot_user_id(envelope: EventCallback) -> str:
+    for authorization in envelope.authorizations:
+        if authorization.is_bot and authorization.user_id:
+            return authorization.user_id
+    return ""
+
+
+def _ignore_reason(event: SlackEvent, bot_user_id: str) -> str | None:
+    if event.type not in ("app_mention", "message"):
+        return f"event type {event.type}"
+    if event.type == "message" and event.channel_type != "im":
+        return "message outside a direct message (mentions arrive as app_mention)"
+    if event.bot_id or (bot_user_id and event.user == bot_user_id):
+        return "the bot's own message"
+    if event.subtype and event.subtype not in _USER_SUBTYPES:
+        return f"message subtype {event.subtype}"
+    if not event.user or not event.channel:
+        return "no user or channel"
+    return None

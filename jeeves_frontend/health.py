@@ -1,0 +1,23 @@
+"""``/healthz`` (the process is alive) and ``/readyz`` (it can do its job)."""
+
+from __future__ import annotations
+
+from quart import Blueprint
+
+from jeeves_frontend.state import front_door
+
+blueprint = Blueprint("health", __name__)
+
+
+@blueprint.get("/healthz")
+async def healthz() -> tuple[dict[str, str], int]:
+    """Alive: the event loop answers."""
+    return {"status": "ok"}, 200
+
+
+@blueprint.get("/readyz")
+async def readyz() -> tuple[dict[str, str], int]:
+    """Ready when the broker is connected."""
+    if front_door().bus.is_ready():
+        return {"status": "ready"}, 200
+    return {"status": "unavailable", "reason": "broker not connected"}, 503

@@ -1,0 +1,30 @@
+"""Settings of the front door."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from jeeves_shared.settings import JeevesSettings
+
+
+class FrontendSettings(JeevesSettings):
+    """``JEEVES_*`` settings the front door reads."""
+
+    frontend_bind: str = "127.0.0.1:8000"
+    slack_signing_secret: SecretStr = SecretStr("")
+    #: The bot's own user id, if known; envelopes also carry it in ``authorizations``.
+    slack_bot_user_id: str = ""
+    #: Requests with bigger bodies are refused with 413 before anything reads them.
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    #: How long to wait for the broker's confirm before answering 503 (Slack waits 3 s).
+    publish_timeout: float = Field(default=2.0, gt=0)
+    #: How many recent event ids to remember to short-cut Slack's retries.
+    recent_events: int = Field(default=10_000, gt=0)
+
+    def signing_secret(self) -> str | None:
+        """The signing secret, or None in dev mode when none is configured.
+
+        Outside dev mode a missing secret is a :class:`~jeeves_shared.settings.SettingsError`.
+        """
+        secret = self.require_secret("slack_signing_secret")
+        return None if self.is_dev and not secret else secret

@@ -1,0 +1,66 @@
+"""Slack's HTTP endpoints: verify the signature, answer fast, publish the action."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import structlog
+from quart import Blueprint, request
+
+from jeeves_frontend.events import Ignored, to_action
+from jeeves_frontend.signature import check_signature
+from jeeves_frontend.state import FrontDoor, front_door
+
+log = structlog.get_logger(__name__)
+
+blueprint = Blueprint("slack", __name__)
+
+
+class SlackNotConfigured(Exception):
+    """Dev mode without a signing secret: Slack requests cannot be verified, so none is taken."""
+
+
+class MalformedRequest(Exception):
+    """A signed request whose body is not what Slack sends."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+@blueprint.post("/slack/events")
+async def events() -> tuple[dict[str, Any] | str, int]:
+    """The Events API endpoint: ``url_verification`` and ``event_callback``."""
+    door = front_door()
+    payload = await _verified_json(door)
+    kind = payload.get("type")
+    if kind == "url_verification":
+        return {"challenge": str(payload.get("challenge", ""))}, 200
+    if kind == "event_callback":
+        await _handle_event(door, payload)
+    else:
+        log.info("slack.ignored", reason=f"envelope type {kind}")
+    return "", 200
+
+
+async def _verified_json(door: FrontDoor) -> dict[str, Any]:
+    if door.verifier is None:
+        raise SlackNotConfigured
+    body = await request.get_data(as_text=False)
+    check_signature(door.verifier, request.headers, body)
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedRequest("body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise MalformedRequest("body is not a JSON object")
+    return payload
+
+
+async def _handle_event(door: FrontDoor, payload: dict[str, Any]) -> None:
+    action = to_action(payload, bot_user_id=door.settings.slack_bot_user_id)
+    if isinstance(action, Ignored):
+        log.info("slack.ignored", event_id=payload.get("event_id"), reason=action.reason)
+        return
+    await door.publish(action)

@@ -1,0 +1,64 @@
+"""The message bus interface, with two implementations behind it.
+
+:class:`~jeeves_shared.amqp.AmqpBus` talks to RabbitMQ (``jeeves up`` and production);
+:class:`~jeeves_shared.memory_bus.MemoryBus` keeps everything in one process (``jeeves dev`` and
+fast tests). Both route with AMQP topic semantics, both encode every message with
+:func:`jeeves_shared.messages.encode`, and both give consumers the same contract:
+
+* a handler that returns normally acknowledges its message (only after the work is done);
+* a handler that raises, or bytes that do not decode, dead-letter the message with the reason;
+* publishing a message that no queue would receive raises :class:`Unroutable`, and publishing
+  without a confirm from the broker raises :class:`BusUnavailable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from jeeves_shared.messages import Action, Reply
+from jeeves_shared.topology import QueueSpec
+
+Handler = Callable[[Action | Reply], Awaitable[None]]
+
+
+class BusUnavailable(RuntimeError):
+    """The broker is unreachable or did not confirm a publish in time."""
+
+
+class Unroutable(BusUnavailable):
+    """No queue is bound for this exchange and routing key."""
+
+    def __init__(self, exchange: str, routing_key: str) -> None:
+        super().__init__(f"no queue bound on {exchange} for {routing_key}")
+        self.exchange = exchange
+        self.routing_key = routing_key
+
+
+class Subscription(Protocol):
+    """A running consumer."""
+
+    async def stop(self, timeout: float) -> None:
+        """Stop taking new messages and wait up to ``timeout`` s for in-flight ones."""
+
+
+class Bus(Protocol):
+    """What services need from a message bus."""
+
+    async def start(self) -> None:
+        """Connect (in the background if the broker is not there yet) and declare the topology."""
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait until connected; raise :class:`BusUnavailable` after ``timeout`` seconds."""
+
+    def is_ready(self) -> bool:
+        """True while connected."""
+
+    async def close(self) -> None:
+        """Close connections. Stop subscriptions first to drain them."""
+
+    async def publish(self, exchange: str, routing_key: str, message: Action | Reply) -> None:
+        """Publish persistently and wait for the broker's confirm."""
+
+    async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int) -> Subscription:
+        """Declare ``queue`` with its bindings and run ``handler`` for each message."""

@@ -1,0 +1,63 @@
+"""Names on the bus: exchanges, routing keys and the durable queues worker kinds consume.
+
+The exchange names are part of Jeeves' fixed contract. Every process declares the whole
+topology when it connects (declarations are idempotent), so a message published before a worker
+has ever started still lands in that worker's queue instead of being returned as unroutable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jeeves_shared.messages import Origin
+
+ACTIONS_EXCHANGE = "jeeves.actions"
+REPLIES_EXCHANGE = "jeeves.replies"
+#: Where rejected messages go; ``jeeves.dead-letter`` keeps them for inspection and replay.
+DEAD_LETTER_EXCHANGE = "jeeves.dead"
+DEAD_LETTER_QUEUE = "jeeves.dead-letter"
+
+
+def action_key(command: str) -> str:
+    """Routing key for an action: ``action.<command>``."""
+    return f"action.{command}"
+
+
+def reply_key(origin: Origin) -> str:
+    """Routing key for a reply to a conversation of ``origin``: ``reply.slack``, ..."""
+    return f"reply.{origin}"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A durable queue bound to one exchange with some routing-key patterns."""
+
+    name: str
+    exchange: str
+    routing_keys: tuple[str, ...]
+
+
+#: The queue of each worker kind (``jeeves worker <kind>``).
+WORKER_QUEUES: dict[str, QueueSpec] = {
+    "help": QueueSpec("jeeves.help", ACTIONS_EXCHANGE, (action_key("help"), action_key("unknown"))),
+    "slack": QueueSpec("jeeves.slack-poster", REPLIES_EXCHANGE, (reply_key("slack"),)),
+}
+
+#: Replies for the local chat page; declared only by ``jeeves dev``.
+DEVCHAT_QUEUE = QueueSpec("jeeves.devchat", REPLIES_EXCHANGE, (reply_key("devchat"),))
+
+
+def topic_matches(pattern: str, routing_key: str) -> bool:
+    """AMQP topic matching: ``*`` is exactly one word, ``#`` is zero or more words."""
+    return _match(pattern.split("."), routing_key.split("."))
+
+
+def _match(pattern: list[str], words: list[str]) -> bool:
+    if not pattern:
+        return not words
+    head, rest = pattern[0], pattern[1:]
+    if head == "#":
+        return any(_match(rest, words[i:]) for i in range(len(words) + 1))
+    if not words:
+        return False
+    return head in ("*", words[0]) and _match(rest, words[1:])

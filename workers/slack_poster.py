@@ -1,0 +1,78 @@
+"""The Slack poster: the only code that talks to Slack's Web API.
+
+It consumes ``reply.slack`` and calls ``chat.postMessage`` through slack_sdk's
+``AsyncWebClient``, whose retry handlers wait out 429s (``Retry-After``) and retry 5xx and
+connection errors a bounded number of times. Slack's ``ok: false`` answers are logged with their
+error code; permanent ones are acknowledged (retrying cannot help), transient ones raise so the
+bus does not lose the reply.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+import structlog
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from jeeves_shared.messages import Action, Reply
+from workers.deps import Deps
+
+log = structlog.get_logger(__name__)
+
+#: Slack error codes worth another try later; every other ``ok: false`` is final.
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+class TransientSlackError(RuntimeError):
+    """Slack could not take the message now; the message must not be acknowledged."""
+
+
+def make_slack_client(
+    token: str, *, base_url: str, session: aiohttp.ClientSession, max_retries: int
+) -> AsyncWebClient:
+    """An ``AsyncWebClient`` on the process's pooled session, with bounded retries."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        session=session,
+        timeout=10,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=max_retries),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=max_retries),
+            AsyncServerErrorRetryHandler(max_retry_count=max_retries),
+        ],
+    )
+
+
+async def handle(message: Action | Reply, deps: Deps) -> None:
+    """Post a reply to its Slack conversation (in its thread, if it has one)."""
+    if not isinstance(message, Reply):
+        raise TypeError(f"slack poster got a {message.kind}")
+    if deps.slack is None:
+        raise RuntimeError("the slack poster needs a Slack client")
+    where = message.conversation
+    try:
+        await deps.slack.chat_postMessage(
+            channel=where.channel_id, text=message.text, thread_ts=where.thread_ts
+        )
+    except SlackApiError as exc:
+        code = str(exc.response.get("error", "unknown"))
+        status = exc.response.status_code
+        log.warning(
+            "slack.post_failed",
+            error=code,
+            status=status,
+            channel=where.channel_id,
+            reply_id=message.id,
+        )
+        if code in TRANSIENT_ERRORS or status == 429 or status >= 500:
+            raise TransientSlackError(code) from None
+        return
+    log.info("slack.posted", channel=where.channel_id, reply_id=message.id)
