@@ -48,10 +48,14 @@ async def _verified_json(door: FrontDoor) -> dict[str, Any]:
     if door.verifier is None:
         raise SlackNotConfigured
     body = await request.get_data(as_text=False)
+    try:
+        text = body.decode("utf-8")  # Slack sends UTF-8; slack_sdk's verifier assumes it
+    except UnicodeDecodeError:
+        raise MalformedRequest("body is not UTF-8") from None
     check_signature(door.verifier, request.headers, body)
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        payload = json.loads(text)
+    except ValueError:
         raise MalformedRequest("body is not JSON") from None
     if not isinstance(payload, dict):
         raise MalformedRequest("body is not a JSON object")

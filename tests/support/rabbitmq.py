@@ -85,7 +85,7 @@ class RabbitNode:
         (self.folder / "rabbitmq.conf").write_text(
             f"listeners.tcp.1 = 127.0.0.1:{self.amqp_port}\n"
             f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.http_port}\n"
-            "loopback_users = none\n"
+            "loopback_users = none\ncollect_statistics_interval = 200\n"
         )
         (self.folder / "enabled_plugins").write_text("[rabbitmq_management].\n")
         log = (self.folder / "out.log").open("ab")
@@ -180,3 +180,16 @@ class RabbitNode:
         self.kill()
         self._stop_epmd()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+async def message_count(url: str, queue: str) -> int:
+    """Ready messages in ``queue`` right now (a passive declare: exact, no stats delay)."""
+    import aio_pika
+
+    connection = await aio_pika.connect(url)
+    try:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        return int(declared.declaration_result.message_count or 0)
+    finally:
+        await connection.close()

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+from slack_sdk.signature import Clock, SignatureVerifier
+
+from jeeves_frontend.signature import SignatureRejected, check_signature
+from tests.support.slack_requests import SIGNING_SECRET, sign
+
+NOW = 1_800_000_000
+
+
+class FixedClock(Clock):
+    def now(self) -> float:
+        return NOW
+
+
+VERIFIER = SignatureVerifier(SIGNING_SECRET, clock=FixedClock())
+BODY = b'{"type":"event_callback"}'
+
+
+def test_valid_signature_passes() -> None:
+    check_signature(VERIFIER, sign(BODY, timestamp=NOW), BODY)
+
+
+@pytest.mark.parametrize("skew", [-299, 299])
+def test_clock_skew_within_five_minutes_passes(skew: int) -> None:
+    check_signature(VERIFIER, sign(BODY, timestamp=NOW + skew), BODY)
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({}, "missing signature headers"),
+        ({"X-Slack-Request-Timestamp": str(NOW)}, "missing signature headers"),
+        ({**sign(BODY, timestamp=NOW), "X-Slack-Request-Timestamp": "12abc"}, "malformed timestamp"),
+        (sign(BODY, timestamp=NOW - 301), "stale timestamp"),
+        (sign(BODY, timestamp=NOW + 301), "stale timestamp"),
+        (sign(BODY, timestamp=NOW, secret="another-secret"), "bad signature"),
+        (sign(BODY + b" ", timestamp=NOW), "bad signature"),
+    ],
+    ids=["none", "no-signature", "bad-ts", "old", "future", "wrong-secret", "tampered"],
+)
+def test_rejections(headers: dict[str, str], reason: str) -> None:
+    with pytest.raises(SignatureRejected) as caught:
+        check_signature(VERIFIER, headers, BODY)
+    assert caught.value.reason == reason

@@ -1,0 +1,215 @@
+"""``POST /slack/events`` through the ASGI app, with the in-memory bus behind it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from quart import Quart
+from quart.typing import TestClientProtocol as Client
+
+from jeeves_frontend.app import create_app
+from jeeves_frontend.settings import FrontendSettings
+from jeeves_shared.amqp import AmqpBus
+from jeeves_shared.memory_bus import MemoryBus
+from jeeves_shared.messages import Action, decode
+from jeeves_shared.topology import WORKER_QUEUES
+from tests.support.rabbitmq import free_port
+from tests.support.slack_requests import (
+    SIGNING_SECRET,
+    direct_message,
+    encode,
+    event_callback,
+    mention,
+    sign,
+)
+
+SETTINGS = FrontendSettings(slack_signing_secret=SIGNING_SECRET)
+
+
+class Recorder:
+    """Everything published to the help queue."""
+
+    def __init__(self, bus: MemoryBus) -> None:
+        self.bus = bus
+        self.actions: list[Action] = []
+
+    async def drain(self) -> list[Action]:
+        queue = self.bus._queues[WORKER_QUEUES["help"].name].pending
+        while not queue.empty():
+            message = decode(queue.get_nowait())
+            assert isinstance(message, Action)
+            self.actions.append(message)
+        return self.actions
+
+
+@pytest.fixture
+def bus() -> MemoryBus:
+    return MemoryBus(tuple(WORKER_QUEUES.values()))
+
+
+@pytest.fixture
+async def app(bus: MemoryBus) -> AsyncIterator[Quart]:
+    app = create_app(SETTINGS, bus=bus)
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture
+def client(app: Quart) -> Client:
+    return app.test_client()
+
+
+async def post_event(client: Client, payload: dict[str, Any] | bytes,
+                     headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    body = payload if isinstance(payload, bytes) else encode(payload)
+    response = await client.post(
+        "/slack/events", data=body, headers=sign(body) if headers is None else headers
+    )
+    text = await response.get_data(as_text=True)
+    return response.status_code, json.loads(text) if text else None
+
+
+async def test_url_verification_echoes_the_challenge(client: Client) -> None:
+    status, body = await post_event(client, {"type": "url_verification", "challenge": "c-123"})
+    assert (status, body) == (200, {"challenge": "c-123"})
+
+
+async def test_mention_is_published_once_and_acked(
+    client: Client, bus: MemoryBus
+) -> None:
+    status, _ = await post_event(client, event_callback(mention("help"), event_id="Ev1"))
+    assert status == 200
+    actions = await Recorder(bus).drain()
+    assert [(a.id, a.command) for a in actions] == [("Ev1", "help")]
+
+
+async def test_slack_retry_of_a_published_event_is_not_published_again(
+    client: Client, bus: MemoryBus
+) -> None:
+    payload = event_callback(mention("help"), event_id="EvRetry")
+    body = encode(payload)
+    assert (await post_event(client, payload))[0] == 200
+    retry = {**sign(body), "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert (await post_event(client, body, retry))[0] == 200
+    assert len(await Recorder(bus).drain()) == 1
+
+
+async def test_unknown_command_is_published_for_the_help_worker(
+    client: Client, bus: MemoryBus
+) -> None:
+    await post_event(client, event_callback(direct_message("sing a song"), event_id="Ev2"))
+    [action] = await Recorder(bus).drain()
+    assert (action.command, action.args) == ("unknown", "sing a song")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {**direct_message("help"), "bot_id": "B0BOT"},
+        {**direct_message("help"), "subtype": "message_deleted"},
+        {"type": "team_join", "user": {"id": "U9"}},
+    ],
+    ids=["own-message", "subtype", "other-event"],
+)
+async def test_ignored_events_are_acked_and_not_published(
+    client: Client, bus: MemoryBus, event: dict[str, Any]
+) -> None:
+    status, _ = await post_event(client, event_callback(event))
+    assert status == 200
+    assert await Recorder(bus).drain() == []
+
+
+async def test_other_envelope_types_are_acked(client: Client) -> None:
+    assert (await post_event(client, {"type": "app_rate_limited", "team_id": "T1"}))[0] == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Slack-Signature": "v0=00", "X-Slack-Request-Timestamp": "1"},
+        sign(b"something else"),
+        sign(b'{"type":"url_verification","challenge":"x"}', timestamp=1_000_000_000),
+        sign(b'{"type":"url_verification","challenge":"x"}', secret="not-our-secret"),
+    ],
+    ids=["missing", "garbage", "other-body", "stale", "wrong-secret"],
+)
+async def test_unsigned_or_badly_signed_requests_get_401(
+    client: Client, headers: dict[str, str]
+) -> None:
+    body = b'{"type":"url_verification","challenge":"x"}'
+    status, answer = await post_event(client, body, headers)
+    assert (status, answer) == (401, {"error": "invalid_signature"})
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe"])
+async def test_malformed_body_gets_400(client: Client, body: bytes) -> None:
+    status, answer = await post_event(client, body)
+    assert status == 400
+    assert answer["error"] == "malformed_request"
+
+
+async def test_body_over_one_mebibyte_gets_413(client: Client, bus: MemoryBus) -> None:
+    payload = event_callback(mention("help " + "x" * (1024 * 1024)))
+    status, answer = await post_event(client, payload)
+    assert status == 413
+    assert answer == {"error": "request_entity_too_large"}
+    assert await Recorder(bus).drain() == []
+
+
+async def test_unknown_path_is_a_json_404(client: Client) -> None:
+    response = await client.get("/nowhere")
+    assert response.status_code == 404
+    assert await response.get_json() == {"error": "not_found"}
+
+
+async def test_health_endpoints(client: Client) -> None:
+    assert (await client.get("/healthz")).status_code == 200
+    assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_broker_down_means_503_so_slack_retries() -> None:
+    bus = AmqpBus(f"amqp://guest:guest@127.0.0.1:{free_port()}/", publish_timeout=0.5)
+    app = create_app(SETTINGS, bus=bus)
+    async with app.test_app():
+        await bus.start()
+        client = app.test_client()
+        status, answer = await post_event(client, event_callback(mention("help"), event_id="Ev5"))
+        ready = await client.get("/readyz")
+        await bus.close()
+    assert (status, answer) == (503, {"error": "temporarily_unavailable"})
+    assert ready.status_code == 503
+
+
+async def test_a_failed_publish_is_not_remembered_so_the_retry_publishes(bus: MemoryBus) -> None:
+    down = AmqpBus(f"amqp://guest:guest@127.0.0.1:{free_port()}/", publish_timeout=0.2)
+    payload = event_callback(mention("help"), event_id="EvLater")
+    app = create_app(SETTINGS, bus=down)
+    async with app.test_app():
+        assert (await post_event(app.test_client(), payload))[0] == 503
+        app.extensions["jeeves"].bus = bus  # the broker is back
+        assert (await post_event(app.test_client(), payload))[0] == 200
+    assert [a.id for a in await Recorder(bus).drain()] == ["EvLater"]
+
+
+async def test_dev_mode_without_a_secret_refuses_slack_requests() -> None:
+    app = create_app(FrontendSettings(env="dev"), bus=MemoryBus())
+    async with app.test_app():
+        status, answer = await post_event(app.test_client(), {"type": "url_verification"})
+    assert status == 503
+    assert answer["error"] == "slack_not_configured"
+
+
+async def test_many_events_at_once_each_published_once(
+    client: Client, bus: MemoryBus
+) -> None:
+    payloads = [event_callback(mention("help"), event_id=f"EvC{n}") for n in range(50)]
+    statuses = await asyncio.gather(*(post_event(client, p) for p in payloads))
+    assert {status for status, _ in statuses} == {200}
+    assert sorted(a.id for a in await Recorder(bus).drain()) == sorted(
+        f"EvC{n}" for n in range(50))
+

@@ -1,0 +1,147 @@
+"""The RabbitMQ bus against a real broker (one vhost per test)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aio_pika
+import pytest
+
+from jeeves_shared.amqp import AmqpBus
+from jeeves_shared.bus import BusUnavailable, Unroutable
+from jeeves_shared.messages import Action, Conversation, Reply
+from jeeves_shared.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE, QueueSpec
+from tests.support.rabbitmq import RabbitNode, free_port, message_count
+
+pytestmark = pytest.mark.rabbitmq
+
+HELP = QueueSpec("jeeves.help", ACTIONS_EXCHANGE, ("action.help", "action.unknown"))
+WHERE = Conversation(origin="slack", team_id="T", channel_id="C", user_id="U")
+
+
+def action(n: int = 1, command: str = "help") -> Action:
+    return Action(id=f"ev-{n}", command=command, conversation=WHERE)
+
+
+async def started(url: str, *queues: QueueSpec) -> AmqpBus:
+    bus = AmqpBus(url, declare=queues, publish_timeout=2)
+    await bus.start()
+    await bus.wait_ready(timeout=10)
+    return bus
+
+
+async def wait_until(predicate: object, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def wait_for_count(url: str, queue: str, expected: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while (count := await message_count(url, queue)) != expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{queue} has {count} messages, expected {expected}")
+        await asyncio.sleep(0.05)
+
+
+async def test_published_message_waits_in_its_durable_queue(
+    amqp_url: str, rabbit: RabbitNode
+) -> None:
+    bus = await started(amqp_url, HELP)
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action())
+    await bus.close()
+    queue = rabbit.queue(amqp_url, HELP.name)
+    assert queue["durable"] is True
+    assert queue["arguments"]["x-queue-type"] == "quorum"  # type: ignore[index]
+    await wait_for_count(amqp_url, HELP.name, 1)
+
+
+async def test_consumer_gets_the_message_and_acks_after_the_work(amqp_url: str, rabbit: RabbitNode) -> None:
+    bus = await started(amqp_url, HELP)
+    seen: list[Action | Reply] = []
+    sub = await bus.consume(HELP, lambda m: _append(seen, m), prefetch=8)
+    await bus.publish(ACTIONS_EXCHANGE, "action.unknown", action(1, "unknown"))
+    await wait_until(lambda: len(seen) == 1)
+    await sub.stop(5)
+    await bus.close()
+    assert (seen[0].id, seen[0].command) == ("ev-1", "unknown")
+    await wait_for_count(amqp_url, HELP.name, 0)
+
+
+async def _append(seen: list[Action | Reply], message: Action | Reply) -> None:
+    seen.append(message)
+
+
+async def test_unroutable_publish_raises(amqp_url: str) -> None:
+    bus = await started(amqp_url, HELP)
+    with pytest.raises(Unroutable):
+        await bus.publish(ACTIONS_EXCHANGE, "action.nobody-listens", action())
+    await bus.close()
+
+
+async def test_failures_and_poison_go_to_the_dead_letter_queue(
+    amqp_url: str, rabbit: RabbitNode
+) -> None:
+    bus = await started(amqp_url, HELP)
+    handled: list[str] = []
+
+    async def picky(message: Action | Reply) -> None:
+        if message.id == "ev-2":
+            raise RuntimeError("cannot handle this one")
+        handled.append(message.id)
+
+    sub = await bus.consume(HELP, picky, prefetch=8)
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action(1))
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action(2))
+    connection = await aio_pika.connect(amqp_url)
+    channel = await connection.channel()
+    await channel.default_exchange.publish(aio_pika.Message(b"\x00poison"), routing_key=HELP.name)
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action(3))
+    await wait_for_count(amqp_url, DEAD_LETTER_QUEUE, 2)
+    await sub.stop(5)
+    dead = await channel.get_queue(DEAD_LETTER_QUEUE)
+    bodies = set()
+    for _ in range(2):
+        message = await dead.get(timeout=5)
+        assert message.headers["x-death"][0]["reason"] == "rejected"  # type: ignore[index]
+        bodies.add(message.body[:7])
+        await message.ack()
+    await connection.close()
+    await bus.close()
+    assert handled == ["ev-1", "ev-3"]
+    assert b"\x00poison" in bodies
+
+
+async def test_no_broker_means_unavailable_not_a_hang() -> None:
+    bus = AmqpBus(f"amqp://guest:guest@127.0.0.1:{free_port()}/", publish_timeout=1)
+    await bus.start()
+    assert not bus.is_ready()
+    with pytest.raises(BusUnavailable):
+        await bus.wait_ready(timeout=0.5)
+    with pytest.raises(BusUnavailable):
+        await bus.publish(ACTIONS_EXCHANGE, "action.help", action())
+    await bus.close()
+
+
+async def test_stop_drains_in_flight_work(amqp_url: str, rabbit: RabbitNode) -> None:
+    bus = await started(amqp_url, HELP)
+    started_work = asyncio.Event()
+    finished: list[str] = []
+
+    async def slow(message: Action | Reply) -> None:
+        started_work.set()
+        await asyncio.sleep(0.5)
+        finished.append(message.id)
+
+    sub = await bus.consume(HELP, slow, prefetch=1)
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action(1))
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action(2))
+    await asyncio.wait_for(started_work.wait(), 10)
+    await sub.stop(timeout=5)
+    await bus.close()
+    assert finished == ["ev-1"]
+    # The second message was never taken, or was returned: it is still in the queue.
+    await wait_for_count(amqp_url, HELP.name, 1)

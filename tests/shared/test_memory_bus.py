@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from jeeves_shared.bus import Unroutable
+from jeeves_shared.memory_bus import MemoryBus
+from jeeves_shared.messages import Action, Conversation, Reply
+from jeeves_shared.topology import ACTIONS_EXCHANGE, QueueSpec
+
+HELP = QueueSpec("q.help", ACTIONS_EXCHANGE, ("action.help",))
+EVERYTHING = QueueSpec("q.all", ACTIONS_EXCHANGE, ("action.#",))
+WHERE = Conversation(origin="devchat", team_id="T", channel_id="C", user_id="U")
+
+
+def action(command: str = "help", n: int = 1) -> Action:
+    return Action(id=f"ev-{n}", command=command, conversation=WHERE)
+
+
+async def test_routes_by_topic_to_every_bound_queue() -> None:
+    bus = MemoryBus((HELP, EVERYTHING))
+    got: dict[str, list[str]] = {"help": [], "all": []}
+
+    async def on(name: str, message: Action | Reply) -> None:
+        got[name].append(message.id)
+
+    subs = [
+        await bus.consume(HELP, lambda m: on("help", m), prefetch=1),
+        await bus.consume(EVERYTHING, lambda m: on("all", m), prefetch=1),
+    ]
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action("help", 1))
+    await bus.publish(ACTIONS_EXCHANGE, "action.weather", action("weather", 2))
+    await asyncio.sleep(0.05)
+    for sub in subs:
+        await sub.stop(1)
+    assert got == {"help": ["ev-1"], "all": ["ev-1", "ev-2"]}
+
+
+async def test_unroutable_publish_raises() -> None:
+    bus = MemoryBus((HELP,))
+    with pytest.raises(Unroutable):
+        await bus.publish(ACTIONS_EXCHANGE, "action.weather", action("weather"))
+
+
+async def test_failing_handler_and_malformed_bytes_are_dead_lettered() -> None:
+    bus = MemoryBus((HELP,))
+
+    async def explode(message: Action | Reply) -> None:
+        raise ValueError("boom")
+
+    sub = await bus.consume(HELP, explode, prefetch=4)
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action())
+    await bus.publish_raw(HELP.name, b"{not json")
+    await asyncio.sleep(0.05)
+    await sub.stop(1)
+    reasons = sorted(letter.reason for letter in bus.dead_letters)
+    assert reasons[0] == "ValueError: boom"
+    assert reasons[1].startswith("malformed:")
+
+
+async def test_prefetch_bounds_concurrency_and_stop_drains() -> None:
+    bus = MemoryBus((HELP,))
+    running = 0
+    peak = 0
+    done: list[str] = []
+
+    async def slow(message: Action | Reply) -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        done.append(message.id)
+
+    sub = await bus.consume(HELP, slow, prefetch=2)
+    for n in range(6):
+        await bus.publish(ACTIONS_EXCHANGE, "action.help", action(n=n))
+    await asyncio.sleep(0.01)
+    await sub.stop(timeout=2)
+    assert peak == 2
+    # The two in flight when stop() came finished; nothing was cut off half-way.
+    assert len(done) == 2

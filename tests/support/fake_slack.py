@@ -1,0 +1,91 @@
+"""A local stand-in for Slack's Web API that records what Jeeves posts.
+
+It listens on 127.0.0.1 and answers ``POST /api/<method>`` like Slack: ``{"ok": true, ...}`` by
+default, or whatever a test scripts next (a 429 with ``Retry-After``, a 500, an ``ok: false``
+error). Tests assert on :attr:`FakeSlack.posts`, the calls that Slack accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class Scripted:
+    """One answer a test wants the fake to give instead of success."""
+
+    status: int = 200
+    body: dict[str, Any] = field(default_factory=lambda: {"ok": True})
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received."""
+
+    method: str
+    body: dict[str, Any]
+    authorization: str
+    at: float
+
+
+class FakeSlack:
+    """The fake Web API server; ``async with FakeSlack() as slack`` starts and stops it."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.posts: list[dict[str, Any]] = []
+        self.script: deque[Scripted] = deque()
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    async def __aenter__(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}/api/"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        raw = await request.read()
+        body = json.loads(raw) if raw and request.content_type == "application/json" else dict(
+            await request.post()
+        )
+        call = Call(method, body, request.headers.get("Authorization", ""), time.monotonic())
+        answer = self.script.popleft() if self.script else None
+        async with self._changed:
+            self.calls.append(call)
+            if answer is None and method == "chat.postMessage":
+                self.posts.append(body)
+            self._changed.notify_all()
+        if answer is not None:
+            return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+        return web.json_response({"ok": True, "channel": body.get("channel"),
+                                  "ts": f"1700000000.{next(self._ts):06d}"})
+
+    async def wait_for_posts(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until at least ``count`` messages were accepted; return all of them."""
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.posts) >= count), timeout
+            )
+        return list(self.posts)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import asyncio
+
+from jeeves_shared.commands import COMMANDS
+from jeeves_shared.memory_bus import MemoryBus
+from jeeves_shared.messages import Action, Conversation, Reply, decode
+from jeeves_shared.topology import REPLIES_EXCHANGE, QueueSpec
+from workers import help
+from workers.deps import Deps
+
+WHERE = Conversation(origin="slack", team_id="T", channel_id="C", user_id="U", thread_ts="9.9")
+
+
+def ask(command: str, args: str = "") -> Action:
+    return Action(id="Ev1", command=command, args=args, text=f"{command} {args}",
+                  conversation=WHERE)
+
+
+def test_overview_lists_every_command_with_usage_and_summary() -> None:
+    text = help.answer(ask("help"))
+    for command in COMMANDS:
+        assert f"`{command.usage}` — {command.summary}" in text
+
+
+def test_help_for_one_command_shows_details_and_examples() -> None:
+    text = help.answer(ask("help", "HELP"))
+    assert text.startswith("`help [command]`")
+    assert "Examples: `help`" in text
+
+
+def test_unknown_command_gets_a_suggestion() -> None:
+    assert help.answer(ask("unknown", "hlep me")) == (
+        "I don't know `hlep`. Did you mean `help`? Try `help`."
+    )
+
+
+def test_unknown_command_without_a_close_match() -> None:
+    assert help.answer(ask("unknown", "xyzzy")) == "I don't know `xyzzy`. Try `help`."
+
+
+def test_help_about_a_command_that_does_not_exist() -> None:
+    assert help.answer(ask("help", "teleport")) == "There is no command `teleport`. Try `help`."
+
+
+def test_backticks_in_user_text_cannot_break_the_formatting() -> None:
+    assert "`a'b`" in help.answer(ask("unknown", "a`b"))
+
+
+async def test_handle_publishes_the_reply_to_the_same_conversation() -> None:
+    replies = QueueSpec("replies", REPLIES_EXCHANGE, ("reply.slack",))
+    bus = MemoryBus((replies,))
+    await help.handle(ask("help"), Deps(bus=bus))
+    body = await asyncio.wait_for(bus._queues["replies"].pending.get(), 1)
+    reply = decode(body)
+    assert isinstance(reply, Reply)
+    assert reply.in_reply_to == "Ev1"
+    assert reply.conversation == WHERE
+    assert reply.text.startswith("Here is what I can do:")
