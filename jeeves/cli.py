@@ -15,8 +15,11 @@ from jeeves_shared.settings import JeevesSettings, SettingsError
 
 #: ``jeeves serve <name>``: the module with ``create_app`` and its settings class and bind field.
 SERVICES: dict[str, tuple[str, str, str]] = {
-    "frontend": ("jeeves_frontend.app", "jeeves_frontend.settings:FrontendSettings",
-                 "frontend_bind"),
+    "frontend": (
+        "jeeves_frontend.app",
+        "jeeves_frontend.settings:FrontendSettings",
+        "frontend_bind",
+    ),
 }
 WORKER_KINDS = ("help", "slack")
 
@@ -43,12 +46,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     fmt = "console" if args.command == "dev" and not explicit else base.log_format
     configure_logging(base.log_level, fmt)
     try:
-        return asyncio.run(_run(args))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            return runner.run(_run(args))
     except SettingsError as exc:
         print(f"jeeves: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop (faster sockets), unless ``JEEVES_EVENT_LOOP=asyncio``."""
+    if os.environ.get("JEEVES_EVENT_LOOP", "uvloop") == "asyncio":
+        return None
+    import uvloop
+
+    return uvloop.new_event_loop
 
 
 async def _run(args: argparse.Namespace) -> int:

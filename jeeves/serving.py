@@ -23,10 +23,10 @@ def stop_on_signals() -> asyncio.Event:
 async def serve_app(
     app: Quart, bind: str, stop: asyncio.Event, *, graceful_timeout: float = 20.0
 ) -> None:
-    """Serve ``app`` on ``bind`` (``host:port``) until ``stop`` is set, then shut down gracefully."""
+    """Serve ``app`` on ``bind`` (``host:port``) until ``stop`` is set, then drain and stop."""
     config = Config()
     config.bind = [bind]
     config.graceful_timeout = graceful_timeout
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
-    await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+    await serve(app, config, shutdown_trigger=stop.wait)

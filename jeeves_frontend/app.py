@@ -40,7 +40,8 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     door = FrontDoor(
         settings=settings,
-        bus=bus or AmqpBus(
+        bus=bus
+        or AmqpBus(
             settings.amqp_url.get_secret_value(),
             declare=WORKER_QUEUES.values(),
             publish_timeout=settings.publish_timeout,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from slack_sdk.signature import SignatureVerifier
 
 #: Slack's replay window: requests more than this many seconds off are refused.
@@ -18,14 +16,17 @@ class SignatureRejected(Exception):
         self.reason = reason
 
 
-def check_signature(verifier: SignatureVerifier, headers: Mapping[str, str], body: bytes) -> None:
+def check_signature(
+    verifier: SignatureVerifier, body: bytes, *, timestamp: str | None, signature: str | None
+) -> None:
     """Raise :class:`SignatureRejected` unless ``body`` carries a fresh, valid Slack signature.
+
+    ``timestamp`` and ``signature`` are the ``X-Slack-Request-Timestamp`` and
+    ``X-Slack-Signature`` headers.
 
     slack_sdk's verifier does the constant-time HMAC comparison; this adds the reasons, and
     refuses a malformed timestamp instead of letting ``int()`` raise.
     """
-    timestamp = headers.get("X-Slack-Request-Timestamp")
-    signature = headers.get("X-Slack-Signature")
     if not timestamp or not signature:
         raise SignatureRejected("missing signature headers")
     if not timestamp.isdigit():

@@ -47,12 +47,17 @@ async def events() -> tuple[dict[str, Any] | str, int]:
 async def _verified_json(door: FrontDoor) -> dict[str, Any]:
     if door.verifier is None:
         raise SlackNotConfigured
-    body = await request.get_data(as_text=False)
+    body = await request.get_data(cache=False, as_text=False, parse_form_data=False)
     try:
         text = body.decode("utf-8")  # Slack sends UTF-8; slack_sdk's verifier assumes it
     except UnicodeDecodeError:
         raise MalformedRequest("body is not UTF-8") from None
-    check_signature(door.verifier, request.headers, body)
+    check_signature(
+        door.verifier,
+        body,
+        timestamp=request.headers.get("X-Slack-Request-Timestamp"),
+        signature=request.headers.get("X-Slack-Signature"),
+    )
     try:
         payload = json.loads(text)
     except ValueError:

@@ -138,7 +138,9 @@ class AmqpBus:
         except (*_BROKER_ERRORS, TimeoutError) as exc:
             raise BusUnavailable(f"publish not confirmed: {type(exc).__name__}") from exc
 
-    async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int) -> AmqpSubscription:
+    async def consume(
+        self, queue: QueueSpec, handler: Handler, *, prefetch: int
+    ) -> AmqpSubscription:
         """Consume ``queue`` on a channel of its own with ``prefetch`` unacked messages at most."""
         if self._connection is None:
             raise BusUnavailable("not connected to the broker")

@@ -72,7 +72,7 @@ def parse_command(text: str) -> ParsedCommand:
                 best = (size, command.name)
     if best is None:
         return ParsedCommand(UNKNOWN, " ".join(words))
-    return ParsedCommand(best[1], " ".join(words[best[0]:]))
+    return ParsedCommand(best[1], " ".join(words[best[0] :]))
 
 
 def find_command(name: str) -> Command | None:

@@ -45,7 +45,7 @@ def describe(command: Command) -> str:
 
 
 def unknown_command(text: str, *, asked_help: bool = False) -> str:
-    """"I don't know `xyz`." with a suggestion when a command is close."""
+    """ "I don't know `xyz`." with a suggestion when a command is close."""
     word = text.split()[0] if text.split() else text
     shown = word[:40].replace("`", "'")
     hint = suggest(word)

@@ -71,12 +71,16 @@ async def serve_kind(
 ) -> None:
     """Consume ``kind``'s queue on ``bus`` until ``stop`` is set, then drain."""
     async with open_deps(kind, settings, bus) as deps:
-        handler = functools.partial(kind.handler, deps=deps)
+        handler = functools.partial(_call, kind.handler, deps)
         subscription = await bus.consume(kind.queue, handler, prefetch=settings.prefetch)
         log.info("worker.consuming", kind=kind.name, queue=kind.queue.name)
         await stop.wait()
         log.info("worker.draining", kind=kind.name, timeout=settings.drain_timeout)
         await subscription.stop(settings.drain_timeout)
+
+
+async def _call(handler: KindHandler, deps: Deps, message: Action | Reply) -> None:
+    await handler(message, deps)
 
 
 async def run_worker(name: str, settings: WorkerSettings, stop: asyncio.Event) -> None:
@@ -96,9 +100,7 @@ async def _first(ready: Awaitable[None], stopping: Awaitable[bool]) -> bool:
     """Wait for the bus or for a stop request; True if the bus came first."""
     ready_task = asyncio.ensure_future(ready)
     stop_task = asyncio.ensure_future(stopping)
-    done, pending = await asyncio.wait(
-        {ready_task, stop_task}, return_when=asyncio.FIRST_COMPLETED
-    )
+    done, pending = await asyncio.wait({ready_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:
         task.cancel()
     return ready_task in done and ready_task.exception() is None

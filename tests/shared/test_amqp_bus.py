@@ -59,7 +59,9 @@ async def test_published_message_waits_in_its_durable_queue(
     await wait_for_count(amqp_url, HELP.name, 1)
 
 
-async def test_consumer_gets_the_message_and_acks_after_the_work(amqp_url: str, rabbit: RabbitNode) -> None:
+async def test_consumer_gets_the_message_and_acks_after_the_work(
+    amqp_url: str, rabbit: RabbitNode
+) -> None:
     bus = await started(amqp_url, HELP)
     seen: list[Action | Reply] = []
     sub = await bus.consume(HELP, lambda m: _append(seen, m), prefetch=8)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -56,10 +57,8 @@ def test_anything_else_is_malformed(body: bytes) -> None:
 
 @given(st.binary(max_size=300))
 def test_decode_never_raises_anything_but_malformed(body: bytes) -> None:
-    try:
+    with contextlib.suppress(MalformedMessage):
         decode(body)
-    except MalformedMessage:
-        pass
 
 
 @given(st.text(min_size=1, max_size=200), st.text(max_size=500))

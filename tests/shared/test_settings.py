@@ -30,7 +30,11 @@ def test_dev_mode_accepts_a_missing_secret() -> None:
 
 @pytest.mark.parametrize(
     ("bind", "expected"),
-    [("127.0.0.1:8000", ("127.0.0.1", 8000)), ("[::1]:80", ("::1", 80)), (":8080", ("0.0.0.0", 8080))],
+    [
+        ("127.0.0.1:8000", ("127.0.0.1", 8000)),
+        ("[::1]:80", ("::1", 80)),
+        (":8080", ("0.0.0.0", 8080)),
+    ],
 )
 def test_parse_bind(bind: str, expected: tuple[str, int]) -> None:
     assert parse_bind(bind) == expected

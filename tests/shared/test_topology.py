@@ -31,8 +31,10 @@ def test_topic_matching(pattern: str, key: str, expected: bool) -> None:
 WORD = st.sampled_from(["action", "reply", "help", "x"])
 
 
-@given(st.lists(st.sampled_from(["action", "help", "*", "#"]), min_size=1, max_size=4),
-       st.lists(WORD, min_size=1, max_size=4))
+@given(
+    st.lists(st.sampled_from(["action", "help", "*", "#"]), min_size=1, max_size=4),
+    st.lists(WORD, min_size=1, max_size=4),
+)
 def test_matching_agrees_with_a_regex_model(pattern: list[str], words: list[str]) -> None:
     # Model: every word ends with a dot, so '#' is "any number of whole words".
     parts = {"*": r"[^.]+\.", "#": r"(?:[^.]+\.)*"}

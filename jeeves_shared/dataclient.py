@@ -1,0 +1,436 @@
+"""Talk to the Data Service: the aiohttp client workers use.
+
+One :class:`DataServiceClient` per process, over the process's pooled ``aiohttp`` session::
+
+    tokens = TokenClient(session, token_url=..., client_id=..., client_secret=...)
+    data = DataServiceClient.from_token_client(session, base_url, tokens, scopes=WORKER_SCOPES)
+    user = await data.get_or_create_user("T1", "U1")
+    user = await data.update_user(user.id, {"location": "Paris"}, if_match=user.etag)
+
+Every call carries a bearer token from the ``token`` provider. A 401 tells ``on_rejected``
+(the token client forgets the token) and is retried once with a fresh token. Connection
+errors, timeouts and 5xx answers are retried a bounded number of times with exponential
+backoff and full jitter (honouring ``Retry-After``). Event claims send an ``Idempotency-Key``
+so a retried claim whose first answer was lost is not mistaken for a rival's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import random
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import aiohttp
+import structlog
+from pydantic import BaseModel, ConfigDict
+
+from jeeves_shared.auth.client import TokenClient
+
+log = structlog.get_logger(__name__)
+
+TokenProvider = Callable[[], Awaitable[str]]
+RejectionHandler = Callable[[str], Awaitable[None] | None]
+Sleep = Callable[[float], Awaitable[None]]
+M = TypeVar("M", bound=BaseModel)
+
+#: The Data Service's audience, as the TokenDealer knows it.
+AUDIENCE = "dataservice"
+#: What a worker usually needs; the Slack poster adds ``workspaces:tokens``.
+WORKER_SCOPES = ("users:read", "users:write", "events:claim")
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class DataServiceError(Exception):
+    """The Data Service answered with an error status (see :attr:`status`)."""
+
+    def __init__(self, status: int, error: str = "", description: str = "") -> None:
+        super().__init__(f"data service answered {status} {error}: {description}".strip(": "))
+        self.status = status
+        self.error = error
+        self.description = description
+
+
+class NotFound(DataServiceError):
+    """404: no such user, workspace, setting or token."""
+
+
+class Conflict(DataServiceError):
+    """409: the workspace exists already, or someone else claimed the event."""
+
+
+class PreconditionFailed(DataServiceError):
+    """412: the resource changed since the ``etag`` given as ``if_match``."""
+
+
+class InvalidRequest(DataServiceError):
+    """422: the Data Service refused the input (a bug in the caller, not retried)."""
+
+
+class Unauthorized(DataServiceError):
+    """401 even with a fresh token, or 403: the token lacks a scope."""
+
+
+class DataServiceUnavailable(DataServiceError):
+    """Unreachable, timing out or answering 5xx after every retry (``status`` 0: no answer)."""
+
+
+_ERRORS: dict[int, type[DataServiceError]] = {
+    401: Unauthorized,
+    403: Unauthorized,
+    404: NotFound,
+    409: Conflict,
+    412: PreconditionFailed,
+    422: InvalidRequest,
+}
+
+
+# --- what comes back ----------------------------------------------------------------------------
+
+
+class _Answer(BaseModel):
+    # Fields the service adds later must not break older workers.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class User(_Answer):
+    """A user record; ``etag`` comes from the response header, for ``if_match``."""
+
+    id: int
+    team_id: str
+    slack_user_id: str
+    display_name: str
+    location: str | None
+    timezone: str | None
+    units: str
+    is_admin: bool
+    settings: dict[str, str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    etag: str | None = None
+
+
+class Workspace(_Answer):
+    """A workspace record (never with its token)."""
+
+    team_id: str
+    name: str
+    bot_user_id: str | None
+    bot_id: str | None
+    has_bot_token: bool
+    scopes: list[str]
+    is_installed: bool
+    is_active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    etag: str | None = None
+
+
+class UserPage(_Answer):
+    """One page of users; ``next_cursor`` is ``None`` on the last."""
+
+    items: list[User]
+    next_cursor: int | None
+
+
+class WorkspacePage(_Answer):
+    """One page of workspaces."""
+
+    items: list[Workspace]
+    next_cursor: int | None
+
+
+class _Reply:
+    """Status, headers and decoded body of one exchange."""
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: Any) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def to(self, model: type[M]) -> M:
+        """The body as ``model``, with the ETag header folded in when the model has one."""
+        data = dict(self.body)
+        if "etag" in model.model_fields:
+            data["etag"] = self.headers.get("ETag")
+        return model.model_validate(data)
+
+
+# --- the client ---------------------------------------------------------------------------------
+
+
+class DataServiceClient:
+    """Typed calls to the Data Service's ``/api/v1`` over a shared ``aiohttp`` session.
+
+    ``token`` returns a bearer token (cached by its owner); ``on_rejected`` is told a token
+    the service refused with 401. Each attempt is bounded by ``timeout`` seconds; failed
+    attempts (no answer, timeout, 5xx) are retried ``retries`` times, waiting up to
+    ``backoff * 2**n`` seconds (capped at ``max_backoff``, randomised by ``rng``).
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        token: TokenProvider,
+        *,
+        on_rejected: RejectionHandler | None = None,
+        timeout: float = 5.0,
+        retries: int = 3,
+        backoff: float = 0.1,
+        max_backoff: float = 2.0,
+        sleep: Sleep = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._session = session
+        self._token = token
+        self._on_rejected = on_rejected
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._sleep = sleep
+        self._rng = rng
+
+    @classmethod
+    def from_token_client(
+        cls,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        tokens: TokenClient,
+        *,
+        scopes: Iterable[str] = WORKER_SCOPES,
+        audience: str = AUDIENCE,
+        **options: Any,
+    ) -> DataServiceClient:
+        """A client getting its tokens for ``scopes`` from ``tokens``."""
+        wanted = tuple(scopes)
+
+        async def token() -> str:
+            return await tokens.get_token(audience, wanted)
+
+        return cls(session, base_url, token, on_rejected=tokens.invalidate, **options)
+
+    # --- users ----------------------------------------------------------------------------------
+
+    async def get_or_create_user(
+        self, team_id: str, slack_user_id: str, display_name: str = ""
+    ) -> User:
+        """The user known by these Slack ids, created on first sight."""
+        body = {"team_id": team_id, "slack_user_id": slack_user_id, "display_name": display_name}
+        return (await self.request("POST", "/users", json=body)).to(User)
+
+    async def get_user(self, user_id: int) -> User:
+        """The user ``user_id``; :class:`NotFound` if none."""
+        return (await self.request("GET", f"/users/{user_id}")).to(User)
+
+    async def find_user(self, team_id: str, slack_user_id: str) -> User | None:
+        """The user known by these Slack ids, or ``None``."""
+        try:
+            reply = await self.request(
+                "GET", f"/workspaces/{_q(team_id)}/users/{_q(slack_user_id)}"
+            )
+        except NotFound:
+            return None
+        return reply.to(User)
+
+    async def update_user(
+        self, user_id: int, changes: Mapping[str, Any], *, if_match: str | None = None
+    ) -> User:
+        """Change ``display_name``, ``location``, ``timezone``, ``units`` or ``is_admin``.
+
+        With ``if_match`` (a :attr:`User.etag`), :class:`PreconditionFailed` if it changed since.
+        """
+        reply = await self.request(
+            "PATCH", f"/users/{user_id}", json=dict(changes), headers=_if_match(if_match)
+        )
+        return reply.to(User)
+
+    async def set_setting(
+        self, user_id: int, key: str, value: str, *, if_match: str | None = None
+    ) -> User:
+        """Set one free-form setting of a user."""
+        path = f"/users/{user_id}/settings/{_q(key)}"
+        reply = await self.request("PUT", path, json={"value": value}, headers=_if_match(if_match))
+        return reply.to(User)
+
+    async def unset_setting(self, user_id: int, key: str, *, if_match: str | None = None) -> User:
+        """Remove one setting; :class:`NotFound` if it was not set."""
+        path = f"/users/{user_id}/settings/{_q(key)}"
+        return (await self.request("DELETE", path, headers=_if_match(if_match))).to(User)
+
+    async def list_users(
+        self, *, team_id: str | None = None, limit: int = 50, cursor: int = 0
+    ) -> UserPage:
+        """One page of users (of one workspace if ``team_id``)."""
+        params: dict[str, str | int] = {"limit": limit, "cursor": cursor}
+        if team_id is not None:
+            params["team_id"] = team_id
+        return (await self.request("GET", "/users", params=params)).to(UserPage)
+
+    async def iter_users(
+        self, *, team_id: str | None = None, page_size: int = 100
+    ) -> AsyncIterator[User]:
+        """Every user, fetched a page at a time."""
+        cursor: int | None = 0
+        while cursor is not None:
+            page = await self.list_users(team_id=team_id, limit=page_size, cursor=cursor)
+            for user in page.items:
+                yield user
+            cursor = page.next_cursor
+
+    # --- workspaces -----------------------------------------------------------------------------
+
+    async def create_workspace(self, team_id: str, **fields: Any) -> Workspace:
+        """Record a workspace (``name``, ``bot_token``...); :class:`Conflict` if known."""
+        reply = await self.request("POST", "/workspaces", json={"team_id": team_id, **fields})
+        return reply.to(Workspace)
+
+    async def get_workspace(self, team_id: str) -> Workspace:
+        """The workspace ``team_id``; :class:`NotFound` if none."""
+        return (await self.request("GET", f"/workspaces/{_q(team_id)}")).to(Workspace)
+
+    async def update_workspace(
+        self, team_id: str, changes: Mapping[str, Any], *, if_match: str | None = None
+    ) -> Workspace:
+        """Change some fields of a workspace (a new ``bot_token`` too)."""
+        path = f"/workspaces/{_q(team_id)}"
+        reply = await self.request("PATCH", path, json=dict(changes), headers=_if_match(if_match))
+        return reply.to(Workspace)
+
+    async def delete_workspace(self, team_id: str, *, if_match: str | None = None) -> None:
+        """Forget a workspace and its users."""
+        await self.request("DELETE", f"/workspaces/{_q(team_id)}", headers=_if_match(if_match))
+
+    async def list_workspaces(self, *, limit: int = 50, cursor: int = 0) -> WorkspacePage:
+        """One page of workspaces."""
+        params = {"limit": limit, "cursor": cursor}
+        return (await self.request("GET", "/workspaces", params=params)).to(WorkspacePage)
+
+    async def get_bot_token(self, team_id: str) -> str:
+        """The workspace's bot token (needs scope ``workspaces:tokens``)."""
+        reply = await self.request("GET", f"/workspaces/{_q(team_id)}/bot-token")
+        token: str = reply.body["bot_token"]
+        return token
+
+    # --- events ---------------------------------------------------------------------------------
+
+    async def claim_event(self, event_id: str) -> bool:
+        """True if this caller is the first to claim ``event_id``, False if someone was."""
+        headers = {"Idempotency-Key": uuid.uuid4().hex}
+        try:
+            await self.request("POST", f"/events/{_q(event_id)}/claim", headers=headers)
+        except Conflict:
+            return False
+        return True
+
+    # --- transport ------------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> _Reply:
+        """Send one API call (``path`` below ``/api/v1``), retrying as the class describes.
+
+        Returns the 2xx reply; raises the :class:`DataServiceError` subclass of the status.
+        """
+        url = f"{self.base_url}/api/v1{path}"
+        failures = 0
+        token_renewed = False
+        while True:
+            token = await self._token()
+            try:
+                reply = await self._send(method, url, token, json, params, headers)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                failures = await self._after_failure(failures, 0, repr(exc), None)
+                continue
+            if reply.status == 401 and not token_renewed:
+                token_renewed = True
+                await self._reject(token)
+                continue
+            if reply.status >= 500:
+                description = _describe(reply)
+                retry_after = reply.headers.get("Retry-After")
+                failures = await self._after_failure(
+                    failures, reply.status, description, retry_after
+                )
+                continue
+            if reply.status >= 400:
+                raise _error_of(reply)
+            return reply
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        token: str,
+        json: Any,
+        params: Mapping[str, str | int] | None,
+        headers: Mapping[str, str] | None,
+    ) -> _Reply:
+        all_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
+        async with self._session.request(
+            method, url, json=json, params=params, headers=all_headers, timeout=self._timeout
+        ) as response:
+            body = None
+            if response.content_type == "application/json":
+                body = await response.json()
+            else:
+                await response.read()
+            return _Reply(response.status, response.headers, body)
+
+    async def _after_failure(
+        self, failures: int, status: int, description: str, retry_after: str | None
+    ) -> int:
+        """Wait before the next attempt, or raise once the retries are spent."""
+        if failures >= self.retries:
+            log.warning("dataservice.unavailable", status=status, attempts=failures + 1)
+            raise DataServiceUnavailable(status, "unavailable", description)
+        delay = min(self.max_backoff, self.backoff * 2**failures) * self._rng()
+        if retry_after is not None and retry_after.isdigit():
+            delay = max(delay, min(float(retry_after), self.max_backoff))
+        log.info("dataservice.retry", status=status, attempt=failures + 1, delay=round(delay, 3))
+        await self._sleep(delay)
+        return failures + 1
+
+    async def _reject(self, token: str) -> None:
+        if self._on_rejected is None:
+            return
+        outcome = self._on_rejected(token)
+        if inspect.isawaitable(outcome):
+            await outcome
+
+
+def _q(segment: str) -> str:
+    """Quote one path segment (ids are plain, but a caller's string must not change the path)."""
+    return quote(segment, safe="")
+
+
+def _if_match(etag: str | None) -> dict[str, str]:
+    return {} if etag is None else {"If-Match": etag}
+
+
+def _describe(reply: _Reply) -> str:
+    if isinstance(reply.body, dict):
+        return str(reply.body.get("error_description", ""))
+    return ""
+
+
+def _error_of(reply: _Reply) -> DataServiceError:
+    kind = _ERRORS.get(reply.status, DataServiceError)
+    error = reply.body.get("error", "") if isinstance(reply.body, dict) else ""
+    return kind(reply.status, str(error), _describe(reply))

@@ -1,0 +1,51 @@
+"""The layout rules of ARCHITECTURE.md, checked on the source."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICES = ("jeeves_frontend", "workers", "dataservice", "tokendealer")
+
+
+def imported_packages(package: str) -> dict[str, set[str]]:
+    """Top-level packages imported by each module of ``package``."""
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_services_never_import_each_other(service: str) -> None:
+    others = set(SERVICES) - {service}
+    offenders = {
+        module: sorted(names & (others | {"jeeves"}))
+        for module, names in imported_packages(service).items()
+        if names & (others | {"jeeves"})
+    }
+    assert offenders == {}
+
+
+def test_the_shared_library_imports_no_service() -> None:
+    offenders = {
+        module: sorted(names & {*SERVICES, "jeeves"})
+        for module, names in imported_packages("jeeves_shared").items()
+        if names & {*SERVICES, "jeeves"}
+    }
+    assert offenders == {}
+
+
+def test_nothing_pickles() -> None:
+    for package in (*SERVICES, "jeeves_shared", "jeeves"):
+        for module, names in imported_packages(package).items():
+            assert "pickle" not in names, module

@@ -1,0 +1,117 @@
+"""The ``jeeves`` command as a user runs it: real processes, real ports."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.support.fake_slack import FakeSlack
+from tests.support.rabbitmq import free_port
+from tests.support.slack_requests import SIGNING_SECRET, encode, event_callback, mention, sign
+
+
+@asynccontextmanager
+async def jeeves(*args: str, env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Run ``jeeves <args>``; SIGTERM it afterwards and check it stopped cleanly."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "jeeves",
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 40)
+        assert process.returncode == 0, stderr.decode()[-3000:]
+
+
+async def wait_ready(session: aiohttp.ClientSession, url: str, timeout: float = 30) -> None:
+    for _ in range(int(timeout / 0.1)):
+        try:
+            async with session.get(url) as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientConnectionError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} never became ready")
+
+
+async def test_jeeves_dev_answers_help_on_its_chat_page(tmp_path: Any) -> None:
+    bind = f"127.0.0.1:{free_port()}"
+    env = {"JEEVES_FRONTEND_BIND": bind, "JEEVES_ENV": "prod", "JEEVES_SLACK_BOT_TOKEN": ""}
+    async with jeeves("dev", env=env), aiohttp.ClientSession() as session:
+        await wait_ready(session, f"http://{bind}/readyz")
+        async with session.get(f"http://{bind}/") as page:
+            assert page.status == 200
+            assert "Message Jeeves" in await page.text()
+        async with session.post(f"http://{bind}/dev/chat/messages", json={"text": "help"}) as sent:
+            assert sent.status == 202
+            after = (await sent.json())["message"]["id"]
+        async with session.get(
+            f"http://{bind}/dev/chat/messages", params={"after": after, "wait": 10}
+        ) as polled:
+            [answer] = (await polled.json())["messages"]
+        assert answer["sender"] == "jeeves"
+        assert answer["text"].startswith("Here is what I can do:")
+        async with session.post(f"http://{bind}/dev/chat/messages", json={"text": "  "}) as blank:
+            assert blank.status == 422
+
+
+@pytest.mark.rabbitmq
+async def test_jeeves_up_answers_a_signed_help_mention_exactly_once(
+    amqp_url: str, fake_slack: FakeSlack
+) -> None:
+    bind = f"127.0.0.1:{free_port()}"
+    env = {
+        "JEEVES_AMQP_URL": amqp_url,
+        "JEEVES_FRONTEND_BIND": bind,
+        "JEEVES_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "JEEVES_SLACK_BOT_TOKEN": "xoxb-up-test",
+        "JEEVES_SLACK_API_URL": fake_slack.base_url,
+    }
+    async with jeeves("up", env=env), aiohttp.ClientSession() as session:
+        await wait_ready(session, f"http://{bind}/readyz")
+        body = encode(
+            event_callback(
+                mention("help", channel="CUP", thread_ts="1700000000.000009"), event_id="EvUp"
+            )
+        )
+        async with session.post(
+            f"http://{bind}/slack/events", data=body, headers=sign(body)
+        ) as response:
+            assert response.status == 200
+        [post] = await fake_slack.wait_for_posts(1, timeout=30)
+        await asyncio.sleep(0.5)
+    assert len(fake_slack.posts) == 1
+    assert (post["channel"], post["thread_ts"]) == ("CUP", "1700000000.000009")
+    assert post["text"].startswith("Here is what I can do:")
+
+
+async def test_serve_refuses_to_start_without_a_signing_secret() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "jeeves",
+        "serve",
+        "frontend",
+        env={**os.environ, "JEEVES_SLACK_SIGNING_SECRET": "change-me", "JEEVES_ENV": "prod"},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert b"JEEVES_SLACK_SIGNING_SECRET is not set" in stderr
