@@ -54,17 +54,21 @@ class Jeeves:
 async def jeeves(amqp_url: str, fake_slack: FakeSlack) -> AsyncIterator[Jeeves]:
     stop = asyncio.Event()
     bind = f"127.0.0.1:{free_port()}"
-    app = create_app(FrontendSettings(
-        slack_signing_secret=SIGNING_SECRET, amqp_url=amqp_url, frontend_bind=bind))
-    worker_settings = WorkerSettings(slack_bot_token="xoxb-e2e", slack_api_url=fake_slack.base_url,
-                                     amqp_url=amqp_url)
+    app = create_app(
+        FrontendSettings(slack_signing_secret=SIGNING_SECRET, amqp_url=amqp_url, frontend_bind=bind)
+    )
+    worker_settings = WorkerSettings(
+        slack_bot_token="xoxb-e2e", slack_api_url=fake_slack.base_url, amqp_url=amqp_url
+    )
     buses = [AmqpBus(amqp_url, declare=WORKER_QUEUES.values()) for _ in KINDS]
     for bus in buses:
         await bus.start()
         await bus.wait_ready(10)
     tasks = [asyncio.create_task(serve_app(app, bind, stop))]
-    tasks += [asyncio.create_task(serve_kind(kind, worker_settings, bus, stop))
-              for kind, bus in zip(KINDS.values(), buses, strict=True)]
+    tasks += [
+        asyncio.create_task(serve_kind(kind, worker_settings, bus, stop))
+        for kind, bus in zip(KINDS.values(), buses, strict=True)
+    ]
     async with aiohttp.ClientSession() as session:
         for _ in range(100):
             try:
@@ -129,8 +133,9 @@ async def test_slack_retries_and_the_bots_own_message_produce_no_extra_reply(
 async def test_bad_signature_is_refused_and_nothing_is_posted(jeeves: Jeeves) -> None:
     body = encode(event_callback(mention("help"), event_id="Ev8"))
     headers = {**sign(body), "X-Slack-Signature": "v0=" + "0" * 64}
-    async with jeeves.session.post(f"{jeeves.url}/slack/events", data=body,
-                                   headers=headers) as response:
+    async with jeeves.session.post(
+        f"{jeeves.url}/slack/events", data=body, headers=headers
+    ) as response:
         assert response.status == 401
     await jeeves.send(event_callback(mention("help", channel="CMARK"), event_id="Ev9"))
     posts = await jeeves.slack.wait_for_posts(1)

@@ -15,7 +15,11 @@ def test_mention_becomes_an_action_in_its_channel() -> None:
     assert (action.id, action.command, action.args) == ("Ev9", "help", "weather")
     where = action.conversation
     assert (where.origin, where.team_id, where.channel_id, where.user_id) == (
-        "slack", "T0001", "C0001", "U0001")
+        "slack",
+        "T0001",
+        "C0001",
+        "U0001",
+    )
     assert where.thread_ts is None
     assert not where.is_direct_message
 

@@ -63,8 +63,9 @@ def client(app: Quart) -> Client:
     return app.test_client()
 
 
-async def post_event(client: Client, payload: dict[str, Any] | bytes,
-                     headers: dict[str, str] | None = None) -> tuple[int, Any]:
+async def post_event(
+    client: Client, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
     body = payload if isinstance(payload, bytes) else encode(payload)
     response = await client.post(
         "/slack/events", data=body, headers=sign(body) if headers is None else headers
@@ -78,9 +79,7 @@ async def test_url_verification_echoes_the_challenge(client: Client) -> None:
     assert (status, body) == (200, {"challenge": "c-123"})
 
 
-async def test_mention_is_published_once_and_acked(
-    client: Client, bus: MemoryBus
-) -> None:
+async def test_mention_is_published_once_and_acked(client: Client, bus: MemoryBus) -> None:
     status, _ = await post_event(client, event_callback(mention("help"), event_id="Ev1"))
     assert status == 200
     actions = await Recorder(bus).drain()
@@ -204,12 +203,8 @@ async def test_dev_mode_without_a_secret_refuses_slack_requests() -> None:
     assert answer["error"] == "slack_not_configured"
 
 
-async def test_many_events_at_once_each_published_once(
-    client: Client, bus: MemoryBus
-) -> None:
+async def test_many_events_at_once_each_published_once(client: Client, bus: MemoryBus) -> None:
     payloads = [event_callback(mention("help"), event_id=f"EvC{n}") for n in range(50)]
     statuses = await asyncio.gather(*(post_event(client, p) for p in payloads))
     assert {status for status, _ in statuses} == {200}
-    assert sorted(a.id for a in await Recorder(bus).drain()) == sorted(
-        f"EvC{n}" for n in range(50))
-
+    assert sorted(a.id for a in await Recorder(bus).drain()) == sorted(f"EvC{n}" for n in range(50))

@@ -67,8 +67,10 @@ class FakeSlack:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         raw = await request.read()
-        body = json.loads(raw) if raw and request.content_type == "application/json" else dict(
-            await request.post()
+        body = (
+            json.loads(raw)
+            if raw and request.content_type == "application/json"
+            else dict(await request.post())
         )
         call = Call(method, body, request.headers.get("Authorization", ""), time.monotonic())
         answer = self.script.popleft() if self.script else None
@@ -79,8 +81,9 @@ class FakeSlack:
             self._changed.notify_all()
         if answer is not None:
             return web.json_response(answer.body, status=answer.status, headers=answer.headers)
-        return web.json_response({"ok": True, "channel": body.get("channel"),
-                                  "ts": f"1700000000.{next(self._ts):06d}"})
+        return web.json_response(
+            {"ok": True, "channel": body.get("channel"), "ts": f"1700000000.{next(self._ts):06d}"}
+        )
 
     async def wait_for_posts(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Wait until at least ``count`` messages were accepted; return all of them."""

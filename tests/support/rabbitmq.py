@@ -98,9 +98,17 @@ class RabbitNode:
         )
         pidfile = self.folder / "mnesia" / f"{self.nodename}.pid"
         subprocess.run(
-            [str(RABBIT_BIN / "rabbitmqctl"), "-q", "wait", "--timeout", str(int(timeout)),
-             str(pidfile)],
-            env=self.env, check=True, stdout=subprocess.DEVNULL,
+            [
+                str(RABBIT_BIN / "rabbitmqctl"),
+                "-q",
+                "wait",
+                "--timeout",
+                str(int(timeout)),
+                str(pidfile),
+            ],
+            env=self.env,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         self._wait_for_management(timeout)
 
@@ -131,8 +139,11 @@ class RabbitNode:
         """Create an empty virtual host that guest may use; return its AMQP URL."""
         name = f"test-{uuid.uuid4().hex[:12]}"
         self.api("PUT", f"/api/vhosts/{name}", {})
-        self.api("PUT", f"/api/permissions/{name}/guest",
-                 {"configure": ".*", "write": ".*", "read": ".*"})
+        self.api(
+            "PUT",
+            f"/api/permissions/{name}/guest",
+            {"configure": ".*", "write": ".*", "read": ".*"},
+        )
         return self.url(name)
 
     def queue(self, vhost_url: str, name: str) -> dict[str, object]:
@@ -153,8 +164,13 @@ class RabbitNode:
         """Shut the node down cleanly, end its epmd, and keep the folder."""
         if self._process is None:
             return
-        subprocess.run([str(RABBIT_BIN / "rabbitmqctl"), "-q", "shutdown"], env=self.env,
-                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [str(RABBIT_BIN / "rabbitmqctl"), "-q", "shutdown"],
+            env=self.env,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             self._process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -169,8 +185,9 @@ class RabbitNode:
         for _ in range(20):
             if not epmd:
                 return
-            done = subprocess.run([epmd, "-kill"], env=self.env, check=False,
-                                  capture_output=True, text=True)
+            done = subprocess.run(
+                [epmd, "-kill"], env=self.env, check=False, capture_output=True, text=True
+            )
             if "Killed" in done.stdout or "Cannot connect" in done.stderr:
                 return
             time.sleep(0.1)

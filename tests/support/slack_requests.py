@@ -13,7 +13,9 @@ BOT_USER_ID = "UJEEVES"
 TEAM_ID = "T0001"
 
 
-def sign(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+def sign(
+    body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+) -> dict[str, str]:
     """The ``X-Slack-*`` headers for ``body`` (computed independently of slack_sdk)."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
@@ -34,14 +36,25 @@ def event_callback(event: dict[str, Any], *, event_id: str = "Ev0001") -> dict[s
         "event_id": event_id,
         "event_time": int(time.time()),
         "authorizations": [
-            {"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True, "is_enterprise_install": False}
+            {
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
         ],
         "event": event,
     }
 
 
-def mention(text: str, *, channel: str = "C0001", user: str = "U0001",
-            ts: str = "1700000000.000100", thread_ts: str | None = None) -> dict[str, Any]:
+def mention(
+    text: str,
+    *,
+    channel: str = "C0001",
+    user: str = "U0001",
+    ts: str = "1700000000.000100",
+    thread_ts: str | None = None,
+) -> dict[str, Any]:
     """An ``app_mention`` event: ``<@UJEEVES> text`` in a channel."""
     event: dict[str, Any] = {
         "type": "app_mention",
@@ -56,11 +69,19 @@ def mention(text: str, *, channel: str = "C0001", user: str = "U0001",
     return event
 
 
-def direct_message(text: str, *, channel: str = "D0001", user: str = "U0001",
-                   ts: str = "1700000000.000200") -> dict[str, Any]:
+def direct_message(
+    text: str, *, channel: str = "D0001", user: str = "U0001", ts: str = "1700000000.000200"
+) -> dict[str, Any]:
     """A ``message`` event in a DM with the bot."""
-    return {"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts,
-            "channel": channel, "event_ts": ts}
+    return {
+        "type": "message",
+        "channel_type": "im",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+    }
 
 
 def encode(payload: dict[str, Any]) -> bytes:

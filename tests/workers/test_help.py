@@ -13,8 +13,9 @@ WHERE = Conversation(origin="slack", team_id="T", channel_id="C", user_id="U", t
 
 
 def ask(command: str, args: str = "") -> Action:
-    return Action(id="Ev1", command=command, args=args, text=f"{command} {args}",
-                  conversation=WHERE)
+    return Action(
+        id="Ev1", command=command, args=args, text=f"{command} {args}", conversation=WHERE
+    )
 
 
 def test_overview_lists_every_command_with_usage_and_summary() -> None:

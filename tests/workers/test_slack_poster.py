@@ -18,8 +18,9 @@ TOKEN = "xoxb-test-token"
 
 
 def reply(thread_ts: str | None = None, text: str = "Hello!") -> Reply:
-    where = Conversation(origin="slack", team_id="T", channel_id="C42", user_id="U",
-                         thread_ts=thread_ts)
+    where = Conversation(
+        origin="slack", team_id="T", channel_id="C42", user_id="U", thread_ts=thread_ts
+    )
     return Reply.to(Action(id="Ev1", command="help", conversation=where), text)
 
 
@@ -73,8 +74,9 @@ async def test_server_errors_past_the_retry_budget_raise_so_nothing_is_lost(
     assert len(fake_slack.calls) == 3
 
 
-@pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "invalid_auth",
-                                  "is_archived", "msg_too_long"])
+@pytest.mark.parametrize(
+    "code", ["channel_not_found", "not_in_channel", "invalid_auth", "is_archived", "msg_too_long"]
+)
 async def test_permanent_errors_are_not_retried(
     fake_slack: FakeSlack, deps: Deps, code: str
 ) -> None:
