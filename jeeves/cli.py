@@ -8,6 +8,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from jeeves_shared.logs import configure_logging
@@ -19,6 +20,11 @@ SERVICES: dict[str, tuple[str, str, str]] = {
         "jeeves_frontend.app",
         "jeeves_frontend.settings:FrontendSettings",
         "frontend_bind",
+    ),
+    "tokendealer": (
+        "tokendealer.app",
+        "tokendealer.settings:TokenDealerSettings",
+        "tokendealer_bind",
     ),
 }
 WORKER_KINDS = ("help", "slack")
@@ -34,12 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("service", choices=sorted(SERVICES))
     worker = commands.add_parser("worker", help="run one worker kind")
     worker.add_argument("kind", choices=WORKER_KINDS)
+    dealer = commands.add_parser("tokendealer", help="TokenDealer keys and client secrets")
+    dealer_commands = dealer.add_subparsers(dest="action", required=True)
+    new_key = dealer_commands.add_parser("new-key", help="write a new signing key (PEM, 0600)")
+    new_key.add_argument("path", type=Path)
+    dealer_commands.add_parser(
+        "hash-secret", help="hash a client secret read from stdin (a new one if stdin is empty)"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jeeves`` command."""
     args = build_parser().parse_args(argv)
+    if args.command == "tokendealer":
+        return _tokendealer(args)
     base = JeevesSettings()
     # A newcomer running ``jeeves dev`` reads logs, not log pipelines.
     explicit = "JEEVES_LOG_FORMAT" in os.environ
@@ -99,6 +114,27 @@ async def _worker(args: argparse.Namespace, stop: asyncio.Event) -> None:
     from workers.settings import WorkerSettings
 
     await run_worker(args.kind, WorkerSettings(), stop)
+
+
+def _tokendealer(args: argparse.Namespace) -> int:
+    """Offline key and secret chores; prints results for the operator."""
+    from tokendealer.clients import generate_secret, hash_secret
+    from tokendealer.keys import write_key_file
+
+    if args.action == "new-key":
+        try:
+            kid = write_key_file(args.path)
+        except FileExistsError:
+            print(f"jeeves: {args.path} exists; not overwriting it", file=sys.stderr)
+            return 2
+        print(f"wrote {args.path} (kid {kid}); add it to JEEVES_TOKENDEALER_KEY_FILES")
+        return 0
+    secret = sys.stdin.readline().strip() if not sys.stdin.isatty() else ""
+    if not secret:
+        secret = generate_secret()
+        print(f"secret: {secret}")
+    print(f"hash:   {hash_secret(secret)}")
+    return 0
 
 
 def _load(path: str) -> Callable[[], Any]:
