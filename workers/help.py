@@ -5,6 +5,7 @@ from __future__ import annotations
 from jeeves_shared.commands import COMMANDS, UNKNOWN, Command, find_command, suggest
 from jeeves_shared.messages import Action, Reply
 from workers.deps import Deps
+from workers.mrkdwn import to_slack_text
 
 
 async def handle(message: Action | Reply, deps: Deps) -> None:
@@ -47,7 +48,7 @@ def describe(command: Command) -> str:
 def unknown_command(text: str, *, asked_help: bool = False) -> str:
     """ "I don't know `xyz`." with a suggestion when a command is close."""
     word = text.split()[0] if text.split() else text
-    shown = word[:40].replace("`", "'")
+    shown = to_slack_text(word[:40])
     hint = suggest(word)
     did_you_mean = f" Did you mean `{hint}`?" if hint else ""
     prefix = "There is no command" if asked_help else "I don't know"

@@ -58,3 +58,9 @@ async def test_handle_publishes_the_reply_to_the_same_conversation() -> None:
     assert reply.in_reply_to == "Ev1"
     assert reply.conversation == WHERE
     assert reply.text.startswith("Here is what I can do:")
+
+
+def test_user_text_cannot_ping_a_channel() -> None:
+    assert (
+        help.answer(ask("unknown", "<!channel>")) == "I don't know `&lt;!channel&gt;`. Try `help`."
+    )
