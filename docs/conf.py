@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# autodoc imports every module, the services' asgi.py included; dev mode lets those build their
+# apps without production secrets (nothing connects at import time either way).
+os.environ["JEEVES_ENV"] = "dev"
 
 project = "Jeeves"
 author = "The Jeeves team"
@@ -24,9 +28,13 @@ myst_heading_anchors = 3
 
 # The API reference is generated at build time into docs/api/ (ignored by git).
 autosummary_generate = True
-autodoc_default_options = {"members": True, "show-inheritance": True}
+# Re-exports (a package's __all__) are documented where they are defined, once.
+autodoc_default_options = {"members": True, "show-inheritance": True, "ignore-module-all": True}
 autodoc_typehints = "description"
 autodoc_member_order = "bysource"
+# SQLAlchemy's docstrings refer to labels of SQLAlchemy's own docs.
+autodoc_inherit_docstrings = False
+
 nitpicky = False
 suppress_warnings = ["myst.xref_missing"]
 

@@ -21,6 +21,11 @@ SERVICES: dict[str, tuple[str, str, str]] = {
         "jeeves_frontend.settings:FrontendSettings",
         "frontend_bind",
     ),
+    "dataservice": (
+        "dataservice.app",
+        "dataservice.settings:DataServiceSettings",
+        "dataservice_bind",
+    ),
     "tokendealer": (
         "tokendealer.app",
         "tokendealer.settings:TokenDealerSettings",
@@ -40,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("service", choices=sorted(SERVICES))
     worker = commands.add_parser("worker", help="run one worker kind")
     worker.add_argument("kind", choices=WORKER_KINDS)
+    database = commands.add_parser("db", help="the Data Service's database")
+    database_commands = database.add_subparsers(dest="action", required=True)
+    migrate = database_commands.add_parser("upgrade", help="apply migrations (JEEVES_DATABASE_URL)")
+    migrate.add_argument("revision", nargs="?", default="head")
     dealer = commands.add_parser("tokendealer", help="TokenDealer keys and client secrets")
     dealer_commands = dealer.add_subparsers(dest="action", required=True)
     new_key = dealer_commands.add_parser("new-key", help="write a new signing key (PEM, 0600)")
@@ -109,6 +118,13 @@ async def _serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     await serve_app(create_app(settings), getattr(settings, bind_field), stop)
 
 
+async def _db(args: argparse.Namespace, stop: asyncio.Event) -> None:
+    from dataservice.migrate import upgrade
+    from dataservice.settings import DataServiceSettings
+
+    await upgrade(DataServiceSettings().database_url.get_secret_value(), args.revision)
+
+
 async def _worker(args: argparse.Namespace, stop: asyncio.Event) -> None:
     from workers.runner import run_worker
     from workers.settings import WorkerSettings
@@ -148,4 +164,5 @@ _RUNNERS: dict[str, Callable[[argparse.Namespace, asyncio.Event], Coroutine[Any,
     "up": _up,
     "serve": _serve,
     "worker": _worker,
+    "db": _db,
 }

@@ -1,43 +1,84 @@
-"""``jeeves dev``: every service in one process over the in-memory bus, with a chat page."""
+"""``jeeves dev``: every service in one process over the in-memory bus, with a chat page.
+
+The front door (with the chat page), the TokenDealer and the Data Service are served by
+Hypercorn on their usual binds; the Data Service trusts the in-process TokenDealer's throwaway
+key, and its SQLite file is migrated before it serves. Worker kinds run as tasks on the same
+event loop, consuming the in-memory bus.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 import structlog
 
+from dataservice.app import create_app as create_dataservice
+from dataservice.migrate import upgrade
+from dataservice.settings import DataServiceSettings
 from jeeves.serving import serve_app
-from jeeves_frontend.app import create_app
+from jeeves_frontend.app import create_app as create_frontend
 from jeeves_frontend.devchat import ChatLog
 from jeeves_frontend.settings import FrontendSettings
+from jeeves_shared.auth import StaticJwksSource, TokenVerifier
 from jeeves_shared.memory_bus import MemoryBus
 from jeeves_shared.settings import Environment, is_placeholder
 from jeeves_shared.topology import DEVCHAT_QUEUE, WORKER_QUEUES
+from tokendealer.app import create_app as create_tokendealer
+from tokendealer.settings import TokenDealerSettings
 from workers.runner import KINDS, serve_kind
 from workers.settings import WorkerSettings
 
 log = structlog.get_logger(__name__)
 
+DEV = Environment.DEV
+
 
 async def run_dev(stop: asyncio.Event) -> None:
-    """Run the front door, the chat page and the workers until ``stop`` is set."""
-    frontend_settings = FrontendSettings(env=Environment.DEV)
-    worker_settings = WorkerSettings(env=Environment.DEV)
+    """Run every service and worker kind until ``stop`` is set."""
     bus = MemoryBus((*WORKER_QUEUES.values(), DEVCHAT_QUEUE))
     chat = ChatLog()
-    app = create_app(frontend_settings, bus=bus, chat=chat)
+    frontend_settings = FrontendSettings(env=DEV)
+    worker_settings = WorkerSettings(env=DEV)
+    servers = [
+        serve_app(
+            create_frontend(frontend_settings, bus=bus, chat=chat),
+            frontend_settings.frontend_bind,
+            stop,
+        ),
+        *await _data_services(stop),
+    ]
     chat_subscription = await bus.consume(DEVCHAT_QUEUE, chat.deliver, prefetch=16)
     kinds = [kind for kind in KINDS.values() if _can_run(kind.needs_slack, worker_settings)]
-    tasks = [serve_kind(kind, worker_settings, bus, stop) for kind in kinds]
+    workers = [serve_kind(kind, worker_settings, bus, stop) for kind in kinds]
     log.info(
         "dev.started",
         chat=f"http://{frontend_settings.frontend_bind}/",
         workers=[kind.name for kind in kinds],
     )
     try:
-        await asyncio.gather(serve_app(app, frontend_settings.frontend_bind, stop), *tasks)
+        await asyncio.gather(*servers, *workers)
     finally:
         await chat_subscription.stop(timeout=1)
+
+
+async def _data_services(stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
+    """The TokenDealer and the Data Service, the latter's database migrated first."""
+    dealer_settings = TokenDealerSettings(env=DEV)
+    dealer = create_tokendealer(dealer_settings)
+    data_settings = DataServiceSettings(env=DEV)
+    await upgrade(data_settings.database_url.get_secret_value())
+    verifier = TokenVerifier(
+        StaticJwksSource(dealer.extensions["tokendealer"].keys.jwks()),
+        audience=data_settings.dataservice_jwt_audience,
+        issuer=dealer_settings.tokendealer_issuer,
+    )
+    data = create_dataservice(data_settings, verifier=verifier)
+    return [
+        serve_app(dealer, dealer_settings.tokendealer_bind, stop),
+        serve_app(data, data_settings.dataservice_bind, stop),
+    ]
 
 
 def _can_run(needs_slack: bool, settings: WorkerSettings) -> bool:

@@ -21,6 +21,7 @@ import inspect
 import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -148,13 +149,13 @@ class WorkspacePage(_Answer):
     next_cursor: int | None
 
 
+@dataclass(frozen=True, slots=True)
 class _Reply:
-    """Status, headers and decoded body of one exchange."""
+    """Status, headers and decoded body (``None`` unless JSON) of one exchange."""
 
-    def __init__(self, status: int, headers: Mapping[str, str], body: Any) -> None:
-        self.status = status
-        self.headers = headers
-        self.body = body
+    status: int
+    headers: Mapping[str, str]
+    body: Any
 
     def to(self, model: type[M]) -> M:
         """The body as ``model``, with the ETag header folded in when the model has one."""

@@ -66,7 +66,7 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "js
     root.handlers[:] = [handler]
     root.setLevel(numeric_level)
     # Libraries that are chatty at INFO about every connection.
-    for name in ("aiormq", "aio_pika", "hypercorn.access"):
+    for name in ("aiormq", "aio_pika", "hypercorn.access", "alembic.runtime.plugins"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

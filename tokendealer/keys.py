@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-from jwt.algorithms import RSAAlgorithm
 import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
 from jeeves_shared.settings import SettingsError
 from tokendealer.settings import TokenDealerSettings

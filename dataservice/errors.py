@@ -1,0 +1,117 @@
+"""Domain errors of the Data Service, and the one table mapping them to HTTP responses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import structlog
+from pydantic import ValidationError
+from quart import Quart, Response
+from werkzeug.exceptions import HTTPException
+
+from dataservice.crypto import UndecryptableToken
+from dataservice.schemas import ErrorBody, ErrorDetail
+
+log = structlog.get_logger(__name__)
+
+
+class DataServiceError(Exception):
+    """Base of the errors views let through to the handler table."""
+
+
+class NotFound(DataServiceError):
+    """No ``kind`` with this ``id``."""
+
+    def __init__(self, kind: str, id: object) -> None:
+        super().__init__(f"no {kind} {id}")
+        self.kind = kind
+        self.id = id
+
+
+class Conflict(DataServiceError):
+    """The write would break a uniqueness rule (the ``kind`` ``id`` already exists)."""
+
+    def __init__(self, kind: str, id: object, reason: str = "already exists") -> None:
+        super().__init__(f"{kind} {id} {reason}")
+        self.kind = kind
+        self.id = id
+
+
+class PreconditionFailed(DataServiceError):
+    """``If-Match`` named a version of ``kind`` ``id`` that is no longer current."""
+
+    def __init__(self, kind: str, id: object) -> None:
+        super().__init__(f"{kind} {id} changed since it was read (stale If-Match)")
+        self.kind = kind
+        self.id = id
+
+
+class InvalidInput(DataServiceError):
+    """The request's path, query string or body does not validate."""
+
+    def __init__(self, where: str, errors: Sequence[ErrorDetail]) -> None:
+        super().__init__(f"invalid {where}")
+        self.where = where
+        self.errors = list(errors)
+
+    @classmethod
+    def from_validation(cls, where: list[str], exc: ValidationError) -> InvalidInput:
+        """Wrap pydantic's errors, located under ``where`` (``["path", "user_id"]``)."""
+        details = [
+            ErrorDetail(loc=[*where, *error["loc"]], msg=error["msg"], type=error["type"])
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        return cls(where[0], details)
+
+
+#: Domain error → (status, error code). The only place these statuses are chosen.
+STATUS_OF: dict[type[DataServiceError], tuple[int, str]] = {
+    NotFound: (404, "not_found"),
+    Conflict: (409, "conflict"),
+    PreconditionFailed: (412, "precondition_failed"),
+    InvalidInput: (422, "invalid_request"),
+}
+
+
+def error_response(
+    status: int, error: str, description: str, details: list[ErrorDetail] | None = None
+) -> Response:
+    """A JSON error body (:class:`ErrorBody`) with ``status``."""
+    body = ErrorBody(error=error, error_description=description, details=details)
+    return Response(
+        body.model_dump_json(exclude_none=True),
+        status=status,
+        content_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def _domain_error(exc: DataServiceError) -> Response:
+    status, code = STATUS_OF[type(exc)]
+    details = exc.errors if isinstance(exc, InvalidInput) else None
+    return error_response(status, code, str(exc), details)
+
+
+async def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    response = error_response(status, _snake(exc.name), exc.description or exc.name)
+    if status == 405 and exc.get_response().headers.get("Allow"):
+        response.headers["Allow"] = exc.get_response().headers["Allow"]
+    return response
+
+
+async def _undecryptable(exc: UndecryptableToken) -> Response:
+    log.error("dataservice.undecryptable_token", reason=str(exc))
+    return error_response(500, "server_error", "stored token cannot be decrypted with current keys")
+
+
+def _snake(name: str) -> str:
+    return name.lower().replace(" ", "_").replace("'", "")
+
+
+def install_error_handlers(app: Quart) -> None:
+    """Register the handler table on ``app`` (HTTP errors become JSON too)."""
+    for kind in STATUS_OF:
+        app.register_error_handler(kind, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(UndecryptableToken, _undecryptable)

@@ -1,0 +1,33 @@
+"""SQL helpers the query modules share."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.dml import Insert
+
+from dataservice.errors import NotFound, PreconditionFailed
+
+
+async def ping(conn: AsyncConnection) -> None:
+    """Round-trip to the database (``SELECT 1``)."""
+    await conn.execute(text("SELECT 1"))
+
+
+def insert_ignoring_conflicts(conn: AsyncConnection, table: Any) -> Insert:
+    """An insert that ignores conflicts (``ON CONFLICT DO NOTHING``), atomic on both backends."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt: Insert = dialect.insert(table).on_conflict_do_nothing()
+    return stmt
+
+
+async def raise_missing_or_stale(
+    conn: AsyncConnection, column: InstrumentedAttribute[Any], kind: str, key: object
+) -> NoReturn:
+    """After a conditional write changed nothing: say whether the row is missing or stale."""
+    exists = (await conn.execute(select(column).where(column == key))).first()
+    raise (PreconditionFailed if exists else NotFound)(kind, key)

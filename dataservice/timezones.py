@@ -1,0 +1,20 @@
+"""Which IANA time zone names exist (read once from the tz database, off the event loop)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+
+
+@cache
+def known_timezones() -> frozenset[str]:
+    """Every IANA zone name this machine knows. Reads the tz database: call it off the loop
+    once (:func:`dataservice.app.create_app` does, before serving)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_timezone(name: str) -> str:
+    """Return ``name`` if it is a known IANA zone; raise :class:`ValueError` otherwise."""
+    if name not in known_timezones():
+        raise ValueError(f"unknown time zone {name!r} (expected an IANA name such as Europe/Paris)")
+    return name

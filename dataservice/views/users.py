@@ -1,0 +1,180 @@
+"""``/api/v1/users``: get-or-create, read, update, settings, list."""
+
+from __future__ import annotations
+
+from quart import Response, request
+
+from dataservice import queries
+from dataservice.caching import expected_versions, resource_etag
+from dataservice.queries import UserRecord
+from dataservice.routing import Api, Header
+from dataservice.schemas import (
+    ErrorBody,
+    RowId,
+    SettingKey,
+    SettingValueIn,
+    SlackId,
+    UserListQuery,
+    UserLookup,
+    UserOut,
+    UserPage,
+    UserUpdate,
+)
+from dataservice.views.common import json_response, resources
+
+api = Api("users", url_prefix="/api/v1")
+
+IF_MATCH = {"If-Match": Header("Apply only if the user is still at this version (else 412).")}
+IF_NONE_MATCH = {"If-None-Match": Header("Answer 304 if the user is still at this version.")}
+_READ_ERRORS = {304: None, 404: ErrorBody, 422: ErrorBody}
+_WRITE_ERRORS = {404: ErrorBody, 412: ErrorBody, 422: ErrorBody}
+
+
+def user_response(user: UserRecord, status: int = 200) -> Response:
+    """The user as JSON, with its version as the ETag."""
+    headers = {"Location": f"/api/v1/users/{user.id}"} if status == 201 else None
+    etag = resource_etag("user", user.id, user.version)
+    return json_response(UserOut.model_validate(user), status, etag=etag, headers=headers)
+
+
+@api.operation(
+    "POST",
+    "/users",
+    scope="users:write",
+    body=UserLookup,
+    summary="Get or create a user by Slack ids",
+    responses={200: UserOut, 201: UserOut, 422: ErrorBody},
+)
+async def get_or_create_user(body: UserLookup) -> Response:
+    """Return the user (200), creating them and their workspace record if new (201)."""
+    deps = resources()
+    async with deps.database.engine.begin() as conn:
+        user, created = await queries.get_or_create_user(
+            conn,
+            team_id=body.team_id,
+            slack_user_id=body.slack_user_id,
+            display_name=body.display_name,
+            now=deps.clock(),
+        )
+    return user_response(user, 201 if created else 200)
+
+
+@api.operation(
+    "GET",
+    "/users",
+    scope="users:read",
+    query=UserListQuery,
+    summary="List users",
+    responses={200: UserPage, 304: None, 422: ErrorBody},
+)
+async def list_users(query: UserListQuery) -> Response:
+    """Users by id, a page at a time, optionally of one workspace."""
+    async with resources().database.reader.connect() as conn:
+        users = await queries.list_users(
+            conn, team_id=query.team_id, after=query.cursor, limit=query.limit
+        )
+    next_cursor = users[-1].id if len(users) == query.limit else None
+    page = UserPage(items=[UserOut.model_validate(user) for user in users], next_cursor=next_cursor)
+    return json_response(page)
+
+
+@api.operation(
+    "GET",
+    "/users/{user_id}",
+    scope="users:read",
+    params={"user_id": RowId},
+    headers=IF_NONE_MATCH,
+    summary="Read a user",
+    responses={200: UserOut, **_READ_ERRORS},
+)
+async def get_user(user_id: int) -> Response:
+    """The user with this id."""
+    async with resources().database.reader.connect() as conn:
+        return user_response(await queries.get_user(conn, user_id))
+
+
+@api.operation(
+    "GET",
+    "/workspaces/{team_id}/users/{slack_user_id}",
+    scope="users:read",
+    params={"team_id": SlackId, "slack_user_id": SlackId},
+    headers=IF_NONE_MATCH,
+    summary="Find a user by Slack ids",
+    responses={200: UserOut, **_READ_ERRORS},
+)
+async def find_user(team_id: str, slack_user_id: str) -> Response:
+    """The user known to Slack as ``slack_user_id`` in workspace ``team_id``."""
+    async with resources().database.reader.connect() as conn:
+        return user_response(await queries.find_user(conn, team_id, slack_user_id))
+
+
+@api.operation(
+    "PATCH",
+    "/users/{user_id}",
+    scope="users:write",
+    params={"user_id": RowId},
+    body=UserUpdate,
+    headers=IF_MATCH,
+    summary="Update a user's profile",
+    responses={200: UserOut, **_WRITE_ERRORS},
+)
+async def update_user(user_id: int, body: UserUpdate) -> Response:
+    """Change the fields present in the body (location, timezone, units...)."""
+    deps = resources()
+    async with deps.database.engine.begin() as conn:
+        user = await queries.update_user(
+            conn,
+            user_id,
+            body.model_dump(),
+            expected_versions=expected_versions(request, "user", user_id),
+            now=deps.clock(),
+        )
+    return user_response(user)
+
+
+@api.operation(
+    "PUT",
+    "/users/{user_id}/settings/{key}",
+    scope="users:write",
+    params={"user_id": RowId, "key": SettingKey},
+    body=SettingValueIn,
+    headers=IF_MATCH,
+    summary="Set one setting of a user",
+    responses={200: UserOut, **_WRITE_ERRORS},
+)
+async def set_setting(user_id: int, key: str, body: SettingValueIn) -> Response:
+    """Set ``key`` to the given value, replacing any previous one."""
+    deps = resources()
+    async with deps.database.engine.begin() as conn:
+        user = await queries.set_user_setting(
+            conn,
+            user_id,
+            key,
+            body.value,
+            expected_versions=expected_versions(request, "user", user_id),
+            now=deps.clock(),
+        )
+    return user_response(user)
+
+
+@api.operation(
+    "DELETE",
+    "/users/{user_id}/settings/{key}",
+    scope="users:write",
+    params={"user_id": RowId, "key": SettingKey},
+    headers=IF_MATCH,
+    summary="Unset one setting of a user",
+    responses={200: UserOut, **_WRITE_ERRORS},
+)
+async def unset_setting(user_id: int, key: str) -> Response:
+    """Remove ``key`` (404 if it was not set)."""
+    deps = resources()
+    async with deps.database.engine.begin() as conn:
+        user = await queries.unset_user_setting(
+            conn,
+            user_id,
+            key,
+            expected_versions=expected_versions(request, "user", user_id),
+            now=deps.clock(),
+        )
+    return user_response(user)

@@ -1,0 +1,392 @@
+"""The workers' client, against the real Data Service served by Hypercorn on 127.0.0.1.
+
+Transient failures (5xx, timeouts, dropped connections) come from a small scripted server on
+127.0.0.1 (aioresponses 0.7.9 cannot build responses for aiohttp 3.14).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from dataservice.app import create_app
+from jeeves_shared.auth.client import TokenClient
+from jeeves_shared.dataclient import (
+    Conflict,
+    DataServiceClient,
+    DataServiceUnavailable,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+)
+from tests.dataservice.conftest import ALL_SCOPES, make_settings, make_verifier
+from tests.support.postgres import free_port
+from tests.support.tokens import TestIssuer
+
+TOKEN = "xoxb-1-2-secret"
+
+
+@pytest.fixture
+async def base_url(database_url: str, issuer: TestIssuer) -> AsyncIterator[str]:
+    """The Data Service served by Hypercorn on a free port of 127.0.0.1."""
+    app = create_app(make_settings(database_url), verifier=make_verifier(issuer))
+    config = Config()
+    port = free_port()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
+    url = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as session:
+        for _ in range(100):
+            try:
+                async with session.get(f"{url}/healthz"):
+                    break
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.02)
+    yield url
+    stop.set()
+    await server
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+class Sleeps:
+    """A fake ``sleep`` recording the delays asked for."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+def token_of(issuer: TestIssuer, scope: str = " ".join(ALL_SCOPES)) -> Callable[[], Awaitable[str]]:
+    async def token() -> str:
+        return issuer.mint(scope=scope)
+
+    return token
+
+
+def make_client(
+    session: aiohttp.ClientSession, url: str, issuer: TestIssuer, **options: Any
+) -> DataServiceClient:
+    options.setdefault("sleep", Sleeps())
+    return DataServiceClient(session, url, token_of(issuer), **options)
+
+
+async def test_users_round_trip(
+    session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer
+) -> None:
+    client = make_client(session, base_url, issuer)
+
+    user = await client.get_or_create_user("T1", "U1", "Bertie")
+    assert (user.id, user.display_name, user.etag) == (1, "Bertie", '"user-1-v1"')
+    assert (await client.get_or_create_user("T1", "U1")).id == user.id
+    assert await client.find_user("T1", "U1") == user
+    assert await client.find_user("T1", "nobody") is None
+
+    moved = await client.update_user(user.id, {"location": "Paris"}, if_match=user.etag)
+    assert (moved.location, moved.version) == ("Paris", 2)
+    with pytest.raises(PreconditionFailed):
+        await client.update_user(user.id, {"location": "Rome"}, if_match=user.etag)
+
+    with_setting = await client.set_setting(user.id, "greeting", "What ho")
+    assert with_setting.settings == {"greeting": "What ho"}
+    assert (await client.unset_setting(user.id, "greeting")).settings == {}
+    with pytest.raises(NotFound):
+        await client.unset_setting(user.id, "greeting")
+    with pytest.raises(NotFound):
+        await client.get_user(999)
+    with pytest.raises(InvalidRequest) as invalid:
+        await client.update_user(user.id, {"units": "cubits"})
+    assert invalid.value.status == 422
+
+
+async def test_listing_pages_through_everyone(
+    session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer
+) -> None:
+    client = make_client(session, base_url, issuer)
+    for n in range(5):
+        await client.get_or_create_user("T1", f"U{n}")
+
+    page = await client.list_users(team_id="T1", limit=2)
+    everyone = [user.slack_user_id async for user in client.iter_users(page_size=2)]
+
+    assert (len(page.items), page.next_cursor) == (2, 2)
+    assert everyone == [f"U{n}" for n in range(5)]
+
+
+async def test_workspaces_and_bot_token(
+    session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer
+) -> None:
+    client = make_client(session, base_url, issuer)
+
+    created = await client.create_workspace("T1", name="Drones", bot_token=TOKEN)
+    with pytest.raises(Conflict):
+        await client.create_workspace("T1")
+    renamed = await client.update_workspace("T1", {"name": "Drones Club"}, if_match=created.etag)
+
+    assert created.has_bot_token
+    assert renamed.name == "Drones Club"
+    assert await client.get_bot_token("T1") == TOKEN
+    assert [w.team_id for w in (await client.list_workspaces()).items] == ["T1"]
+    await client.delete_workspace("T1")
+    with pytest.raises(NotFound):
+        await client.get_workspace("T1")
+
+
+async def test_claims(session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer) -> None:
+    client = make_client(session, base_url, issuer)
+
+    results = await asyncio.gather(*(client.claim_event("Ev42") for _ in range(10)))
+
+    assert sorted(results) == [False] * 9 + [True]
+
+
+async def test_a_refused_token_is_reported_and_replaced_once(
+    session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer
+) -> None:
+    tokens = [
+        issuer.mint(scope="users:write", aud="someone-else"),
+        issuer.mint(scope="users:write"),
+    ]
+    rejected: list[str] = []
+
+    async def token() -> str:
+        return tokens[0] if not rejected else tokens[1]
+
+    async def on_rejected(bad: str) -> None:
+        rejected.append(bad)
+
+    client = DataServiceClient(session, base_url, token, on_rejected=on_rejected)
+
+    user = await client.get_or_create_user("T1", "U1")
+
+    assert user.slack_user_id == "U1"
+    assert rejected == [tokens[0]]
+
+
+async def test_a_token_refused_twice_or_lacking_scope_raises(
+    session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer
+) -> None:
+    rejected: list[str] = []
+    expired = DataServiceClient(
+        session,
+        base_url,
+        _always(issuer.mint(scope="users:read", exp=1)),
+        on_rejected=rejected.append,  # a plain function works too (TokenClient.invalidate)
+    )
+    narrow = DataServiceClient(session, base_url, token_of(issuer, scope="users:read"))
+
+    with pytest.raises(Unauthorized) as unauthorized:
+        await expired.get_user(1)
+    with pytest.raises(Unauthorized) as forbidden:
+        await narrow.get_or_create_user("T1", "U1")
+
+    assert (unauthorized.value.status, len(rejected)) == (401, 1)
+    assert forbidden.value.status == 403
+
+
+def _always(token: str) -> Callable[[], Awaitable[str]]:
+    async def provider() -> str:
+        return token
+
+    return provider
+
+
+async def test_with_the_auth_helpers_token_client(
+    session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer
+) -> None:
+    """A fake TokenDealer on 127.0.0.1 whose first token the Data Service refuses."""
+    issued: list[str] = []
+
+    async def token_endpoint(request: web.Request) -> web.Response:
+        form = await request.post()
+        audience = "wrong" if not issued else str(form["audience"])
+        issued.append(issuer.mint(scope=str(form["scope"]), aud=audience))
+        body = {"access_token": issued[-1], "token_type": "Bearer", "expires_in": 900}
+        return web.json_response(body)
+
+    fake = web.Application()
+    fake.router.add_post("/oauth/token", token_endpoint)
+    runner = web.AppRunner(fake)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        tokens = TokenClient(
+            session,
+            token_url=f"http://127.0.0.1:{port}/oauth/token",
+            client_id="w",
+            client_secret="s",
+        )
+        client = DataServiceClient.from_token_client(session, base_url, tokens)
+
+        assert (await client.get_or_create_user("T1", "U1")).id == 1
+        assert await client.claim_event("Ev1") is True
+    finally:
+        await runner.cleanup()
+
+    assert len(issued) == 2  # the refused one, then one reused for both calls
+
+
+class ScriptedServer:
+    """A local HTTP server answering from a script, recording each request's headers.
+
+    Each step is a status code, ``"timeout"`` (answer too late) or ``"drop"`` (close the
+    connection without answering); the last step repeats.
+    """
+
+    def __init__(self, script: list[int | str], body: dict[str, Any] | None = None) -> None:
+        self.script = script
+        self.body = body or {}
+        self.headers: list[dict[str, str]] = []
+        self.retry_after: str | None = None
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        step = self.script[min(len(self.headers), len(self.script) - 1)]
+        self.headers.append(dict(request.headers))
+        if step == "timeout":
+            await asyncio.sleep(1.0)
+        if step == "drop":
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response()
+        status = 504 if isinstance(step, str) else step
+        headers = {"Retry-After": self.retry_after} if self.retry_after else {}
+        if status in (200, 201):
+            headers["ETag"] = '"user-1-v1"'
+        payload = self.body if status < 400 else {"error": "x", "error_description": "scripted"}
+        return web.json_response(payload, status=status, headers=headers)
+
+
+@pytest.fixture
+async def scripted() -> AsyncIterator[Callable[..., Awaitable[tuple[ScriptedServer, str]]]]:
+    runners: list[web.AppRunner] = []
+
+    async def start(
+        script: list[int | str], body: dict[str, Any] | None = None
+    ) -> tuple[ScriptedServer, str]:
+        server = ScriptedServer(script, body)
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", server.handle)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        runners.append(runner)
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        return server, f"http://127.0.0.1:{port}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+USER = {
+    "id": 1,
+    "team_id": "T1",
+    "slack_user_id": "U1",
+    "display_name": "",
+    "location": None,
+    "timezone": None,
+    "units": "metric",
+    "is_admin": False,
+    "settings": {},
+    "version": 1,
+    "created_at": "2025-01-01T00:00:00Z",
+    "updated_at": "2025-01-01T00:00:00Z",
+}
+
+
+async def test_5xx_and_timeouts_are_retried_with_backoff(
+    session: aiohttp.ClientSession, issuer: TestIssuer, scripted: Any
+) -> None:
+    server, url = await scripted([503, 500, "timeout", 200], USER)
+    sleeps = Sleeps()
+    client = make_client(session, url, issuer, sleep=sleeps, rng=lambda: 1.0, timeout=0.3)
+
+    found = await client.get_user(1)
+
+    assert found.etag == '"user-1-v1"'
+    assert sleeps.delays == [0.1, 0.2, 0.4]
+    assert len(server.headers) == 4
+
+
+async def test_retries_are_bounded(
+    session: aiohttp.ClientSession, issuer: TestIssuer, scripted: Any
+) -> None:
+    server, url = await scripted([502])
+    sleeps = Sleeps()
+    client = make_client(session, url, issuer, sleep=sleeps, retries=2)
+
+    with pytest.raises(DataServiceUnavailable) as failed:
+        await client.get_user(1)
+
+    assert failed.value.status == 502
+    assert len(sleeps.delays) == 2
+    assert len(server.headers) == 3
+
+
+async def test_client_errors_are_not_retried(
+    session: aiohttp.ClientSession, issuer: TestIssuer, scripted: Any
+) -> None:
+    server, url = await scripted([404])
+    client = make_client(session, url, issuer)
+
+    with pytest.raises(NotFound):
+        await client.get_user(1)
+
+    assert len(server.headers) == 1
+
+
+async def test_retry_after_is_honoured_up_to_the_cap(
+    session: aiohttp.ClientSession, issuer: TestIssuer, scripted: Any
+) -> None:
+    server, url = await scripted([503, 503, 200], USER)
+    server.retry_after = "60"
+    sleeps = Sleeps()
+    client = make_client(session, url, issuer, sleep=sleeps, rng=lambda: 0.0, max_backoff=2.0)
+
+    await client.get_user(1)
+
+    assert sleeps.delays == [2.0, 2.0]
+
+
+async def test_unreachable_service_fails_after_the_retries(
+    session: aiohttp.ClientSession, issuer: TestIssuer
+) -> None:
+    sleeps = Sleeps()
+    client = make_client(session, f"http://127.0.0.1:{free_port()}", issuer, sleep=sleeps)
+
+    with pytest.raises(DataServiceUnavailable) as failed:
+        await client.get_user(1)
+
+    assert failed.value.status == 0
+    assert len(sleeps.delays) == 3
+
+
+async def test_a_retried_claim_keeps_its_idempotency_key(
+    session: aiohttp.ClientSession, issuer: TestIssuer, scripted: Any
+) -> None:
+    body = {"event_id": "E1", "first_seen": "2025-01-01T00:00:00Z"}
+    server, url = await scripted(["drop", 201], body)
+    client = make_client(session, url, issuer)
+
+    assert await client.claim_event("E1") is True
+
+    keys = [headers["Idempotency-Key"] for headers in server.headers]
+    assert len(keys) == 2
+    assert keys[0] == keys[1]

@@ -1,0 +1,102 @@
+"""Health checks, settings from the environment, and refusing to start with placeholder keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from dataservice.app import create_app
+from dataservice.settings import DataServiceSettings
+from jeeves_shared.settings import SettingsError
+from tests.dataservice.conftest import make_settings, make_verifier
+from tests.support.postgres import free_port
+from tests.support.tokens import TestIssuer
+
+
+async def test_healthz_and_readyz(database_url: str, issuer: TestIssuer) -> None:
+    app = create_app(make_settings(database_url), verifier=make_verifier(issuer))
+    async with app.test_app():
+        client = app.test_client()
+        alive = await client.get("/healthz")
+        ready = await client.get("/readyz")
+
+    assert (alive.status_code, await alive.get_json()) == (200, {"status": "ok", "checks": {}})
+    assert await ready.get_json() == {"status": "ok", "checks": {"database": "ok"}}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql+asyncpg://app@127.0.0.1:{free_port()}/nowhere",
+        "sqlite+aiosqlite:////nonexistent-folder/jeeves.db",
+    ],
+)
+async def test_readyz_is_503_when_the_database_is_unreachable(url: str, issuer: TestIssuer) -> None:
+    app = create_app(make_settings(url), verifier=make_verifier(issuer))
+    async with app.test_app():
+        client = app.test_client()
+        alive = await client.get("/healthz")
+        ready = await client.get("/readyz")
+
+    assert alive.status_code == 200
+    assert ready.status_code == 503
+    body = await ready.get_json()
+    assert body["status"] == "unavailable"
+    assert "database" in body["checks"]
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv("JEEVES_DATABASE_URL", "postgresql+asyncpg://u:pw@db/jeeves")
+    monkeypatch.setenv("JEEVES_DATASERVICE_BIND", "0.0.0.0:9000")
+    monkeypatch.setenv(
+        "JEEVES_DATASERVICE_ENCRYPTION_KEYS", f"{key},{Fernet.generate_key().decode()}"
+    )
+    monkeypatch.setenv("JEEVES_DATASERVICE_JWKS_URL", "http://td:8003/.well-known/jwks.json")
+
+    settings = DataServiceSettings()
+
+    assert settings.database_url.get_secret_value() == "postgresql+asyncpg://u:pw@db/jeeves"
+    assert "pw" not in repr(settings)
+    assert settings.dataservice_bind == "0.0.0.0:9000"
+    assert settings.encryption_keys()[0] == key
+    assert settings.dataservice_jwks_url == "http://td:8003/.well-known/jwks.json"
+
+
+def test_defaults_are_a_local_sqlite_file_and_port_8002(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("JEEVES_DATABASE_URL", "JEEVES_DATASERVICE_BIND"):
+        monkeypatch.delenv(name, raising=False)
+
+    settings = DataServiceSettings()
+
+    assert settings.database_url.get_secret_value() == "sqlite+aiosqlite:///jeeves-dev.db"
+    assert settings.dataservice_bind == "127.0.0.1:8002"
+
+
+@pytest.mark.parametrize("keys", ["", "change-me"])
+def test_placeholder_key_refuses_to_start_outside_dev(keys: str, tmp_path: Path) -> None:
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path}/x.db", dataservice_encryption_keys=keys
+    )
+
+    with pytest.raises(SettingsError, match="JEEVES_DATASERVICE_ENCRYPTION_KEYS"):
+        create_app(settings)
+
+
+def test_malformed_key_refuses_to_start(tmp_path: Path) -> None:
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path}/x.db", dataservice_encryption_keys="short-key"
+    )
+
+    with pytest.raises(SettingsError, match="Fernet"):
+        create_app(settings)
+
+
+def test_dev_mode_accepts_the_placeholder_key(tmp_path: Path) -> None:
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path}/x.db", env="dev", dataservice_encryption_keys="change-me"
+    )
+
+    assert create_app(settings) is not None

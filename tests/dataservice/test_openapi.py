@@ -1,0 +1,106 @@
+"""The OpenAPI document is valid 3.1, and real answers match what it promises."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from openapi_schema_validator import OAS31Validator
+from openapi_spec_validator import validate as validate_spec
+
+from dataservice.app import openapi_bytes
+from tests.dataservice.conftest import ALL_SCOPES, Auth
+
+if TYPE_CHECKING:
+    from quart.typing import TestClientProtocol
+
+DOCUMENT: dict[str, Any] = json.loads(openapi_bytes())
+
+
+def test_document_is_valid_openapi_3_1() -> None:
+    validate_spec(DOCUMENT)
+    assert DOCUMENT["openapi"] == "3.1.0"
+
+
+def test_document_never_describes_a_token_in_an_answer() -> None:
+    schemas = DOCUMENT["components"]["schemas"]
+    for name, schema in schemas.items():
+        if name != "BotTokenOut" and name.endswith(("Out", "Page")):
+            assert "bot_token" not in schema.get("properties", {}), name
+
+
+def operation_for(method: str, url: str) -> tuple[str, dict[str, Any]]:
+    """The documented path template and operation serving ``method url``."""
+    path = urlsplit(url).path
+    for template, operations in DOCUMENT["paths"].items():
+        pattern = "^" + re.sub(r"{\w+}", "[^/]+", template) + "$"
+        if re.match(pattern, path) and method.lower() in operations:
+            return template, operations[method.lower()]
+    raise AssertionError(f"{method} {path} is not documented")
+
+
+def check_against_document(method: str, url: str, status: int, body: bytes) -> None:
+    """Assert the status is documented for the operation and the body matches its schema."""
+    template, operation = operation_for(method, url)
+    documented = operation["responses"].get(str(status))
+    assert documented is not None, f"{method} {template} answered undocumented {status}"
+    content = documented.get("content")
+    if content is None:
+        assert body == b"", f"{method} {template} {status} has an undocumented body"
+        return
+    schema = {**content["application/json"]["schema"], "components": DOCUMENT["components"]}
+    OAS31Validator(schema).validate(json.loads(body))
+
+
+async def test_real_answers_match_the_document(client: TestClientProtocol, auth: Auth) -> None:
+    everything = auth(*ALL_SCOPES)
+    calls: list[tuple[str, str, dict[str, str], Any]] = [
+        ("GET", "/healthz", {}, None),
+        ("GET", "/readyz", {}, None),
+        ("POST", "/api/v1/users", everything, {"team_id": "T1", "slack_user_id": "U1"}),
+        ("POST", "/api/v1/users", everything, {"team_id": "T1", "slack_user_id": "U1"}),
+        ("POST", "/api/v1/users", everything, {"team_id": "T1"}),
+        ("POST", "/api/v1/users", {}, {"team_id": "T1", "slack_user_id": "U1"}),
+        ("POST", "/api/v1/users", auth("users:read"), {"team_id": "T1", "slack_user_id": "U1"}),
+        ("GET", "/api/v1/users/1", everything, None),
+        ("GET", "/api/v1/users/1", {**everything, "If-None-Match": '"user-1-v1"'}, None),
+        ("GET", "/api/v1/users/2", everything, None),
+        ("GET", "/api/v1/workspaces/T1/users/U1", everything, None),
+        ("GET", "/api/v1/users?limit=1", everything, None),
+        ("GET", "/api/v1/users?limit=0", everything, None),
+        ("PATCH", "/api/v1/users/1", everything, {"location": "Paris", "timezone": "Asia/Tokyo"}),
+        (
+            "PATCH",
+            "/api/v1/users/1",
+            {**everything, "If-Match": '"user-1-v1"'},
+            {"units": "metric"},
+        ),
+        ("PATCH", "/api/v1/users/1", everything, {"units": "kelvin"}),
+        ("PUT", "/api/v1/users/1/settings/lang", everything, {"value": "en"}),
+        ("DELETE", "/api/v1/users/1/settings/lang", everything, None),
+        ("DELETE", "/api/v1/users/1/settings/lang", everything, None),
+        ("POST", "/api/v1/workspaces", everything, {"team_id": "T2", "bot_token": "xoxb-1-2"}),
+        ("POST", "/api/v1/workspaces", everything, {"team_id": "T2"}),
+        ("GET", "/api/v1/workspaces", everything, None),
+        ("GET", "/api/v1/workspaces/T2", everything, None),
+        ("GET", "/api/v1/workspaces/T2/bot-token", everything, None),
+        ("GET", "/api/v1/workspaces/T1/bot-token", everything, None),
+        ("PATCH", "/api/v1/workspaces/T2", everything, {"name": "Drones"}),
+        ("PATCH", "/api/v1/workspaces/T2", {**everything, "If-Match": '"old"'}, {"name": "X"}),
+        ("DELETE", "/api/v1/workspaces/T2", everything, None),
+        ("DELETE", "/api/v1/workspaces/T2", everything, None),
+        ("POST", "/api/v1/events/Ev1/claim", everything, None),
+        ("POST", "/api/v1/events/Ev1/claim", everything, None),
+        ("POST", "/api/v1/events/bad%20id/claim", everything, None),
+    ]
+    statuses = set()
+    for method, url, headers, body in calls:
+        response = await client.open(url, method=method, headers=headers, json=body)
+        statuses.add(response.status_code)
+        check_against_document(
+            method, url, response.status_code, await response.get_data(as_text=False)
+        )
+
+    assert statuses == {200, 201, 204, 304, 401, 403, 404, 409, 412, 422}
