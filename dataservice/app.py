@@ -19,14 +19,21 @@ from dataservice.openapi import build_document
 from dataservice.routing import Api
 from dataservice.settings import DataServiceSettings
 from dataservice.timezones import known_timezones
-from dataservice.views import events, health, users, workspaces
+from dataservice.views import events, health, reminders, schedule, users, workspaces
 from dataservice.views.common import EXTENSION_KEY, Resources
 from jeeves_shared.auth import HttpJwksSource, TokenVerifier
 from jeeves_shared.auth.quart_auth import install_auth
 
 log = structlog.get_logger(__name__)
 
-APIS: tuple[Api, ...] = (health.api, users.api, workspaces.api, events.api)
+APIS: tuple[Api, ...] = (
+    health.api,
+    users.api,
+    workspaces.api,
+    events.api,
+    reminders.api,
+    schedule.api,
+)
 API_VERSION = "1.0.0"
 #: Our largest valid body (a workspace with 100 scopes) is far below this.
 MAX_BODY_BYTES = 64 * 1024

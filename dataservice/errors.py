@@ -37,6 +37,25 @@ class Conflict(DataServiceError):
         self.id = id
 
 
+class TooManyReminders(DataServiceError):
+    """User ``user_id`` already has ``limit`` pending reminders."""
+
+    def __init__(self, user_id: int, limit: int) -> None:
+        super().__init__(f"user {user_id} already has {limit} pending reminders")
+        self.user_id = user_id
+        self.limit = limit
+
+
+class LeaseLost(DataServiceError):
+    """The caller no longer holds the lease on ``kind`` ``id``: another scheduler holds a live
+    one, or the item was finished (delivered, cancelled, rescheduled) meanwhile."""
+
+    def __init__(self, kind: str, id: object) -> None:
+        super().__init__(f"{kind} {id} is leased to another scheduler or no longer due")
+        self.kind = kind
+        self.id = id
+
+
 class PreconditionFailed(DataServiceError):
     """``If-Match`` named a version of ``kind`` ``id`` that is no longer current."""
 
@@ -68,6 +87,8 @@ class InvalidInput(DataServiceError):
 STATUS_OF: dict[type[DataServiceError], tuple[int, str]] = {
     NotFound: (404, "not_found"),
     Conflict: (409, "conflict"),
+    TooManyReminders: (409, "too_many_reminders"),
+    LeaseLost: (409, "lease_lost"),
     PreconditionFailed: (412, "precondition_failed"),
     InvalidInput: (422, "invalid_request"),
 }

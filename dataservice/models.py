@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -108,6 +109,14 @@ class User(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: The daily weather alert: on or off, at ``alert_time`` ("HH:MM") local to ``timezone``.
+    alerts_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    alert_time: Mapped[str | None] = mapped_column(String(5))
+    #: When the alert fires next (UTC); ``None`` while alerts are off. The scheduler's index.
+    next_alert_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    #: Which scheduler has claimed the due alert, and until when.
+    alert_lease_owner: Mapped[str | None] = mapped_column(String(100))
+    alert_lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class UserSetting(Base):
@@ -133,3 +142,30 @@ class ProcessedEvent(Base):
     claimed_by: Mapped[str] = mapped_column(String(128), default="")
     #: The claimer's ``Idempotency-Key``: the same key claiming again is a retry, not a rival.
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class Reminder(Base):
+    """Something to tell a user at ``due_at``, in ``channel_id`` (and ``thread_ts``)."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'delivered', 'cancelled')", name="status"),
+        # A user's pending reminders by due date: the list, and the count of the limit.
+        Index("ix_reminders_user_id_status_due_at", "user_id", "status", "due_at"),
+        # The scheduler's scan: pending reminders due by now, oldest first.
+        Index("ix_reminders_status_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(500))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    #: ``pending``, then ``delivered`` or ``cancelled``.
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    #: Which scheduler has claimed it for delivery, and until when.
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -7,13 +7,15 @@ served at ``/openapi.json`` and the validation applied to requests cannot drift 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     MISSING,
     AfterValidator,
+    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -21,6 +23,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from dataservice.alerts import ALERT_TIME_PATTERN
 from dataservice.timezones import check_timezone, known_timezones
 
 #: PostgreSQL refuses NUL in text; refuse it (and say so in the schema) before it gets there.
@@ -55,6 +58,13 @@ IdempotencyKey = Annotated[
 #: Row ids are 32-bit integers on PostgreSQL.
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Units = Literal["metric", "imperial", "standard"]
+AlertTime = Annotated[str, StringConstraints(pattern=ALERT_TIME_PATTERN)]
+ReminderText = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=_NO_NUL)]
+#: A Slack message timestamp ("1712345678.123456"), which names a thread.
+ThreadTs = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}(\.[0-9]{1,10})?$")]
+#: Who holds a lease: any name a scheduler process picks for itself (host, pid, uuid...).
+LeaseOwner = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_NO_NUL)]
+ReminderStatus = Literal["pending", "delivered", "cancelled"]
 OAuthScope = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z:._]+$")]
 _BOT_TOKEN = re.compile(r"xox[a-z]-[A-Za-z0-9-]{1,250}")
 
@@ -74,6 +84,45 @@ BotToken = Annotated[
         mode="validation",
     ),
 ]
+
+
+# Years 1970-8999 keep every UTC conversion and "a day later" inside Python's datetime range.
+_YEAR = r"(19[7-9][0-9]|[2-8][0-9]{3})"
+_INSTANT = re.compile(
+    _YEAR + r"-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _parse_instant(value: object) -> object:
+    """Read RFC 3339 text ourselves: in strict mode pydantic would refuse any text once a
+    validator ran first, and alone it would also read ``"0"`` as a Unix time."""
+    if not isinstance(value, str):
+        return value  # the strict datetime check refuses it
+    if not _INSTANT.fullmatch(value):
+        raise ValueError("expected an RFC 3339 date-time with an offset, years 1970 to 8999")
+    return datetime.fromisoformat(value.upper())
+
+
+#: An instant given with its UTC offset (``2025-03-30T08:00:00+02:00``), normalised to UTC.
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_parse_instant),
+    AfterValidator(lambda value: value.astimezone(UTC)),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "pattern": f"^{_YEAR}-"}, mode="validation"
+    ),
+]
+
+
+def _whole_number(value: object) -> object:
+    """JSON Schema's ``integer`` includes ``60.0``; strict pydantic alone would refuse it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
 class _Query(BaseModel):
@@ -153,6 +202,9 @@ class UserOut(_Output):
     version: int
     created_at: datetime
     updated_at: datetime
+    alerts_enabled: bool
+    alert_time: str | None
+    next_alert_at: datetime | None
 
 
 class UserPage(_Output):
@@ -173,6 +225,100 @@ class UserListQuery(PageQuery):
     """Query string of the user list."""
 
     team_id: SlackId | None = None
+
+
+class AlertsUpdate(_Input):
+    """Body of switching the daily weather alert on or off.
+
+    ``time`` is the local ``HH:MM`` (24-hour); when switching on without one, the stored time
+    is kept, or 08:00 if there is none.
+    """
+
+    enabled: bool
+    time: AlertTime | None = None
+
+
+# --- reminders ----------------------------------------------------------------------------------
+
+
+class ReminderCreate(_Input):
+    """Body of a new reminder: what to say, when, and where (a thread when ``thread_ts``)."""
+
+    text: ReminderText
+    due_at: Instant
+    channel_id: SlackId
+    thread_ts: ThreadTs | None = None
+
+
+class ReminderOut(_Output):
+    """A reminder as the API shows it."""
+
+    id: int
+    user_id: int
+    text: str
+    due_at: datetime
+    channel_id: str
+    thread_ts: str | None
+    status: ReminderStatus
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class ReminderList(_Output):
+    """A user's pending reminders, soonest first."""
+
+    reminders: list[ReminderOut]
+
+
+# --- scheduling ---------------------------------------------------------------------------------
+
+
+class ClaimRequest(_Input):
+    """Body of a claim: who claims, the time it is, how long to hold each item, how many."""
+
+    owner: LeaseOwner
+    now: Instant
+    lease_seconds: WholeNumber = Field(default=60, ge=5, le=3600)
+    limit: WholeNumber = Field(default=100, ge=1, le=500)
+
+
+class ReminderDone(_Input):
+    """Body of reporting a claimed reminder delivered."""
+
+    owner: LeaseOwner
+
+
+class AlertDone(_Input):
+    """Body of reporting a claimed alert sent: ``due_at`` as the claim gave it."""
+
+    owner: LeaseOwner
+    due_at: Instant
+
+
+class DueReminderOut(ReminderOut):
+    """A claimed reminder, with the Slack ids needed to deliver it."""
+
+    team_id: str
+    slack_user_id: str
+
+
+class DueAlertOut(_Output):
+    """A claimed daily alert: whom to send the weather, where they are and in which units."""
+
+    user_id: int
+    team_id: str
+    slack_user_id: str
+    due_at: datetime
+    timezone: str | None
+    location: str | None
+    units: Units
+
+
+class ClaimedOut(_Output):
+    """What one claim leased to the caller (at most ``limit`` of each kind)."""
+
+    reminders: list[DueReminderOut]
+    alerts: list[DueAlertOut]
 
 
 # --- workspaces ---------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ SERVICES: dict[str, tuple[str, str, str]] = {
         "tokendealer_bind",
     ),
 }
-WORKER_KINDS = ("help", "slack")
+WORKER_KINDS = ("help", "weather", "user", "reminders", "slack", "scheduler")
 
 
 def build_parser() -> argparse.ArgumentParser:

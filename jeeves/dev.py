@@ -9,13 +9,15 @@ event loop, consuming the in-memory bus.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 import structlog
 
 from dataservice.app import create_app as create_dataservice
 from dataservice.migrate import upgrade
+from dataservice.models import utcnow
 from dataservice.settings import DataServiceSettings
 from jeeves.serving import serve_app
 from jeeves_frontend.app import create_app as create_frontend
@@ -26,8 +28,9 @@ from jeeves_shared.memory_bus import MemoryBus
 from jeeves_shared.settings import Environment, is_placeholder
 from jeeves_shared.topology import DEVCHAT_QUEUE, WORKER_QUEUES
 from tokendealer.app import create_app as create_tokendealer
+from tokendealer.clients import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from tokendealer.settings import TokenDealerSettings
-from workers.runner import KINDS, serve_kind
+from workers.runner import KINDS, serve_kind, serve_scheduler
 from workers.settings import WorkerSettings
 
 log = structlog.get_logger(__name__)
@@ -40,18 +43,21 @@ async def run_dev(stop: asyncio.Event) -> None:
     bus = MemoryBus((*WORKER_QUEUES.values(), DEVCHAT_QUEUE))
     chat = ChatLog()
     frontend_settings = FrontendSettings(env=DEV)
-    worker_settings = WorkerSettings(env=DEV)
+    worker_settings = WorkerSettings(
+        env=DEV, worker_client_id=DEV_CLIENT_ID, worker_client_secret=DEV_CLIENT_SECRET
+    )
     servers = [
         serve_app(
             create_frontend(frontend_settings, bus=bus, chat=chat),
             frontend_settings.frontend_bind,
             stop,
         ),
-        *await _data_services(stop),
+        *await data_services(stop, TokenDealerSettings(env=DEV), DataServiceSettings(env=DEV)),
     ]
     chat_subscription = await bus.consume(DEVCHAT_QUEUE, chat.deliver, prefetch=16)
-    kinds = [kind for kind in KINDS.values() if _can_run(kind.needs_slack, worker_settings)]
+    kinds = [kind for kind in KINDS.values() if _can_run(kind.needs, worker_settings)]
     workers = [serve_kind(kind, worker_settings, bus, stop) for kind in kinds]
+    workers.append(serve_scheduler(worker_settings, bus, stop))
     log.info(
         "dev.started",
         chat=f"http://{frontend_settings.frontend_bind}/",
@@ -63,26 +69,32 @@ async def run_dev(stop: asyncio.Event) -> None:
         await chat_subscription.stop(timeout=1)
 
 
-async def _data_services(stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
-    """The TokenDealer and the Data Service, the latter's database migrated first."""
-    dealer_settings = TokenDealerSettings(env=DEV)
+async def data_services(
+    stop: asyncio.Event,
+    dealer_settings: TokenDealerSettings,
+    data_settings: DataServiceSettings,
+    clock: Callable[[], datetime] = utcnow,
+) -> list[Coroutine[Any, Any, None]]:
+    """Serving the TokenDealer and the Data Service, which trusts the dealer's keys.
+
+    The Data Service's database is migrated first; ``clock`` is its idea of now.
+    """
     dealer = create_tokendealer(dealer_settings)
-    data_settings = DataServiceSettings(env=DEV)
     await upgrade(data_settings.database_url.get_secret_value())
     verifier = TokenVerifier(
         StaticJwksSource(dealer.extensions["tokendealer"].keys.jwks()),
         audience=data_settings.dataservice_jwt_audience,
         issuer=dealer_settings.tokendealer_issuer,
     )
-    data = create_dataservice(data_settings, verifier=verifier)
+    data = create_dataservice(data_settings, verifier=verifier, clock=clock)
     return [
         serve_app(dealer, dealer_settings.tokendealer_bind, stop),
         serve_app(data, data_settings.dataservice_bind, stop),
     ]
 
 
-def _can_run(needs_slack: bool, settings: WorkerSettings) -> bool:
-    if needs_slack and is_placeholder(settings.slack_bot_token.get_secret_value()):
+def _can_run(needs: frozenset[str], settings: WorkerSettings) -> bool:
+    if "slack" in needs and is_placeholder(settings.slack_bot_token.get_secret_value()):
         log.info("dev.slack_off", reason="JEEVES_SLACK_BOT_TOKEN not set: replies stay local")
         return False
     return True

@@ -1,6 +1,7 @@
 """``jeeves up``: the real topology on one machine, each service and worker its own process.
 
-Children are ``python -m jeeves serve <service>`` and ``python -m jeeves worker <kind>``. A child
+It first brings the database up to date (``jeeves db upgrade``). Children are
+``python -m jeeves serve <service>`` and ``python -m jeeves worker <kind>``. A child
 that dies is restarted with a growing delay; SIGTERM or Ctrl-C is passed on to every child,
 which drains, and children that outlive the grace period are killed.
 """
@@ -18,8 +19,14 @@ log = structlog.get_logger(__name__)
 
 #: The processes of ``jeeves up``.
 PROCESSES: tuple[tuple[str, ...], ...] = (
+    ("serve", "tokendealer"),
+    ("serve", "dataservice"),
     ("serve", "frontend"),
     ("worker", "help"),
+    ("worker", "weather"),
+    ("worker", "user"),
+    ("worker", "reminders"),
+    ("worker", "scheduler"),
     ("worker", "slack"),
 )
 #: How long children get to drain after SIGTERM before they are killed.
@@ -29,7 +36,11 @@ GRACE_PERIOD = 30.0
 async def supervise(
     stop: asyncio.Event, processes: tuple[tuple[str, ...], ...] = PROCESSES
 ) -> None:
-    """Keep every process running until ``stop`` is set, then stop them all."""
+    """Migrate the database, then keep every process running until ``stop`` is set."""
+    migrate = await asyncio.create_subprocess_exec(sys.executable, "-m", "jeeves", "db", "upgrade")
+    if await migrate.wait() != 0:
+        log.error("up.migration_failed", code=migrate.returncode)
+        raise SystemExit(1)
     await asyncio.gather(*(_keep_running(args, stop) for args in processes))
 
 

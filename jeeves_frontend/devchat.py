@@ -20,11 +20,11 @@ from quart import Blueprint, current_app, render_template, request
 
 from jeeves_frontend.state import front_door
 from jeeves_shared.commands import parse_command
-from jeeves_shared.messages import Action, Conversation, Reply
+from jeeves_shared.messages import DEV_TEAM_ID, Action, Conversation, Reply
 
 blueprint = Blueprint("devchat", __name__, template_folder="templates")
 
-DEV_TEAM, DEV_CHANNEL, DEV_USER = "TDEV", "DDEVCHAT", "UDEV"
+DEV_CHANNEL, DEV_USER = "DDEVCHAT", "UDEV"
 #: Longest a poll waits for new messages before answering with none.
 MAX_WAIT = 25.0
 
@@ -131,7 +131,7 @@ def to_dev_action(text: str) -> Action:
         text=text,
         conversation=Conversation(
             origin="devchat",
-            team_id=DEV_TEAM,
+            team_id=DEV_TEAM_ID,
             channel_id=DEV_CHANNEL,
             user_id=DEV_USER,
             is_direct_message=True,

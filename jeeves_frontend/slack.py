@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qs
 
 import structlog
 from quart import Blueprint, request
 
 from jeeves_frontend.events import Ignored, to_action
 from jeeves_frontend.signature import check_signature
+from jeeves_frontend.slash import MissingFields, to_slash_action
 from jeeves_frontend.state import FrontDoor, front_door
+from jeeves_shared.commands import help_text
 
 log = structlog.get_logger(__name__)
 
@@ -44,7 +47,29 @@ async def events() -> tuple[dict[str, Any] | str, int]:
     return "", 200
 
 
-async def _verified_json(door: FrontDoor) -> dict[str, Any]:
+@blueprint.post("/slack/commands")
+async def commands() -> tuple[dict[str, Any] | str, int]:
+    """The slash command endpoint: ack at once, answer later through ``response_url``.
+
+    ``help`` needs no worker, so its answer is the acknowledgement itself.
+    """
+    door = front_door()
+    form = {key: values[-1] for key, values in parse_qs(await _verified_text(door)).items()}
+    if form.get("ssl_check") == "1":
+        return "", 200
+    try:
+        action = to_slash_action(form)
+    except MissingFields as exc:
+        raise MalformedRequest(f"not a slash command: missing {exc}") from None
+    instant = help_text(action.args) if action.command == "help" else None
+    if instant is not None:
+        return {"response_type": "ephemeral", "text": instant}, 200
+    await door.publish(action)
+    return {"response_type": "ephemeral", "text": "On it…"}, 200
+
+
+async def _verified_text(door: FrontDoor) -> str:
+    """The request body, once its Slack signature is checked."""
     if door.verifier is None:
         raise SlackNotConfigured
     body = await request.get_data(cache=False, as_text=False, parse_form_data=False)
@@ -58,6 +83,11 @@ async def _verified_json(door: FrontDoor) -> dict[str, Any]:
         timestamp=request.headers.get("X-Slack-Request-Timestamp"),
         signature=request.headers.get("X-Slack-Signature"),
     )
+    return text
+
+
+async def _verified_json(door: FrontDoor) -> dict[str, Any]:
+    text = await _verified_text(door)
     try:
         payload = json.loads(text)
     except ValueError:

@@ -28,9 +28,52 @@ from urllib.parse import quote
 
 import aiohttp
 import structlog
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from jeeves_shared.auth.client import TokenClient
+from jeeves_shared.dataclient_errors import (
+    ERRORS_BY_STATUS,
+    Conflict,
+    DataServiceError,
+    DataServiceUnavailable,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+)
+from jeeves_shared.dataclient_models import (
+    Claimed,
+    DueAlert,
+    DueReminder,
+    Reminder,
+    User,
+    UserPage,
+    Workspace,
+    WorkspacePage,
+)
+
+# The errors and answer models live in their own modules; import them from here.
+__all__ = [
+    "AUDIENCE",
+    "SCHEDULER_SCOPES",
+    "WORKER_SCOPES",
+    "Claimed",
+    "Conflict",
+    "DataServiceClient",
+    "DataServiceError",
+    "DataServiceUnavailable",
+    "DueAlert",
+    "DueReminder",
+    "InvalidRequest",
+    "NotFound",
+    "PreconditionFailed",
+    "Reminder",
+    "Unauthorized",
+    "User",
+    "UserPage",
+    "Workspace",
+    "WorkspacePage",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -42,111 +85,9 @@ M = TypeVar("M", bound=BaseModel)
 #: The Data Service's audience, as the TokenDealer knows it.
 AUDIENCE = "dataservice"
 #: What a worker usually needs; the Slack poster adds ``workspaces:tokens``.
-WORKER_SCOPES = ("users:read", "users:write", "events:claim")
-
-
-# --- errors -------------------------------------------------------------------------------------
-
-
-class DataServiceError(Exception):
-    """The Data Service answered with an error status (see :attr:`status`)."""
-
-    def __init__(self, status: int, error: str = "", description: str = "") -> None:
-        super().__init__(f"data service answered {status} {error}: {description}".strip(": "))
-        self.status = status
-        self.error = error
-        self.description = description
-
-
-class NotFound(DataServiceError):
-    """404: no such user, workspace, setting or token."""
-
-
-class Conflict(DataServiceError):
-    """409: the workspace exists already, or someone else claimed the event."""
-
-
-class PreconditionFailed(DataServiceError):
-    """412: the resource changed since the ``etag`` given as ``if_match``."""
-
-
-class InvalidRequest(DataServiceError):
-    """422: the Data Service refused the input (a bug in the caller, not retried)."""
-
-
-class Unauthorized(DataServiceError):
-    """401 even with a fresh token, or 403: the token lacks a scope."""
-
-
-class DataServiceUnavailable(DataServiceError):
-    """Unreachable, timing out or answering 5xx after every retry (``status`` 0: no answer)."""
-
-
-_ERRORS: dict[int, type[DataServiceError]] = {
-    401: Unauthorized,
-    403: Unauthorized,
-    404: NotFound,
-    409: Conflict,
-    412: PreconditionFailed,
-    422: InvalidRequest,
-}
-
-
-# --- what comes back ----------------------------------------------------------------------------
-
-
-class _Answer(BaseModel):
-    # Fields the service adds later must not break older workers.
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class User(_Answer):
-    """A user record; ``etag`` comes from the response header, for ``if_match``."""
-
-    id: int
-    team_id: str
-    slack_user_id: str
-    display_name: str
-    location: str | None
-    timezone: str | None
-    units: str
-    is_admin: bool
-    settings: dict[str, str]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    etag: str | None = None
-
-
-class Workspace(_Answer):
-    """A workspace record (never with its token)."""
-
-    team_id: str
-    name: str
-    bot_user_id: str | None
-    bot_id: str | None
-    has_bot_token: bool
-    scopes: list[str]
-    is_installed: bool
-    is_active: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    etag: str | None = None
-
-
-class UserPage(_Answer):
-    """One page of users; ``next_cursor`` is ``None`` on the last."""
-
-    items: list[User]
-    next_cursor: int | None
-
-
-class WorkspacePage(_Answer):
-    """One page of workspaces."""
-
-    items: list[Workspace]
-    next_cursor: int | None
+WORKER_SCOPES = ("users:read", "users:write", "events:claim", "reminders:read", "reminders:write")
+#: What the scheduler needs: claiming due reminders and alerts, and reporting them done.
+SCHEDULER_SCOPES = ("schedule:claim",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +275,86 @@ class DataServiceClient:
             return False
         return True
 
+    # --- alerts and reminders -------------------------------------------------------------------
+
+    async def set_alerts(self, user_id: int, *, enabled: bool, time: str | None = None) -> User:
+        """Switch the user's daily weather alert on or off.
+
+        ``time`` is ``"HH:MM"`` on the user's local 24-hour clock; switching on without one
+        keeps the stored time (08:00 if none). The user's ``next_alert_at`` says when it fires.
+        """
+        body: dict[str, Any] = {"enabled": enabled}
+        if time is not None:
+            body["time"] = time
+        return (await self.request("PUT", f"/users/{user_id}/alerts", json=body)).to(User)
+
+    async def create_reminder(
+        self,
+        user_id: int,
+        *,
+        text: str,
+        due_at: datetime,
+        channel_id: str,
+        thread_ts: str | None = None,
+    ) -> Reminder:
+        """Store a reminder (``due_at`` timezone-aware); :class:`Conflict` with ``error``
+        ``too_many_reminders`` when the user has 100 pending already."""
+        body = {
+            "text": text,
+            "due_at": due_at.isoformat(),
+            "channel_id": channel_id,
+            "thread_ts": thread_ts,
+        }
+        reply = await self.request("POST", f"/users/{user_id}/reminders", json=body)
+        return reply.to(Reminder)
+
+    async def list_reminders(self, user_id: int) -> list[Reminder]:
+        """The user's pending reminders, soonest first."""
+        reply = await self.request("GET", f"/users/{user_id}/reminders")
+        return [Reminder.model_validate(item) for item in reply.body["reminders"]]
+
+    async def cancel_reminder(self, user_id: int, reminder_id: int) -> bool:
+        """Cancel one of the user's pending reminders; False if there is no such thing."""
+        try:
+            await self.request("DELETE", f"/users/{user_id}/reminders/{reminder_id}")
+        except NotFound:
+            return False
+        return True
+
+    # --- scheduling (scope schedule:claim) -------------------------------------------------------
+
+    async def claim_due(
+        self, owner: str, *, now: datetime, lease_seconds: int = 60, limit: int = 100
+    ) -> Claimed:
+        """Lease to ``owner`` the reminders and alerts due by ``now`` (up to ``limit`` of each)
+        for ``lease_seconds``; no other claimer gets them while the lease lasts."""
+        body = {
+            "owner": owner,
+            "now": now.isoformat(),
+            "lease_seconds": lease_seconds,
+            "limit": limit,
+        }
+        return (await self.request("POST", "/schedule/claim", json=body)).to(Claimed)
+
+    async def finish_reminder(self, reminder_id: int, owner: str) -> bool:
+        """Mark a claimed reminder delivered; False if the lease was lost (another owner holds
+        it, or it was delivered or cancelled meanwhile)."""
+        path = f"/schedule/reminders/{reminder_id}/done"
+        return await self._finish(path, {"owner": owner})
+
+    async def finish_alert(self, user_id: int, owner: str, due_at: datetime) -> bool:
+        """Record the alert due at ``due_at`` sent, scheduling the next; False if the lease
+        was lost (another owner holds it, or that alert was already done or rescheduled)."""
+        body = {"owner": owner, "due_at": due_at.isoformat()}
+        return await self._finish(f"/schedule/alerts/{user_id}/done", body)
+
+    async def _finish(self, path: str, body: dict[str, str]) -> bool:
+        try:
+            await self.request("POST", path, json=body)
+        except Conflict:
+            return False
+        return True
+
     # --- transport ------------------------------------------------------------------------------
 
     async def request(
@@ -432,6 +453,6 @@ def _describe(reply: _Reply) -> str:
 
 
 def _error_of(reply: _Reply) -> DataServiceError:
-    kind = _ERRORS.get(reply.status, DataServiceError)
+    kind = ERRORS_BY_STATUS.get(reply.status, DataServiceError)
     error = reply.body.get("error", "") if isinstance(reply.body, dict) else ""
     return kind(reply.status, str(error), _describe(reply))

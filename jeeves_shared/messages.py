@@ -15,6 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 Origin = Literal["slack", "devchat"]
 
+#: The team id of ``jeeves dev``'s chat page; answers to it go to the page, not to Slack.
+DEV_TEAM_ID = "TDEV"
+
+
+def origin_of(team_id: str) -> Origin:
+    """Where answers for a team go, for messages that do not come from a request (reminders)."""
+    return "devchat" if team_id == DEV_TEAM_ID else "slack"
+
 
 class MalformedMessage(ValueError):
     """Bytes that are not a message this version of Jeeves understands."""

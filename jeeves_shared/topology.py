@@ -37,9 +37,17 @@ class QueueSpec:
     routing_keys: tuple[str, ...]
 
 
-#: The queue of each worker kind (``jeeves worker <kind>``).
+def _actions(queue: str, *commands: str) -> QueueSpec:
+    return QueueSpec(queue, ACTIONS_EXCHANGE, tuple(action_key(c) for c in commands))
+
+
+#: The queue of each worker kind that consumes one (``jeeves worker <kind>``). Every command of
+#: the registry (and ``unknown``) is bound to exactly one of them; a test checks it.
 WORKER_QUEUES: dict[str, QueueSpec] = {
-    "help": QueueSpec("jeeves.help", ACTIONS_EXCHANGE, (action_key("help"), action_key("unknown"))),
+    "help": _actions("jeeves.help", "help", "unknown"),
+    "weather": _actions("jeeves.weather", "weather"),
+    "user": _actions("jeeves.user", "set_location", "get_location", "config", "alerts", "login"),
+    "reminders": _actions("jeeves.reminders", "remind", "reminders"),
     "slack": QueueSpec("jeeves.slack-poster", REPLIES_EXCHANGE, (reply_key("slack"),)),
 }
 

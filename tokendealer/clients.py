@@ -50,6 +50,9 @@ DEV_SCOPES = (
     "workspaces:write",
     "workspaces:tokens",
     "events:claim",
+    "reminders:read",
+    "reminders:write",
+    "schedule:claim",
 )
 
 

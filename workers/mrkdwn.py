@@ -16,3 +16,27 @@ def to_slack_text(text: str) -> str:
     text = " ".join(text.split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("`", "'")
+
+
+#: Slack shows at most 4,000 characters of a message's text before truncating it.
+MAX_MESSAGE_LENGTH = 3_900
+
+
+def split_message(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
+    """Cut ``text`` into messages of at most ``limit`` characters.
+
+    Cuts fall on line breaks when a line fits, else on spaces, else anywhere; no text is lost
+    and a short text stays one message.
+    """
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n ")
+    parts.append(rest)
+    return [part for part in parts if part] or [text]

@@ -12,30 +12,38 @@ import contextlib
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import aiohttp
 import structlog
+from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_shared.amqp import AmqpBus
+from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus import Bus
+from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES, DataServiceClient
 from jeeves_shared.messages import Action, Reply
 from jeeves_shared.topology import WORKER_QUEUES, QueueSpec
-from workers import help, slack_poster
-from workers.deps import Deps
+from workers import help, reminders, slack_poster, user, weather
+from workers.deps import Deps, utcnow
+from workers.scheduler import Scheduler
 from workers.settings import WorkerSettings
+from workers.weather_api import WeatherClient
 
 log = structlog.get_logger(__name__)
 
 KindHandler = Callable[[Action | Reply, Deps], Awaitable[None]]
+SCHEDULER = "scheduler"
 
 
 @dataclass(frozen=True)
 class WorkerKind:
-    """A kind of worker: its name (``jeeves worker <name>``), handler and needs."""
+    """A kind of worker: its name (``jeeves worker <name>``), handler and what it needs."""
 
     name: str
     handler: KindHandler
-    needs_slack: bool = False
+    #: Clients to build for it: ``slack``, ``data`` (Data Service), ``weather``.
+    needs: frozenset[str] = frozenset()
 
     @property
     def queue(self) -> QueueSpec:
@@ -45,32 +53,73 @@ class WorkerKind:
 
 KINDS: dict[str, WorkerKind] = {
     "help": WorkerKind("help", help.handle),
-    "slack": WorkerKind("slack", slack_poster.handle, needs_slack=True),
+    "weather": WorkerKind("weather", weather.handle, frozenset({"data", "weather"})),
+    "user": WorkerKind("user", user.handle, frozenset({"data"})),
+    "reminders": WorkerKind("reminders", reminders.handle, frozenset({"data"})),
+    "slack": WorkerKind("slack", slack_poster.handle, frozenset({"slack"})),
 }
 
 
 @contextlib.asynccontextmanager
-async def open_deps(kind: WorkerKind, settings: WorkerSettings, bus: Bus) -> AsyncIterator[Deps]:
-    """The dependencies of ``kind``, open for as long as the context lasts."""
-    if not kind.needs_slack:
-        yield Deps(bus=bus)
-        return
-    token = settings.require_secret("slack_bot_token")
+async def open_deps(
+    needs: frozenset[str],
+    settings: WorkerSettings,
+    bus: Bus,
+    clock: Callable[[], datetime] = utcnow,
+) -> AsyncIterator[Deps]:
+    """The clients ``needs`` asks for, on one pooled HTTP session, open while the context lasts."""
     async with aiohttp.ClientSession() as session:
-        slack = slack_poster.make_slack_client(
-            token,
-            base_url=settings.slack_api_url,
-            session=session,
-            max_retries=settings.slack_max_retries,
+        yield Deps(
+            bus=bus,
+            http=session,
+            slack=_slack_client(settings, session) if "slack" in needs else None,
+            data=data_client(settings, session) if "data" in needs else None,
+            weather=_weather_client(settings, session) if "weather" in needs else None,
+            dashboard_url=settings.dashboard_url,
+            clock=clock,
         )
-        yield Deps(bus=bus, slack=slack)
+
+
+def _slack_client(settings: WorkerSettings, session: aiohttp.ClientSession) -> AsyncWebClient:
+    return slack_poster.make_slack_client(
+        settings.require_secret("slack_bot_token"),
+        base_url=settings.slack_api_url,
+        session=session,
+        max_retries=settings.slack_max_retries,
+    )
+
+
+def data_client(
+    settings: WorkerSettings,
+    session: aiohttp.ClientSession,
+    scopes: tuple[str, ...] = WORKER_SCOPES,
+) -> DataServiceClient:
+    """A Data Service client authenticated by the workers' TokenDealer client."""
+    tokens = TokenClient(
+        session,
+        token_url=f"{settings.tokendealer_url.rstrip('/')}/oauth/token",
+        client_id=settings.worker_client_id,
+        client_secret=settings.require_secret("worker_client_secret"),
+    )
+    return DataServiceClient.from_token_client(
+        session, settings.dataservice_url, tokens, scopes=scopes
+    )
+
+
+def _weather_client(settings: WorkerSettings, session: aiohttp.ClientSession) -> WeatherClient:
+    key = settings.weather_api_key.get_secret_value().strip()
+    return WeatherClient(session, base_url=settings.weather_api_url, api_key=key or None)
 
 
 async def serve_kind(
-    kind: WorkerKind, settings: WorkerSettings, bus: Bus, stop: asyncio.Event
+    kind: WorkerKind,
+    settings: WorkerSettings,
+    bus: Bus,
+    stop: asyncio.Event,
+    clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Consume ``kind``'s queue on ``bus`` until ``stop`` is set, then drain."""
-    async with open_deps(kind, settings, bus) as deps:
+    async with open_deps(kind.needs, settings, bus, clock) as deps:
         handler = functools.partial(_call, kind.handler, deps)
         subscription = await bus.consume(kind.queue, handler, prefetch=settings.prefetch)
         log.info("worker.consuming", kind=kind.name, queue=kind.queue.name)
@@ -83,14 +132,33 @@ async def _call(handler: KindHandler, deps: Deps, message: Action | Reply) -> No
     await handler(message, deps)
 
 
+async def serve_scheduler(
+    settings: WorkerSettings,
+    bus: Bus,
+    stop: asyncio.Event,
+    clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """Run the scheduler on ``bus`` until ``stop`` is set."""
+    async with aiohttp.ClientSession() as session:
+        data = data_client(settings, session, SCHEDULER_SCOPES)
+        deps = Deps(bus=bus, http=session, data=data, clock=clock)
+        await Scheduler(deps, interval=settings.scheduler_interval).run(stop)
+
+
+#: ``jeeves worker <name>``: the consumer kinds and the scheduler.
+WORKER_NAMES = (*KINDS, SCHEDULER)
+
+
 async def run_worker(name: str, settings: WorkerSettings, stop: asyncio.Event) -> None:
-    """``jeeves worker <name>``: connect to RabbitMQ and serve one worker kind until ``stop``."""
-    kind = KINDS[name]
+    """``jeeves worker <name>``: connect to RabbitMQ and run one worker until ``stop``."""
     bus = AmqpBus(settings.amqp_url.get_secret_value(), declare=WORKER_QUEUES.values())
     await bus.start()
     try:
         if await _first(bus.wait_ready(), stop.wait()):
-            await serve_kind(kind, settings, bus, stop)
+            if name == SCHEDULER:
+                await serve_scheduler(settings, bus, stop)
+            else:
+                await serve_kind(KINDS[name], settings, bus, stop)
     finally:
         await bus.close()
         log.info("worker.stopped", kind=name)

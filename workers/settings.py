@@ -12,9 +12,22 @@ class WorkerSettings(JeevesSettings):
 
     slack_bot_token: SecretStr = SecretStr("")
     slack_api_url: str = "https://slack.com/api/"
+    #: OpenWeatherMap-compatible current-weather API; without a key, weather apologises.
+    weather_api_url: str = "https://api.openweathermap.org/data/2.5"
+    weather_api_key: SecretStr = SecretStr("")
+    #: Where the Data Service and the TokenDealer listen.
+    dataservice_url: str = "http://127.0.0.1:8002"
+    tokendealer_url: str = "http://127.0.0.1:8003"
+    #: The workers' OAuth2 client at the TokenDealer.
+    worker_client_id: str = "jeeves-worker"
+    worker_client_secret: SecretStr = SecretStr("")
+    #: The web dashboard ``login`` links to (a placeholder until the dashboard exists).
+    dashboard_url: str = "http://127.0.0.1:8000/dashboard"
     #: Unacknowledged messages one worker process holds at once.
     prefetch: int = Field(default=32, gt=0)
     #: How long SIGTERM waits for in-flight messages before closing.
     drain_timeout: float = Field(default=20.0, gt=0)
     #: Attempts slack_sdk makes for a rate-limited (429) or failing (5xx) Slack call.
     slack_max_retries: int = Field(default=3, ge=0)
+    #: Seconds between the scheduler's looks for due reminders and alerts.
+    scheduler_interval: float = Field(default=5.0, gt=0)

@@ -58,6 +58,9 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
     if deps.slack is None:
         raise RuntimeError("the slack poster needs a Slack client")
     where = message.conversation
+    if where.response_url:
+        await post_to_response_url(deps, where.response_url, message)
+        return
     try:
         await deps.slack.chat_postMessage(
             channel=where.channel_id, text=message.text, thread_ts=where.thread_ts
@@ -76,3 +79,19 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
             raise TransientSlackError(code) from None
         return
     log.info("slack.posted", channel=where.channel_id, reply_id=message.id)
+
+
+async def post_to_response_url(deps: Deps, url: str, reply: Reply) -> None:
+    """Answer a slash command through its ``response_url`` (only the asker sees it)."""
+    if deps.http is None:
+        raise RuntimeError("the slack poster needs an HTTP session")
+    body = {"text": reply.text, "response_type": "ephemeral"}
+    async with deps.http.post(url, json=body, timeout=aiohttp.ClientTimeout(total=10)) as answer:
+        status = answer.status
+    if status == 429 or status >= 500:
+        raise TransientSlackError(f"response_url answered {status}")
+    if status >= 400:
+        # Expired (30 minutes or 5 answers) or unknown: retrying cannot help.
+        log.warning("slack.response_url_refused", status=status, reply_id=reply.id)
+        return
+    log.info("slack.responded", reply_id=reply.id)

@@ -40,7 +40,7 @@ def describe(conditions: Conditions) -> str:
 
 
 def place_not_found(place: str) -> str:
-    """ "I couldn't find <place>.", the place escaped and cut to :data:`MAX_PLACE_LENGTH`."""
+    """The answer for an unknown place, escaped and cut to :data:`MAX_PLACE_LENGTH`."""
     shown = " ".join(place.split())
     if len(shown) > MAX_PLACE_LENGTH:
         shown = shown[: MAX_PLACE_LENGTH - 1].rstrip() + "…"

@@ -10,6 +10,20 @@ One module per table group; views import this package only.
 from __future__ import annotations
 
 from dataservice.queries.events import claim_event
+from dataservice.queries.reminders import (
+    ReminderRecord,
+    cancel_reminder,
+    create_reminder,
+    list_pending_reminders,
+)
+from dataservice.queries.schedule import (
+    DueAlertRecord,
+    DueReminderRecord,
+    claim_due_alerts,
+    claim_due_reminders,
+    finish_alert,
+    finish_reminder,
+)
 from dataservice.queries.shared import ping
 from dataservice.queries.users import (
     UserRecord,
@@ -17,6 +31,7 @@ from dataservice.queries.users import (
     get_or_create_user,
     get_user,
     list_users,
+    set_user_alerts,
     set_user_setting,
     unset_user_setting,
     update_user,
@@ -33,20 +48,31 @@ from dataservice.queries.workspaces import (
 )
 
 __all__ = [
+    "DueAlertRecord",
+    "DueReminderRecord",
+    "ReminderRecord",
     "UserRecord",
     "WorkspaceRecord",
+    "cancel_reminder",
+    "claim_due_alerts",
+    "claim_due_reminders",
     "claim_event",
+    "create_reminder",
     "create_workspace",
     "delete_workspace",
     "find_user",
+    "finish_alert",
+    "finish_reminder",
     "get_bot_token",
     "get_or_create_user",
     "get_user",
     "get_workspace",
+    "list_pending_reminders",
     "list_users",
     "list_workspaces",
     "ping",
     "rotate_bot_tokens",
+    "set_user_alerts",
     "set_user_setting",
     "unset_user_setting",
     "update_user",

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dataservice.alerts import DEFAULT_ALERT_TIME, next_alert_at
 from dataservice.errors import NotFound
 from dataservice.models import User, UserSetting, Workspace
 from dataservice.queries.shared import insert_ignoring_conflicts, raise_missing_or_stale
@@ -32,6 +33,9 @@ class UserRecord:
     version: int
     created_at: datetime
     updated_at: datetime
+    alerts_enabled: bool
+    alert_time: str | None
+    next_alert_at: datetime | None
 
 
 _USER_COLUMNS = (
@@ -46,6 +50,9 @@ _USER_COLUMNS = (
     User.version,
     User.created_at,
     User.updated_at,
+    User.alerts_enabled,
+    User.alert_time,
+    User.next_alert_at,
 )
 
 
@@ -137,10 +144,54 @@ async def update_user(
     """Apply ``changes`` (column → value) and bump the version.
 
     ``expected_versions`` (from ``If-Match``) makes the write conditional: if the stored
-    version is not among them, :class:`PreconditionFailed` and nothing changes.
+    version is not among them, :class:`PreconditionFailed` and nothing changes. A new
+    ``timezone`` moves the next daily alert to the alert time in that zone.
     """
     await _bump_user(conn, user_id, changes, expected_versions=expected_versions, now=now)
+    if "timezone" in changes:
+        await reschedule_alert(conn, user_id, after=now)
     return await get_user(conn, user_id)
+
+
+async def set_user_alerts(
+    conn: AsyncConnection,
+    user_id: int,
+    *,
+    enabled: bool,
+    alert_time: str | None,
+    expected_versions: set[int] | None,
+    now: datetime,
+) -> UserRecord:
+    """Switch the daily alert on (at ``alert_time``, else the stored time, else 08:00) or off,
+    and schedule its next occurrence after ``now`` (none when off)."""
+    changes: dict[str, Any] = {"alerts_enabled": enabled}
+    if alert_time is not None:
+        changes["alert_time"] = alert_time
+    elif enabled:
+        changes["alert_time"] = func.coalesce(User.alert_time, DEFAULT_ALERT_TIME)
+    await _bump_user(conn, user_id, changes, expected_versions=expected_versions, now=now)
+    await reschedule_alert(conn, user_id, after=now)
+    return await get_user(conn, user_id)
+
+
+async def reschedule_alert(conn: AsyncConnection, user_id: int, *, after: datetime) -> None:
+    """Set the user's ``next_alert_at`` to the first alert time after ``after`` (``None`` if
+    alerts are off) and free the alert's lease, which was for an occurrence now replaced.
+
+    Call it after a write to the user row in the same transaction (that write locks the row).
+    """
+    found = await conn.execute(
+        select(User.alerts_enabled, User.alert_time, User.timezone).where(User.id == user_id)
+    )
+    row = found.one()
+    next_at = None
+    if row.alerts_enabled and row.alert_time:
+        next_at = next_alert_at(row.alert_time, row.timezone, after=after)
+    await conn.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(next_alert_at=next_at, alert_lease_owner=None, alert_lease_until=None)
+    )
 
 
 async def set_user_setting(

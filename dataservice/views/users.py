@@ -1,4 +1,4 @@
-"""``/api/v1/users``: get-or-create, read, update, settings, list."""
+"""``/api/v1/users``: get-or-create, read, update, settings, daily alerts, list."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataservice.caching import expected_versions, resource_etag
 from dataservice.queries import UserRecord
 from dataservice.routing import Api, Header
 from dataservice.schemas import (
+    AlertsUpdate,
     ErrorBody,
     RowId,
     SettingKey,
@@ -174,6 +175,32 @@ async def unset_setting(user_id: int, key: str) -> Response:
             conn,
             user_id,
             key,
+            expected_versions=expected_versions(request, "user", user_id),
+            now=deps.clock(),
+        )
+    return user_response(user)
+
+
+@api.operation(
+    "PUT",
+    "/users/{user_id}/alerts",
+    scope="users:write",
+    params={"user_id": RowId},
+    body=AlertsUpdate,
+    headers=IF_MATCH,
+    summary="Switch a user's daily weather alert on or off",
+    responses={200: UserOut, **_WRITE_ERRORS},
+)
+async def set_alerts(user_id: int, body: AlertsUpdate) -> Response:
+    """Daily at ``time`` (``HH:MM``, default: the stored time, else 08:00) in the user's time
+    zone (UTC if unset); the answer's ``next_alert_at`` says when the next one fires."""
+    deps = resources()
+    async with deps.database.engine.begin() as conn:
+        user = await queries.set_user_alerts(
+            conn,
+            user_id,
+            enabled=body.enabled,
+            alert_time=body.time,
             expected_versions=expected_versions(request, "user", user_id),
             now=deps.clock(),
         )

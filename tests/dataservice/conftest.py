@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from quart import Quart
 
 from dataservice.app import create_app
 from dataservice.migrate import upgrade
-from dataservice.models import Base
+from dataservice.models import Base, utcnow
 from dataservice.settings import DataServiceSettings
 from jeeves_shared.auth import TokenVerifier
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401
@@ -29,6 +30,9 @@ ALL_SCOPES = (
     "workspaces:write",
     "workspaces:tokens",
     "events:claim",
+    "reminders:read",
+    "reminders:write",
+    "schedule:claim",
 )
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 Auth = Callable[..., dict[str, str]]
@@ -99,7 +103,8 @@ async def empty_postgres(url: str) -> None:
     try:
         tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
         statements = [f"DELETE FROM {name}" for name in tables]
-        statements += [f"ALTER SEQUENCE {name}_id_seq RESTART" for name in ("workspaces", "users")]
+        sequences = ("workspaces", "users", "reminders")
+        statements += [f"ALTER SEQUENCE {name}_id_seq RESTART" for name in sequences]
         await conn.execute("; ".join(statements))
     finally:
         await conn.close()
@@ -116,10 +121,26 @@ def make_verifier(issuer: TestIssuer) -> TokenVerifier:
     return TokenVerifier(issuer.source(), audience=AUDIENCE, issuer=issuer.issuer)
 
 
+class WallClock:
+    """The app's clock: the real time, until a test sets :attr:`now`."""
+
+    def __init__(self) -> None:
+        self.now: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.now or utcnow()
+
+
 @pytest.fixture
-async def app(database_url: str, issuer: TestIssuer) -> AsyncIterator[Quart]:
+def clock() -> WallClock:
+    """The clock of :func:`app`; set ``clock.now`` to stop time."""
+    return WallClock()
+
+
+@pytest.fixture
+async def app(database_url: str, issuer: TestIssuer, clock: WallClock) -> AsyncIterator[Quart]:
     """The Data Service, serving (before_serving has run) on a fresh database."""
-    app = create_app(make_settings(database_url), verifier=make_verifier(issuer))
+    app = create_app(make_settings(database_url), verifier=make_verifier(issuer), clock=clock)
     async with app.test_app():
         yield app
 

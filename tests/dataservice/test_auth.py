@@ -17,7 +17,14 @@ from tests.support.tokens import TestIssuer, forge, forge_hmac
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol
 
-SAMPLE = {"user_id": "1", "team_id": "T1", "slack_user_id": "U1", "key": "k", "event_id": "E1"}
+SAMPLE = {
+    "user_id": "1",
+    "team_id": "T1",
+    "slack_user_id": "U1",
+    "key": "k",
+    "event_id": "E1",
+    "reminder_id": "1",
+}
 GUARDED = [op for api in APIS for op in api.operations if op.scope is not None]
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

@@ -27,7 +27,7 @@ from jeeves_shared.dataclient import (
     PreconditionFailed,
     Unauthorized,
 )
-from tests.dataservice.conftest import ALL_SCOPES, make_settings, make_verifier
+from tests.dataservice.conftest import ALL_SCOPES, WallClock, make_settings, make_verifier
 from tests.support.postgres import free_port
 from tests.support.tokens import TestIssuer
 
@@ -35,9 +35,9 @@ TOKEN = "xoxb-1-2-secret"
 
 
 @pytest.fixture
-async def base_url(database_url: str, issuer: TestIssuer) -> AsyncIterator[str]:
+async def base_url(database_url: str, issuer: TestIssuer, clock: WallClock) -> AsyncIterator[str]:
     """The Data Service served by Hypercorn on a free port of 127.0.0.1."""
-    app = create_app(make_settings(database_url), verifier=make_verifier(issuer))
+    app = create_app(make_settings(database_url), verifier=make_verifier(issuer), clock=clock)
     config = Config()
     port = free_port()
     config.bind = [f"127.0.0.1:{port}"]

@@ -10,14 +10,22 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from dataservice.migrate import downgrade, upgrade
 from dataservice.models import Base
 from tests.support.postgres import PostgresServer
 
-TABLES = {"workspaces", "users", "user_settings", "processed_events", "alembic_version"}
+TABLES = {
+    "workspaces",
+    "users",
+    "user_settings",
+    "processed_events",
+    "reminders",
+    "alembic_version",
+}
 
 
 @pytest.fixture
@@ -87,3 +95,75 @@ async def test_upgrade_leaves_the_event_loop_free(empty_database_url: str) -> No
         ticker.cancel()
 
     assert ticks > 1
+
+
+async def run_sql(url: str, *statements: str) -> list[Any]:
+    """Run ``statements`` in one transaction; the rows of the last."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for statement in statements:
+                result = await conn.execute(text(statement))
+            return list(result.mappings()) if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+def user_columns(conn: Connection) -> set[str]:
+    return {column["name"] for column in inspect(conn).get_columns("users")}
+
+
+async def test_0002_keeps_existing_users_both_ways(empty_database_url: str) -> None:
+    url = empty_database_url
+    await upgrade(url, "0001")
+    await run_sql(
+        url,
+        "INSERT INTO workspaces (team_id, name, scopes, is_installed, is_active, version,"
+        " created_at, updated_at) VALUES ('T1', '', '[]', true, true, 1,"
+        " '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00')",
+        "INSERT INTO users (workspace_id, slack_user_id, display_name, units, is_admin, version,"
+        " created_at, updated_at) VALUES (1, 'U1', 'Bertie', 'metric', false, 1,"
+        " '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00')",
+    )
+
+    await upgrade(url, "0002")
+    upgraded = await run_sql(
+        url,
+        "INSERT INTO reminders (user_id, text, due_at, channel_id, created_at)"
+        " VALUES (1, 'tea', '2025-01-02 00:00:00+00', 'D1', '2025-01-01 00:00:00+00')",
+        "SELECT display_name, alerts_enabled, alert_time, next_alert_at FROM users",
+    )
+    [status] = await run_sql(url, "SELECT status FROM reminders")
+    await downgrade(url, "0001")
+    downgraded = await run_sql(url, "SELECT id, display_name FROM users")
+
+    assert [dict(row) for row in upgraded] == [
+        {
+            "display_name": "Bertie",
+            "alerts_enabled": False,
+            "alert_time": None,
+            "next_alert_at": None,
+        }
+    ]
+    assert status["status"] == "pending"
+    assert [dict(row) for row in downgraded] == [{"id": 1, "display_name": "Bertie"}]
+    assert await inspect_database(url, table_names) == TABLES - {"reminders"}
+    assert "alerts_enabled" not in await inspect_database(url, user_columns)
+    await upgrade(url)  # SQLite rebuilt users twice: its constraints and indexes must survive
+    assert await inspect_database(url, differences) == []
+
+
+async def test_the_reminder_status_is_checked(empty_database_url: str) -> None:
+    await upgrade(empty_database_url)
+
+    with pytest.raises(IntegrityError):
+        await run_sql(
+            empty_database_url,
+            "INSERT INTO workspaces (team_id, name, scopes, is_installed, is_active, version,"
+            " created_at, updated_at) VALUES ('T1', '', '[]', true, true, 1,"
+            " '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00')",
+            "INSERT INTO users (workspace_id, slack_user_id, version, created_at, updated_at)"
+            " VALUES (1, 'U1', 1, '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00')",
+            "INSERT INTO reminders (user_id, text, due_at, channel_id, status, created_at)"
+            " VALUES (1, 'x', '2025-01-02 00:00:00+00', 'D1', 'lost', '2025-01-01 00:00:00+00')",
+        )

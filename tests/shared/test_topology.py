@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jeeves_shared.topology import WORKER_QUEUES, action_key, topic_matches
+from jeeves_shared.commands import COMMANDS, UNKNOWN
+from jeeves_shared.topology import ACTIONS_EXCHANGE, WORKER_QUEUES, action_key, topic_matches
 
 
 @pytest.mark.parametrize(
@@ -43,7 +44,12 @@ def test_matching_agrees_with_a_regex_model(pattern: list[str], words: list[str]
     assert topic_matches(".".join(pattern), ".".join(words)) is expected
 
 
-def test_help_worker_serves_help_and_unknown_commands() -> None:
-    keys = WORKER_QUEUES["help"].routing_keys
-    assert action_key("help") in keys
-    assert action_key("unknown") in keys
+def test_every_command_is_served_by_exactly_one_worker_queue() -> None:
+    for name in [command.name for command in COMMANDS] + [UNKNOWN]:
+        serving = [
+            kind
+            for kind, queue in WORKER_QUEUES.items()
+            if queue.exchange == ACTIONS_EXCHANGE
+            and any(topic_matches(key, action_key(name)) for key in queue.routing_keys)
+        ]
+        assert len(serving) == 1, (name, serving)

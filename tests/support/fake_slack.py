@@ -43,6 +43,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.posts: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []
         self.script: deque[Scripted] = deque()
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -52,6 +53,7 @@ class FakeSlack:
     async def __aenter__(self) -> FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_post("/commands/{hook}", self._respond)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -84,6 +86,25 @@ class FakeSlack:
         return web.json_response(
             {"ok": True, "channel": body.get("channel"), "ts": f"1700000000.{next(self._ts):06d}"}
         )
+
+    def response_url(self, hook: str) -> str:
+        """A ``response_url`` for a slash command; answers land in :attr:`responses`."""
+        return f"{self.base_url.removesuffix('/api/')}/commands/{hook}"
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        async with self._changed:
+            self.responses.append({"hook": request.match_info["hook"], **body})
+            self._changed.notify_all()
+        return web.Response(text="ok")
+
+    async def wait_for_responses(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until at least ``count`` slash-command answers arrived; return them all."""
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.responses) >= count), timeout
+            )
+        return list(self.responses)
 
     async def wait_for_posts(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Wait until at least ``count`` messages were accepted; return all of them."""

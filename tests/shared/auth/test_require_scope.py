@@ -11,7 +11,11 @@ from quart.typing import TestClientProtocol as Client
 from tests.support.tokens import TestIssuer, b64url, forge, forge_hmac
 
 Mint = Callable[[TestIssuer], str]
-NOW = int(time.time())
+
+
+def now() -> int:
+    """Wall-clock seconds at the moment a token is minted (not at import: the suite is long)."""
+    return int(time.time())
 
 
 def _tampered(issuer: TestIssuer) -> str:
@@ -45,10 +49,10 @@ REJECTED: dict[str, tuple[Mint, str]] = {
         lambda i: forge({"alg": ["RS256"], "kid": i.kid}, i.claims(scope="users:read")),
         "algorithm not accepted",
     ),
-    "expired": (lambda i: i.mint(scope="users:read", exp=NOW - 120), "token expired"),
-    "not yet valid": (lambda i: i.mint(scope="users:read", nbf=NOW + 120), "token not yet valid"),
+    "expired": (lambda i: i.mint(scope="users:read", exp=now() - 120), "token expired"),
+    "not yet valid": (lambda i: i.mint(scope="users:read", nbf=now() + 120), "token not yet valid"),
     "issued in the future": (
-        lambda i: i.mint(scope="users:read", iat=NOW + 120),
+        lambda i: i.mint(scope="users:read", iat=now() + 120),
         "token not yet valid",
     ),
     "wrong audience": (
@@ -96,7 +100,7 @@ async def test_valid_token_reaches_the_view(client: Client, issuer: TestIssuer) 
 
 
 async def test_leeway_accepts_a_token_just_expired(client: Client, issuer: TestIssuer) -> None:
-    status, _, _ = await get_users(client, issuer.mint(scope="users:read", exp=NOW - 10))
+    status, _, _ = await get_users(client, issuer.mint(scope="users:read", exp=now() - 10))
     assert status == 200
 
 

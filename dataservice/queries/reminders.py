@@ -1,0 +1,106 @@
+"""Reminders as their users see them: create, list the pending ones, cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, and_, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dataservice.errors import NotFound, TooManyReminders
+from dataservice.models import Reminder, User
+
+#: Pending reminders one user may have at once.
+MAX_PENDING_REMINDERS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderRecord:
+    """A reminder, without the scheduler's lease."""
+
+    id: int
+    user_id: int
+    text: str
+    due_at: datetime
+    channel_id: str
+    thread_ts: str | None
+    status: str
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+REMINDER_COLUMNS = (
+    Reminder.id,
+    Reminder.user_id,
+    Reminder.text,
+    Reminder.due_at,
+    Reminder.channel_id,
+    Reminder.thread_ts,
+    Reminder.status,
+    Reminder.created_at,
+    Reminder.delivered_at,
+)
+
+_PENDING_COUNT = select(func.count()).where(Reminder.status == "pending")
+# The user row with their pending reminders, in one round trip: no reminder columns (a row of
+# NULLs) when they have none, no row at all when there is no such user.
+_PENDING_OF_USER = (
+    select(User.id.label("known_user_id"), *REMINDER_COLUMNS)
+    .outerjoin(Reminder, and_(Reminder.user_id == User.id, Reminder.status == "pending"))
+    .order_by(Reminder.due_at, Reminder.id)
+)
+
+
+async def create_reminder(
+    conn: AsyncConnection, user_id: int, values: Mapping[str, Any], *, now: datetime
+) -> ReminderRecord:
+    """Store a pending reminder (``text``, ``due_at``, ``channel_id``, ``thread_ts``).
+
+    :class:`NotFound` if there is no such user, :class:`TooManyReminders` if they already have
+    :data:`MAX_PENDING_REMINDERS` pending.
+    """
+    # A write that changes nothing, first: it locks the user row (PostgreSQL) or takes the
+    # write lock (SQLite), so concurrent creations for one user count one after the other.
+    locked = await conn.execute(update(User).where(User.id == user_id).values(version=User.version))
+    if locked.rowcount == 0:
+        raise NotFound("user", user_id)
+    pending = await conn.execute(_PENDING_COUNT.where(Reminder.user_id == user_id))
+    if pending.scalar_one() >= MAX_PENDING_REMINDERS:
+        raise TooManyReminders(user_id, MAX_PENDING_REMINDERS)
+    stmt = (
+        insert(Reminder)
+        .values(**values, user_id=user_id, status="pending", created_at=now)
+        .returning(*REMINDER_COLUMNS)
+    )
+    return ReminderRecord(**(await conn.execute(stmt)).one()._mapping)
+
+
+async def list_pending_reminders(conn: AsyncConnection, user_id: int) -> list[ReminderRecord]:
+    """The user's pending reminders, soonest first; :class:`NotFound` if there is no such user."""
+    rows = (await conn.execute(_PENDING_OF_USER.where(User.id == user_id))).all()
+    if not rows:
+        raise NotFound("user", user_id)
+    return [_to_reminder(row._mapping) for row in rows if row.id is not None]
+
+
+async def cancel_reminder(conn: AsyncConnection, user_id: int, reminder_id: int) -> None:
+    """Cancel a pending reminder of this user; :class:`NotFound` for anything else (another
+    user's, no longer pending, unknown), so nobody learns about others' reminders."""
+    stmt = (
+        update(Reminder)
+        .where(
+            Reminder.id == reminder_id,
+            Reminder.user_id == user_id,
+            Reminder.status == "pending",
+        )
+        .values(status="cancelled", lease_owner=None, lease_until=None)
+    )
+    if (await conn.execute(stmt)).rowcount == 0:
+        raise NotFound("pending reminder", reminder_id)
+
+
+def _to_reminder(values: RowMapping) -> ReminderRecord:
+    return ReminderRecord(**{key: value for key, value in values.items() if key != "known_user_id"})

@@ -1,0 +1,52 @@
+"""The errors :class:`~jeeves_shared.dataclient.DataServiceClient` raises, one per status.
+
+Import them from :mod:`jeeves_shared.dataclient`, which re-exports them.
+"""
+
+from __future__ import annotations
+
+
+class DataServiceError(Exception):
+    """The Data Service answered with an error status (see :attr:`status`)."""
+
+    def __init__(self, status: int, error: str = "", description: str = "") -> None:
+        super().__init__(f"data service answered {status} {error}: {description}".strip(": "))
+        self.status = status
+        self.error = error
+        self.description = description
+
+
+class NotFound(DataServiceError):
+    """404: no such user, workspace, setting, token or reminder."""
+
+
+class Conflict(DataServiceError):
+    """409: the workspace exists already, someone else claimed the event, the user has too many
+    pending reminders (``error`` ``too_many_reminders``) or a lease was lost (``lease_lost``)."""
+
+
+class PreconditionFailed(DataServiceError):
+    """412: the resource changed since the ``etag`` given as ``if_match``."""
+
+
+class InvalidRequest(DataServiceError):
+    """422: the Data Service refused the input (a bug in the caller, not retried)."""
+
+
+class Unauthorized(DataServiceError):
+    """401 even with a fresh token, or 403: the token lacks a scope."""
+
+
+class DataServiceUnavailable(DataServiceError):
+    """Unreachable, timing out or answering 5xx after every retry (``status`` 0: no answer)."""
+
+
+#: The error raised for each 4xx status; any other is a plain :class:`DataServiceError`.
+ERRORS_BY_STATUS: dict[int, type[DataServiceError]] = {
+    401: Unauthorized,
+    403: Unauthorized,
+    404: NotFound,
+    409: Conflict,
+    412: PreconditionFailed,
+    422: InvalidRequest,
+}

@@ -1,0 +1,156 @@
+"""The whole of Jeeves in one test: every service on a real port, every worker on RabbitMQ.
+
+TokenDealer (dev keys and client), Data Service (a fresh SQLite file, migrated), front door,
+every worker kind with its own AMQP connection, and the scheduler, all on 127.0.0.1 in the
+test's event loop. Slack and the weather provider are the local fakes. Time, for the scheduler
+and for reminders, is a :class:`WallClock` the test moves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+from dataservice.settings import DataServiceSettings
+from jeeves.dev import data_services
+from jeeves.serving import serve_app
+from jeeves_frontend.app import create_app as create_frontend
+from jeeves_frontend.settings import FrontendSettings
+from jeeves_shared.amqp import AmqpBus
+from jeeves_shared.settings import Environment
+from jeeves_shared.topology import WORKER_QUEUES
+from tests.support.fake_slack import FakeSlack
+from tests.support.fake_weather import FakeWeather
+from tests.support.rabbitmq import free_port
+from tests.support.slack_requests import SIGNING_SECRET, encode, sign
+from tokendealer.clients import DEV_CLIENT_ID, DEV_CLIENT_SECRET
+from tokendealer.settings import TokenDealerSettings
+from workers.runner import KINDS, serve_kind, serve_scheduler
+from workers.settings import WorkerSettings
+
+
+class WallClock:
+    """Aware UTC time that moves only when a test says so."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move time forward by ``timedelta(**delta)``."""
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Stack:
+    """A running Jeeves: post to :attr:`url`; Slack sees :attr:`slack`."""
+
+    url: str
+    slack: FakeSlack
+    weather: FakeWeather
+    clock: WallClock
+    session: aiohttp.ClientSession
+    #: What the workers run with (a test can start more workers with it).
+    worker_settings: WorkerSettings
+
+    async def event(self, payload: dict[str, Any]) -> int:
+        """POST a signed Events API payload; return the status."""
+        body = encode(payload)
+        async with self.session.post(
+            f"{self.url}/slack/events", data=body, headers=sign(body)
+        ) as response:
+            return response.status
+
+    async def slash(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """POST a signed slash command; return the status and the JSON acknowledgement."""
+        body = urlencode(form).encode()
+        headers = {**sign(body), "Content-Type": "application/x-www-form-urlencoded"}
+        async with self.session.post(
+            f"{self.url}/slack/commands", data=body, headers=headers
+        ) as response:
+            return response.status, await response.json(content_type=None)
+
+
+@asynccontextmanager
+async def running_stack(amqp_url: str, folder: Path) -> AsyncIterator[Stack]:
+    """Start everything; stop everything (draining) on exit."""
+    stop, stop_services = asyncio.Event(), asyncio.Event()
+    clock = WallClock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    async with FakeSlack() as slack, FakeWeather() as weather:
+        binds = {name: f"127.0.0.1:{free_port()}" for name in ("front", "data", "dealer")}
+        servers = await _services(amqp_url, folder, binds, stop_services, clock)
+        settings = WorkerSettings(
+            amqp_url=amqp_url,
+            slack_bot_token="xoxb-stack",
+            slack_api_url=slack.base_url,
+            weather_api_url=weather.base_url,
+            weather_api_key=weather.api_key,
+            dataservice_url=f"http://{binds['data']}",
+            tokendealer_url=f"http://{binds['dealer']}",
+            worker_client_id=DEV_CLIENT_ID,
+            worker_client_secret=DEV_CLIENT_SECRET,
+            scheduler_interval=0.1,
+        )
+        buses = [AmqpBus(amqp_url, declare=WORKER_QUEUES.values()) for _ in range(len(KINDS) + 1)]
+        for bus in buses:
+            await bus.start()
+            await bus.wait_ready(10)
+        services = [asyncio.create_task(server) for server in servers]
+        tasks = [
+            asyncio.create_task(serve_kind(kind, settings, bus, stop, clock))
+            for kind, bus in zip(KINDS.values(), buses, strict=False)
+        ]
+        tasks.append(asyncio.create_task(serve_scheduler(settings, buses[-1], stop, clock)))
+        async with aiohttp.ClientSession() as session:
+            for bind in binds.values():
+                await _wait_ready(session, f"http://{bind}/readyz")
+            try:
+                yield Stack(f"http://{binds['front']}", slack, weather, clock, session, settings)
+            finally:
+                stop.set()  # workers first, while the services they call are still up
+                await asyncio.gather(*tasks)
+                stop_services.set()
+                await asyncio.gather(*services)
+                for bus in buses:
+                    await bus.close()
+
+
+async def _services(
+    amqp_url: str, folder: Path, binds: dict[str, str], stop: asyncio.Event, clock: WallClock
+) -> list[Coroutine[Any, Any, None]]:
+    front = create_frontend(
+        FrontendSettings(slack_signing_secret=SIGNING_SECRET, amqp_url=amqp_url)
+    )
+    data = await data_services(
+        stop,
+        TokenDealerSettings(env=Environment.DEV, tokendealer_bind=binds["dealer"]),
+        DataServiceSettings(
+            env=Environment.DEV,
+            database_url=f"sqlite+aiosqlite:///{folder / 'jeeves.db'}",
+            dataservice_bind=binds["data"],
+        ),
+        clock,
+    )
+    return [*data, serve_app(front, binds["front"], stop)]
+
+
+async def _wait_ready(session: aiohttp.ClientSession, url: str) -> None:
+    for _ in range(200):
+        try:
+            async with session.get(url) as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientConnectionError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{url} never became ready")

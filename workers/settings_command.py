@@ -1,0 +1,152 @@
+"""``config`` and ``alerts``: a user's settings, checked here before the Data Service stores them.
+
+Keys are ``[a-z0-9_.-]{1,40}`` (typed in any case), values at most 200 characters, 50 keys at
+most. ``units`` and ``timezone`` are known keys stored as fields of the user (and validated);
+the others are free-form.
+"""
+
+from __future__ import annotations
+
+import re
+
+from jeeves_shared.dataclient import DataServiceClient, InvalidRequest, NotFound, User
+from jeeves_shared.messages import Action
+from workers.deps import Deps
+from workers.mrkdwn import to_slack_text
+from workers.people import asker
+
+KEY = re.compile(r"[a-z0-9_.-]{1,40}")
+MAX_VALUE = 200
+MAX_KEYS = 50
+UNITS = ("metric", "imperial")
+CONFIG_USAGE = (
+    "Say `config show`, `config get <key>`, `config set <key> <value>` or `config unset <key>`."
+)
+_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+
+
+async def config(action: Action, deps: Deps) -> str:
+    """``config show | get <key> | set <key> <value> | unset <key>``."""
+    verb, _, rest = action.args.strip().partition(" ")
+    key, _, value = rest.strip().partition(" ")
+    verb, key, value = verb.lower(), key.lower(), value.strip()
+    data = deps.need_data()
+    if verb in ("", "show"):
+        return show(await asker(data, action))
+    if verb not in ("get", "set", "unset") or not key:
+        return CONFIG_USAGE
+    if not KEY.fullmatch(key):
+        return (
+            f"`{to_slack_text(key[:50])}` is not a setting name: use 1 to 40 of a-z, 0-9, `_ . -`."
+        )
+    user = await asker(data, action)
+    if verb == "get":
+        return get(user, key)
+    if verb == "unset":
+        return await unset(data, user, key)
+    return await set_value(data, user, key, value)
+
+
+def show(user: User) -> str:
+    """Every setting of ``user``."""
+    lines = [
+        "Your settings:",
+        f"• `units`: {user.units}",
+        f"• `timezone`: {user.timezone or 'not set (UTC)'}",
+    ]
+    lines += [f"• `{key}`: {to_slack_text(value)}" for key, value in sorted(user.settings.items())]
+    return "\n".join(lines)
+
+
+def get(user: User, key: str) -> str:
+    """One setting of ``user``."""
+    value = {"units": user.units, "timezone": user.timezone}.get(key, user.settings.get(key))
+    if value is None:
+        return f"`{key}` is not set."
+    return f"`{key}` is {to_slack_text(value)}."
+
+
+async def set_value(data: DataServiceClient, user: User, key: str, value: str) -> str:
+    """Set one setting; ``units`` and ``timezone`` are checked."""
+    if not value:
+        return f"What should `{key}` be? Say `config set {key} <value>`."
+    if len(value) > MAX_VALUE:
+        return f"That value is too long ({len(value)} characters; {MAX_VALUE} at most)."
+    if key == "units":
+        return await _set_units(data, user, value.lower())
+    if key == "timezone":
+        return await _set_timezone(data, user, value)
+    if key not in user.settings and len(user.settings) >= MAX_KEYS:
+        return f"You have {MAX_KEYS} settings already; `config unset` one first."
+    await data.set_setting(user.id, key, value)
+    return f"`{key}` is now {to_slack_text(value)}."
+
+
+async def _set_units(data: DataServiceClient, user: User, units: str) -> str:
+    if units not in UNITS:
+        return "`units` is `metric` or `imperial`."
+    await data.update_user(user.id, {"units": units})
+    return f"`units` is now {units}."
+
+
+async def _set_timezone(data: DataServiceClient, user: User, name: str) -> str:
+    try:
+        await data.update_user(user.id, {"timezone": name})
+    except InvalidRequest:
+        return (
+            f"I don't know the timezone `{to_slack_text(name[:60])}`. Use an IANA name such "
+            "as `Europe/Paris` or `America/New_York`."
+        )
+    return f"`timezone` is now {name}."
+
+
+async def unset(data: DataServiceClient, user: User, key: str) -> str:
+    """Remove a setting (``units`` goes back to metric, ``timezone`` to UTC)."""
+    if key in ("units", "timezone"):
+        await data.update_user(
+            user.id, {"units": "metric"} if key == "units" else {"timezone": None}
+        )
+        return f"`{key}` is back to its default."
+    try:
+        await data.unset_setting(user.id, key)
+    except NotFound:
+        return f"`{key}` was not set."
+    return f"`{key}` is unset."
+
+
+async def alerts(action: Action, deps: Deps) -> str:
+    """``alerts``, ``alerts on [HH:MM]``, ``alerts off``."""
+    verb, _, when = action.args.strip().lower().partition(" ")
+    data = deps.need_data()
+    user = await asker(data, action)
+    if verb == "":
+        return describe_alerts(user)
+    if verb == "off":
+        await data.set_alerts(user.id, enabled=False)
+        return "Daily weather alerts are off."
+    if verb != "on":
+        return "Say `alerts on`, `alerts on HH:MM` (24-hour clock) or `alerts off`."
+    time = to_hhmm(when.strip()) if when.strip() else (user.alert_time or "08:00")
+    if time is None:
+        return (
+            f"`{to_slack_text(when[:20])}` is not a time: use HH:MM, for example `alerts on 07:30`."
+        )
+    user = await data.set_alerts(user.id, enabled=True, time=time)
+    return describe_alerts(user)
+
+
+def describe_alerts(user: User) -> str:
+    """Whether ``user`` gets daily alerts, when, and what is missing."""
+    if not user.alerts_enabled:
+        return "Daily weather alerts are off. Say `alerts on [HH:MM]` to get one every day."
+    zone = user.timezone or "UTC (set yours with `config set timezone <name>`)"
+    text = f"Daily weather alerts are on, at {user.alert_time} {zone}."
+    if not user.location:
+        text += " I need your location for them: `set location <place>`."
+    return text
+
+
+def to_hhmm(text: str) -> str | None:
+    """``7:30`` → ``07:30``; None when ``text`` is not a 24-hour time."""
+    match = _TIME.fullmatch(text)
+    return f"{int(match[1]):02d}:{match[2]}" if match else None
