@@ -19,7 +19,14 @@ from cryptography.fernet import Fernet
 from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES
 from tests.support.fake_slack import FakeSlack
 from tests.support.rabbitmq import free_port
-from tests.support.slack_requests import SIGNING_SECRET, encode, event_callback, mention, sign
+from tests.support.slack_requests import (
+    SIGNING_SECRET,
+    direct_message,
+    encode,
+    event_callback,
+    mention,
+    sign,
+)
 from tokendealer.clients import generate_secret, hash_secret
 from tokendealer.keys import write_key_file
 
@@ -134,10 +141,22 @@ async def test_jeeves_up_answers_a_signed_help_mention_exactly_once(
         ) as response:
             assert response.status == 200
         [post] = await fake_slack.wait_for_posts(1, timeout=30)
+        for n, said in enumerate(["set location Lyon", "where am i"], start=1):
+            body = encode(event_callback(direct_message(said, channel="DUP"), event_id=f"EvDm{n}"))
+            async with session.post(
+                f"http://{bind}/slack/events", data=body, headers=sign(body)
+            ) as response:
+                assert response.status == 200
+            await fake_slack.wait_for_posts(1 + n, timeout=30)
         await asyncio.sleep(0.5)
-    assert len(fake_slack.posts) == 1
+    assert len(fake_slack.posts) == 3
     assert (post["channel"], post["thread_ts"]) == ("CUP", "1700000000.000009")
     assert post["text"].startswith("Here is what I can do:")
+    # The user worker reached the Data Service with a token from the TokenDealer.
+    assert [p["text"] for p in fake_slack.posts[1:]] == [
+        "Got it: you are in Lyon.",
+        "You are in Lyon.",
+    ]
 
 
 async def test_serve_refuses_to_start_without_a_signing_secret() -> None:

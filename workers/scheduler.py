@@ -45,7 +45,8 @@ class Scheduler:
     async def run(self, stop: asyncio.Event) -> None:
         """Fire what is due every ``interval`` seconds until ``stop`` is set."""
         log.info("scheduler.started", owner=self.owner, interval=self._interval)
-        while not stop.is_set():
+        # Wait one interval first: services started alongside us get to listen.
+        while not await _stopped_within(stop, self._interval):
             try:
                 await self.tick()
             except (DataServiceError, TokenRequestFailed, BusUnavailable) as exc:
@@ -53,8 +54,6 @@ class Scheduler:
                 log.warning("scheduler.tick_failed", owner=self.owner, error=str(exc))
             except Exception:  # a bad tick must not end the scheduler
                 log.exception("scheduler.tick_failed", owner=self.owner)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._interval)
 
     async def tick(self) -> int:
         """Claim and fire everything due now; return how many items were fired."""
@@ -105,6 +104,12 @@ class Scheduler:
         if not await self._deps.need_data().finish_alert(alert.user_id, self.owner, alert.due_at):
             log.warning("scheduler.lease_lost", user_id=alert.user_id, owner=self.owner)
         log.info("scheduler.alert_fired", user_id=alert.user_id)
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    return stop.is_set()
 
 
 def reminder_text(reminder: DueReminder, now: datetime) -> str:
