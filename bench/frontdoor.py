@@ -37,6 +37,7 @@ import aiohttp
 
 from bench.load import signed_events
 from tests.support.fake_slack import FakeSlack
+from tests.support.http import wait_until_ready
 from tests.support.rabbitmq import RabbitNode, free_port
 from tests.support.slack_requests import SIGNING_SECRET
 
@@ -63,15 +64,7 @@ async def stop(processes: list[asyncio.subprocess.Process]) -> None:
 
 async def wait_ready(url: str) -> None:
     async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            try:
-                async with session.get(url) as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} never became ready")
+        await wait_until_ready(session, url)
 
 
 async def run_load(*args: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 
 from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES
 from tests.support.fake_slack import FakeSlack
+from tests.support.http import wait_until_ready
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
     SIGNING_SECRET,
@@ -52,23 +53,11 @@ async def jeeves(*args: str, env: dict[str, str]) -> AsyncIterator[asyncio.subpr
         assert process.returncode == 0, stderr.decode()[-3000:]
 
 
-async def wait_ready(session: aiohttp.ClientSession, url: str, timeout: float = 30) -> None:
-    for _ in range(int(timeout / 0.1)):
-        try:
-            async with session.get(url) as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientConnectionError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{url} never became ready")
-
-
 async def test_jeeves_dev_answers_help_on_its_chat_page(tmp_path: Any) -> None:
     bind = f"127.0.0.1:{free_port()}"
     env = {"JEEVES_FRONTEND_BIND": bind, "JEEVES_ENV": "prod", "JEEVES_SLACK_BOT_TOKEN": ""}
     async with jeeves("dev", env=env), aiohttp.ClientSession() as session:
-        await wait_ready(session, f"http://{bind}/readyz")
+        await wait_until_ready(session, f"http://{bind}/readyz")
         async with session.get(f"http://{bind}/") as page:
             assert page.status == 200
             assert "Message Jeeves" in await page.text()
@@ -130,7 +119,7 @@ async def test_jeeves_up_answers_a_signed_help_mention_exactly_once(
         "JEEVES_SLACK_API_URL": fake_slack.base_url,
     }
     async with jeeves("up", env=env), aiohttp.ClientSession() as session:
-        await wait_ready(session, f"http://{bind}/readyz")
+        await wait_until_ready(session, f"http://{bind}/readyz")
         body = encode(
             event_callback(
                 mention("help", channel="CUP", thread_ts="1700000000.000009"), event_id="EvUp"

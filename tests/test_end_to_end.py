@@ -19,6 +19,7 @@ from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.amqp import AmqpBus
 from jeeves_shared.topology import WORKER_QUEUES
 from tests.support.fake_slack import FakeSlack
+from tests.support.http import wait_until_ready
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
     SIGNING_SECRET,
@@ -71,14 +72,7 @@ async def jeeves(amqp_url: str, fake_slack: FakeSlack) -> AsyncIterator[Jeeves]:
         for kind, bus in zip(kinds, buses, strict=True)
     ]
     async with aiohttp.ClientSession() as session:
-        for _ in range(100):
-            try:
-                async with session.get(f"http://{bind}/readyz") as ready:
-                    if ready.status == 200:
-                        break
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.05)
+        await wait_until_ready(session, f"http://{bind}/readyz")
         yield Jeeves(f"http://{bind}", fake_slack, session)
     stop.set()
     await asyncio.gather(*tasks)

@@ -127,6 +127,17 @@ async def test_daily_alert_arrives_each_day_at_the_local_time(stack: Stack) -> N
     assert len([p for p in stack.slack.posts if is_scheduled(p["text"])]) == 2
 
 
+async def test_alerts_take_slacks_timezone_when_none_is_set(stack: Stack) -> None:
+    stack.slack.users["UTOKYO"] = {"tz": "Asia/Tokyo"}
+    me = Conversation(stack, "UTOKYO", "DTOKYO")
+    await me.say("set location Berlin")
+    assert await me.say("alerts on 19:00") == "Daily weather alerts are on, at 19:00 Asia/Tokyo."
+    assert await me.say("config get timezone") == "`timezone` is Asia/Tokyo."
+    stack.clock.advance(hours=1)  # 10:00 UTC is 19:00 in Tokyo
+    [alert] = await fired(stack, 1)
+    assert alert["text"].startswith("Weather in Berlin, DE:")
+
+
 async def test_alerts_status_and_bad_times(stack: Stack) -> None:
     me = Conversation(stack)
     assert await me.say("alerts") == (

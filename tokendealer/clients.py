@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from jeeves_shared.scopes import DATASERVICE_SCOPES
 from jeeves_shared.settings import SettingsError
 from tokendealer.settings import TokenDealerSettings
 
@@ -43,17 +44,7 @@ _MAX_LOG_N = 20
 DEV_CLIENT_ID = "jeeves-dev"
 DEV_CLIENT_SECRET = "jeeves-dev-secret"  # noqa: S105 - dev mode only, refused otherwise
 DEV_AUDIENCES = ("dataservice",)
-DEV_SCOPES = (
-    "users:read",
-    "users:write",
-    "workspaces:read",
-    "workspaces:write",
-    "workspaces:tokens",
-    "events:claim",
-    "reminders:read",
-    "reminders:write",
-    "schedule:claim",
-)
+DEV_SCOPES = DATASERVICE_SCOPES
 
 
 class ClientConfig(BaseModel):

@@ -23,6 +23,7 @@ from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus import Bus
 from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES, DataServiceClient
 from jeeves_shared.messages import Action, Reply
+from jeeves_shared.settings import is_placeholder
 from jeeves_shared.topology import WORKER_QUEUES, QueueSpec
 from workers import help, reminders, slack_poster, user, weather
 from workers.deps import Deps, utcnow
@@ -42,7 +43,8 @@ class WorkerKind:
 
     name: str
     handler: KindHandler
-    #: Clients to build for it: ``slack``, ``data`` (Data Service), ``weather``.
+    #: Clients to build for it: ``slack``, ``data`` (Data Service), ``weather``; and
+    #: ``slack-lookup``: a Slack client if a bot token is configured (for read-only lookups).
     needs: frozenset[str] = frozenset()
 
     @property
@@ -54,7 +56,7 @@ class WorkerKind:
 KINDS: dict[str, WorkerKind] = {
     "help": WorkerKind("help", help.handle),
     "weather": WorkerKind("weather", weather.handle, frozenset({"data", "weather"})),
-    "user": WorkerKind("user", user.handle, frozenset({"data"})),
+    "user": WorkerKind("user", user.handle, frozenset({"data", "slack-lookup"})),
     "reminders": WorkerKind("reminders", reminders.handle, frozenset({"data"})),
     "slack": WorkerKind("slack", slack_poster.handle, frozenset({"slack"})),
 }
@@ -72,12 +74,17 @@ async def open_deps(
         yield Deps(
             bus=bus,
             http=session,
-            slack=_slack_client(settings, session) if "slack" in needs else None,
+            slack=_slack_client(settings, session) if _wants_slack(needs, settings) else None,
             data=data_client(settings, session) if "data" in needs else None,
             weather=_weather_client(settings, session) if "weather" in needs else None,
             dashboard_url=settings.dashboard_url,
             clock=clock,
         )
+
+
+def _wants_slack(needs: frozenset[str], settings: WorkerSettings) -> bool:
+    configured = not is_placeholder(settings.slack_bot_token.get_secret_value())
+    return "slack" in needs or ("slack-lookup" in needs and configured)
 
 
 def _slack_client(settings: WorkerSettings, session: aiohttp.ClientSession) -> AsyncWebClient:

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import re
 
+import structlog
+from slack_sdk.errors import SlackApiError
+
 from jeeves_shared.dataclient import DataServiceClient, InvalidRequest, NotFound, User
 from jeeves_shared.messages import Action
 from workers.deps import Deps
 from workers.mrkdwn import to_slack_text
 from workers.people import asker
+
+log = structlog.get_logger(__name__)
 
 KEY = re.compile(r"[a-z0-9_.-]{1,40}")
 MAX_VALUE = 200
@@ -131,8 +136,24 @@ async def alerts(action: Action, deps: Deps) -> str:
         return (
             f"`{to_slack_text(when[:20])}` is not a time: use HH:MM, for example `alerts on 07:30`."
         )
+    if user.timezone is None and (zone := await slack_timezone(deps, user.slack_user_id)):
+        user = await data.update_user(user.id, {"timezone": zone})
     user = await data.set_alerts(user.id, enabled=True, time=time)
     return describe_alerts(user)
+
+
+async def slack_timezone(deps: Deps, slack_user_id: str) -> str | None:
+    """The timezone Slack knows for the user (``users.info``), when Jeeves may ask Slack."""
+    if deps.slack is None:
+        return None
+    try:
+        answer = await deps.slack.users_info(user=slack_user_id)
+    except SlackApiError as exc:
+        log.info("slack.users_info_failed", error=exc.response.get("error"))
+        return None
+    profile = answer.get("user")
+    zone = profile.get("tz") if isinstance(profile, dict) else None
+    return zone if isinstance(zone, str) and zone else None
 
 
 def describe_alerts(user: User) -> str:

@@ -19,21 +19,12 @@ from dataservice.migrate import upgrade
 from dataservice.models import Base, utcnow
 from dataservice.settings import DataServiceSettings
 from jeeves_shared.auth import TokenVerifier
+from jeeves_shared.scopes import DATASERVICE_SCOPES
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401
 from tests.support.tokens import TestIssuer
 
 AUDIENCE = "dataservice"
-ALL_SCOPES = (
-    "users:read",
-    "users:write",
-    "workspaces:read",
-    "workspaces:write",
-    "workspaces:tokens",
-    "events:claim",
-    "reminders:read",
-    "reminders:write",
-    "schedule:claim",
-)
+ALL_SCOPES = DATASERVICE_SCOPES
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 Auth = Callable[..., dict[str, str]]
 

@@ -44,6 +44,8 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.posts: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []
+        #: What ``users.info`` knows: user id → profile fields (``tz`` ...).
+        self.users: dict[str, dict[str, Any]] = {}
         self.script: deque[Scripted] = deque()
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -53,6 +55,7 @@ class FakeSlack:
     async def __aenter__(self) -> FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/api/{method}", self._handle)
         app.router.add_post("/commands/{hook}", self._respond)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -68,12 +71,7 @@ class FakeSlack:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        raw = await request.read()
-        body = (
-            json.loads(raw)
-            if raw and request.content_type == "application/json"
-            else dict(await request.post())
-        )
+        body = await _arguments(request)
         call = Call(method, body, request.headers.get("Authorization", ""), time.monotonic())
         answer = self.script.popleft() if self.script else None
         async with self._changed:
@@ -83,9 +81,16 @@ class FakeSlack:
             self._changed.notify_all()
         if answer is not None:
             return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+        if method == "users.info":
+            return self._user_info(str(body.get("user", "")))
         return web.json_response(
             {"ok": True, "channel": body.get("channel"), "ts": f"1700000000.{next(self._ts):06d}"}
         )
+
+    def _user_info(self, user: str) -> web.Response:
+        if user not in self.users:
+            return web.json_response({"ok": False, "error": "user_not_found"})
+        return web.json_response({"ok": True, "user": {"id": user, **self.users[user]}})
 
     def response_url(self, hook: str) -> str:
         """A ``response_url`` for a slash command; answers land in :attr:`responses`."""
@@ -113,3 +118,13 @@ class FakeSlack:
                 self._changed.wait_for(lambda: len(self.posts) >= count), timeout
             )
         return list(self.posts)
+
+
+async def _arguments(request: web.Request) -> dict[str, Any]:
+    """A Web API call's arguments: query string (GET), JSON or form body (POST)."""
+    if request.method == "GET":
+        return dict(request.query)
+    if request.content_type == "application/json":
+        raw = await request.read()
+        return dict(json.loads(raw)) if raw else {}
+    return dict(await request.post())

@@ -29,6 +29,7 @@ from jeeves_shared.settings import Environment
 from jeeves_shared.topology import WORKER_QUEUES
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_weather import FakeWeather
+from tests.support.http import wait_until_ready
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import SIGNING_SECRET, encode, sign
 from tokendealer.clients import DEV_CLIENT_ID, DEV_CLIENT_SECRET
@@ -113,7 +114,7 @@ async def running_stack(amqp_url: str, folder: Path) -> AsyncIterator[Stack]:
         tasks.append(asyncio.create_task(serve_scheduler(settings, buses[-1], stop, clock)))
         async with aiohttp.ClientSession() as session:
             for bind in binds.values():
-                await _wait_ready(session, f"http://{bind}/readyz")
+                await wait_until_ready(session, f"http://{bind}/readyz")
             try:
                 yield Stack(f"http://{binds['front']}", slack, weather, clock, session, settings)
             finally:
@@ -142,15 +143,3 @@ async def _services(
         clock,
     )
     return [*data, serve_app(front, binds["front"], stop)]
-
-
-async def _wait_ready(session: aiohttp.ClientSession, url: str) -> None:
-    for _ in range(200):
-        try:
-            async with session.get(url) as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientConnectionError:
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{url} never became ready")
