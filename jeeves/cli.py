@@ -11,6 +11,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from jeeves_shared.logs import configure_logging
 from jeeves_shared.settings import JeevesSettings, SettingsError
 
@@ -64,7 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "tokendealer":
         return _tokendealer(args)
-    base = JeevesSettings()
+    try:
+        base = JeevesSettings()
+    except ValidationError as exc:
+        print(f"jeeves: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
     # A newcomer running ``jeeves dev`` reads logs, not log pipelines.
     explicit = "JEEVES_LOG_FORMAT" in os.environ
     fmt = "console" if args.command == "dev" and not explicit else base.log_format
@@ -72,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             return runner.run(_run(args))
-    except SettingsError as exc:
+    except (SettingsError, ValidationError) as exc:
         print(f"jeeves: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -71,8 +71,11 @@ def _register_errors(app: Quart) -> None:
         return {"error": "invalid_signature"}, 401
 
     @app.errorhandler(slack.MalformedRequest)
-    async def malformed(exc: slack.MalformedRequest) -> tuple[dict[str, Any], int]:
-        return {"error": "malformed_request", "detail": exc.detail}, 400
+    async def malformed(
+        exc: slack.MalformedRequest,
+    ) -> tuple[dict[str, Any], int, dict[str, str]]:
+        # Sending the same body again cannot help: ask Slack not to retry it.
+        return {"error": "malformed_request", "detail": exc.detail}, 400, {"X-Slack-No-Retry": "1"}
 
     @app.errorhandler(slack.SlackNotConfigured)
     async def not_configured(exc: slack.SlackNotConfigured) -> tuple[dict[str, Any], int]:
@@ -88,3 +91,8 @@ def _register_errors(app: Quart) -> None:
     async def http_error(exc: HTTPException) -> tuple[dict[str, Any], int]:
         code = exc.code or 500
         return {"error": (exc.name or "error").lower().replace(" ", "_")}, code
+
+    @app.errorhandler(Exception)
+    async def unexpected(exc: Exception) -> tuple[dict[str, Any], int]:
+        log.exception("frontend.unexpected_error", path=request.path)
+        return {"error": "internal_error"}, 500

@@ -100,7 +100,8 @@ async def page() -> str:
 async def post_message() -> tuple[dict[str, Any], int]:
     """Say something to Jeeves."""
     try:
-        said = ChatInput.model_validate(await request.get_json(force=True, silent=True) or {})
+        # JSON only: a page on another site cannot post JSON here without a CORS preflight.
+        said = ChatInput.model_validate(await request.get_json(silent=True) or {})
     except ValidationError as exc:
         return {"error": "invalid_message", "detail": exc.errors(include_url=False)}, 422
     text = " ".join(said.text.split())

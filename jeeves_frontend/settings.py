@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from jeeves_shared.settings import JeevesSettings
+from jeeves_shared.settings import JeevesSettings, is_placeholder
 
 
 class FrontendSettings(JeevesSettings):
@@ -27,4 +27,4 @@ class FrontendSettings(JeevesSettings):
         Outside dev mode a missing secret is a :class:`~jeeves_shared.settings.SettingsError`.
         """
         secret = self.require_secret("slack_signing_secret")
-        return None if self.is_dev and not secret else secret
+        return None if self.is_dev and is_placeholder(secret) else secret

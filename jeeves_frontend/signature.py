@@ -29,7 +29,7 @@ def check_signature(
     """
     if not timestamp or not signature:
         raise SignatureRejected("missing signature headers")
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit()):
         raise SignatureRejected("malformed timestamp")
     if abs(verifier.clock.now() - int(timestamp)) > MAX_CLOCK_SKEW:
         raise SignatureRejected("stale timestamp")

@@ -54,9 +54,9 @@ async def commands() -> tuple[dict[str, Any] | str, int]:
     ``help`` needs no worker, so its answer is the acknowledgement itself.
     """
     door = front_door()
+    if await _is_ssl_check():
+        return "", 200  # Slack's certificate probe: no command, nothing to verify or do
     form = {key: values[-1] for key, values in parse_qs(await _verified_text(door)).items()}
-    if form.get("ssl_check") == "1":
-        return "", 200
     try:
         action = to_slash_action(form)
     except MissingFields as exc:
@@ -66,6 +66,11 @@ async def commands() -> tuple[dict[str, Any] | str, int]:
         return {"response_type": "ephemeral", "text": instant}, 200
     await door.publish(action)
     return {"response_type": "ephemeral", "text": "On it…"}, 200
+
+
+async def _is_ssl_check() -> bool:
+    body = await request.get_data(cache=True, as_text=False, parse_form_data=False)
+    return parse_qs(body.decode("latin-1")).get("ssl_check") == ["1"]
 
 
 async def _verified_text(door: FrontDoor) -> str:

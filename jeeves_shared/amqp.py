@@ -101,21 +101,29 @@ class AmqpBus:
 
     async def _connect(self) -> None:
         delay = 0.2
-        while True:
-            try:
-                connection = await aio_pika.connect_robust(
-                    self._url, reconnect_interval=1, timeout=5
-                )
-                break
-            except (*_BROKER_ERRORS, TimeoutError) as exc:
-                log.warning("amqp.connect_failed", url=redact_url(self._url), error=str(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._max_backoff)
-        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        self._exchanges = await declare_topology(channel, self._declare)
-        self._connection = connection
+        while not await self._try_connect():
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._max_backoff)
         self._connected.set()
         log.info("amqp.connected", url=redact_url(self._url))
+
+    async def _try_connect(self) -> bool:
+        """Connect, open the publishing channel and declare the topology; False to retry."""
+        connection: AbstractRobustConnection | None = None
+        try:
+            connection = await aio_pika.connect_robust(self._url, reconnect_interval=1, timeout=5)
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            self._exchanges = await declare_topology(channel, self._declare)
+        except (*_BROKER_ERRORS, TimeoutError) as exc:
+            # PRECONDITION_FAILED (a queue declared with other arguments) lands here too:
+            # it is logged and retried rather than leaving the process connected to nothing.
+            log.warning("amqp.connect_failed", url=redact_url(self._url), error=str(exc))
+            if connection is not None:
+                with contextlib.suppress(*_BROKER_ERRORS):
+                    await connection.close()
+            return False
+        self._connection = connection
+        return True
 
     async def publish(self, exchange: str, routing_key: str, message: Action | Reply) -> None:
         """Publish persistently; return once the broker confirms, raise otherwise."""
@@ -183,15 +191,26 @@ class AmqpSubscription:
             decoded = decode(message.body)
         except MalformedMessage as exc:
             log.warning("bus.malformed", queue=self._queue.name, error=str(exc))
-            await message.reject(requeue=False)
+            await self._settle(message, ack=False)
             return
         try:
             await self._handler(decoded)
         except Exception:
             log.exception("bus.handler_failed", queue=self._queue.name, message_id=decoded.id)
-            await message.reject(requeue=False)
+            await self._settle(message, ack=False)
         else:
-            await message.ack()
+            await self._settle(message, ack=True)
+
+    async def _settle(self, message: AbstractIncomingMessage, *, ack: bool) -> None:
+        """Ack, or reject to the dead-letter exchange.
+
+        If the channel was reopened by a reconnect meanwhile, the broker has already put the
+        message back in its queue; it will be delivered again, so there is nothing to do.
+        """
+        try:
+            await (message.ack() if ack else message.reject(requeue=False))
+        except _BROKER_ERRORS as exc:
+            log.warning("bus.settle_failed", queue=self._queue.name, error=str(exc))
 
     async def stop(self, timeout: float) -> None:
         """Cancel the consumer, let in-flight handlers finish, then close the channel.

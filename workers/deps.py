@@ -37,6 +37,8 @@ class Deps:
     weather: WeatherClient | None = None
     #: Web address of the dashboard, for ``login``.
     dashboard_url: str = ""
+    #: Where slash-command answers may be posted (anything else is refused).
+    response_url_prefix: str = "https://hooks.slack.com/"
     clock: Callable[[], datetime] = field(default=utcnow)
 
     async def reply(self, reply: Reply) -> None:

@@ -22,6 +22,8 @@ USAGE = (
     "`remind me at <HH:MM> to <text>`, for example `remind me in 10 minutes to stretch`."
 )
 MAX_TEXT = 500
+#: Ids are 32-bit row ids; anything larger cannot name a reminder.
+MAX_ID = 2**31 - 1
 MAX_DELAY = timedelta(days=365)
 _IN = re.compile(
     r"(?:me\s+)?in\s+(\d{1,6})\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d)\s+to\s+(.+)",
@@ -109,10 +111,11 @@ async def reminders(action: Action, deps: Deps) -> str:
 
 async def cancel(deps: Deps, user: User, ident: str) -> str:
     """Cancel one of the user's own pending reminders."""
-    if not ident.lstrip("#").isdigit():
+    digits = ident.lstrip("#")
+    if not (digits.isascii() and digits.isdigit()):
         return "Which one? Say `reminders cancel <id>`; `reminders` shows the ids."
-    number = int(ident.lstrip("#"))
-    if await deps.need_data().cancel_reminder(user.id, number):
+    number = int(digits)
+    if 1 <= number <= MAX_ID and await deps.need_data().cancel_reminder(user.id, number):
         return f"Reminder `{number}` cancelled."
     return f"You have no pending reminder `{number}`."
 

@@ -78,6 +78,7 @@ async def open_deps(
             data=data_client(settings, session) if "data" in needs else None,
             weather=_weather_client(settings, session) if "weather" in needs else None,
             dashboard_url=settings.dashboard_url,
+            response_url_prefix=settings.slack_response_url_prefix,
             clock=clock,
         )
 

@@ -4,16 +4,18 @@ Every ``interval`` seconds it asks the Data Service to *claim* what is due: the 
 each item to this scheduler for ``lease`` seconds, atomically, so two schedulers never fire the
 same item. A reminder becomes a reply (in its thread or the user's DM); an alert becomes a
 ``weather`` action for the user's own location. Only then is the item marked done. If this
-process dies in between, the lease runs out and another scheduler fires the item again with
-the same message ids, which the delivery side recognises. Items that fell due while no
-scheduler ran are delivered late, with a note saying so.
+process dies in between, the lease runs out and another scheduler fires the item again, with
+the same message ids (dropping such a repeat downstream is still to do). Items that fell due
+while no scheduler ran are delivered late, with a note saying so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -29,6 +31,8 @@ from workers.mrkdwn import to_slack_text
 
 log = structlog.get_logger(__name__)
 
+#: Items claimed per look: few enough to fire well within one lease.
+BATCH = 20
 #: Later than this and the reminder says it is late.
 LATE = timedelta(minutes=2)
 
@@ -56,16 +60,32 @@ class Scheduler:
                 log.exception("scheduler.tick_failed", owner=self.owner)
 
     async def tick(self) -> int:
-        """Claim and fire everything due now; return how many items were fired."""
+        """Claim a batch of what is due now and fire it; return how many items were fired.
+
+        Items are fired one by one while at least half of the lease is left; one that fails is
+        skipped (its lease runs out and a later tick fires it), the others still go.
+        """
         now = self._deps.clock()
         claimed = await self._deps.need_data().claim_due(
-            self.owner, now=now, lease_seconds=self._lease
+            self.owner, now=now, lease_seconds=self._lease, limit=BATCH
         )
-        for reminder in claimed.reminders:
-            await self.fire_reminder(reminder, now)
-        for alert in claimed.alerts:
-            await self.fire_alert(alert)
-        return len(claimed.reminders) + len(claimed.alerts)
+        deadline = time.monotonic() + self._lease / 2
+        firings = [
+            *(functools.partial(self.fire_reminder, r, now) for r in claimed.reminders),
+            *(functools.partial(self.fire_alert, a) for a in claimed.alerts),
+        ]
+        fired = 0
+        for fire in firings:
+            if time.monotonic() > deadline:
+                log.warning("scheduler.lease_running_out", left=len(firings) - fired)
+                break
+            try:
+                await fire()
+            except (DataServiceError, TokenRequestFailed, BusUnavailable) as exc:
+                log.warning("scheduler.fire_failed", owner=self.owner, error=str(exc))
+                continue
+            fired += 1
+        return fired
 
     async def fire_reminder(self, reminder: DueReminder, now: datetime) -> None:
         """Say the reminder where it was asked for, then mark it delivered."""

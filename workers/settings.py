@@ -12,6 +12,8 @@ class WorkerSettings(JeevesSettings):
 
     slack_bot_token: SecretStr = SecretStr("")
     slack_api_url: str = "https://slack.com/api/"
+    #: Slash-command answers go only to a ``response_url`` under this prefix (Slack's hooks).
+    slack_response_url_prefix: str = "https://hooks.slack.com/"
     #: OpenWeatherMap-compatible current-weather API; without a key, weather apologises.
     weather_api_url: str = "https://api.openweathermap.org/data/2.5"
     weather_api_key: SecretStr = SecretStr("")

@@ -7,8 +7,10 @@ the others are free-form.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
+import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
 
@@ -137,7 +139,8 @@ async def alerts(action: Action, deps: Deps) -> str:
             f"`{to_slack_text(when[:20])}` is not a time: use HH:MM, for example `alerts on 07:30`."
         )
     if user.timezone is None and (zone := await slack_timezone(deps, user.slack_user_id)):
-        user = await data.update_user(user.id, {"timezone": zone})
+        with contextlib.suppress(InvalidRequest):  # a zone Slack knows but we do not: UTC
+            user = await data.update_user(user.id, {"timezone": zone})
     user = await data.set_alerts(user.id, enabled=True, time=time)
     return describe_alerts(user)
 
@@ -150,6 +153,9 @@ async def slack_timezone(deps: Deps, slack_user_id: str) -> str | None:
         answer = await deps.slack.users_info(user=slack_user_id)
     except SlackApiError as exc:
         log.info("slack.users_info_failed", error=exc.response.get("error"))
+        return None
+    except (aiohttp.ClientError, TimeoutError) as exc:  # optional: fall back to UTC
+        log.info("slack.users_info_failed", error=type(exc).__name__)
         return None
     profile = answer.get("user")
     zone = profile.get("tz") if isinstance(profile, dict) else None

@@ -146,10 +146,17 @@ async def test_unsigned_or_badly_signed_requests_get_401(
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe"])
-async def test_malformed_body_gets_400(client: Client, body: bytes) -> None:
-    status, answer = await post_event(client, body)
-    assert status == 400
-    assert answer["error"] == "malformed_request"
+async def test_malformed_body_gets_400_and_no_retry(client: Client, body: bytes) -> None:
+    response = await client.post("/slack/events", data=body, headers=sign(body))
+    assert response.status_code == 400
+    assert response.headers["X-Slack-No-Retry"] == "1"
+    assert (await response.get_json())["error"] == "malformed_request"
+
+
+async def test_timestamp_of_non_ascii_digits_is_refused_not_a_crash(client: Client) -> None:
+    headers = {"X-Slack-Request-Timestamp": "\u00b2", "X-Slack-Signature": "v0=00"}
+    status, answer = await post_event(client, b"{}", headers)
+    assert (status, answer) == (401, {"error": "invalid_signature"})
 
 
 async def test_body_over_one_mebibyte_gets_413(client: Client, bus: MemoryBus) -> None:

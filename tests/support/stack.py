@@ -94,6 +94,7 @@ async def running_stack(amqp_url: str, folder: Path) -> AsyncIterator[Stack]:
             amqp_url=amqp_url,
             slack_bot_token="xoxb-stack",
             slack_api_url=slack.base_url,
+            slack_response_url_prefix=slack.response_url(""),
             weather_api_url=weather.base_url,
             weather_api_key=weather.api_key,
             dataservice_url=f"http://{binds['data']}",

@@ -30,7 +30,7 @@ async def deps(fake_slack: FakeSlack) -> AsyncIterator[Deps]:
         client = slack_poster.make_slack_client(
             TOKEN, base_url=fake_slack.base_url, session=session, max_retries=2
         )
-        yield Deps(bus=MemoryBus(), slack=client)
+        yield Deps(bus=MemoryBus(), http=session, slack=client)
 
 
 async def test_posts_to_the_channel_with_the_bot_token(fake_slack: FakeSlack, deps: Deps) -> None:
@@ -74,9 +74,7 @@ async def test_server_errors_past_the_retry_budget_raise_so_nothing_is_lost(
     assert len(fake_slack.calls) == 3
 
 
-@pytest.mark.parametrize(
-    "code", ["channel_not_found", "not_in_channel", "invalid_auth", "is_archived", "msg_too_long"]
-)
+@pytest.mark.parametrize("code", ["invalid_auth", "is_archived", "msg_too_long", "token_revoked"])
 async def test_permanent_errors_are_not_retried(
     fake_slack: FakeSlack, deps: Deps, code: str
 ) -> None:
@@ -91,3 +89,30 @@ async def test_transient_ok_false_raises(fake_slack: FakeSlack, deps: Deps) -> N
     fake_slack.script.append(Scripted(200, {"ok": False, "error": "internal_error"}))
     with pytest.raises(slack_poster.TransientSlackError):
         await slack_poster.handle(reply(), deps)
+
+
+@pytest.mark.parametrize("code", ["not_in_channel", "channel_not_found"])
+async def test_not_a_member_tells_the_user_by_dm_how_to_invite_the_bot(
+    fake_slack: FakeSlack, deps: Deps, code: str
+) -> None:
+    fake_slack.script.append(Scripted(200, {"ok": False, "error": code}))
+    await slack_poster.handle(reply(), deps)
+    [hint] = fake_slack.posts
+    assert hint["channel"] == "U"
+    assert hint["text"] == (
+        "I couldn't answer you in <#C42>: I'm not a member there. "
+        "Invite me with `/invite @jeeves`, or ask me here."
+    )
+
+
+async def test_response_url_outside_slack_is_refused(fake_slack: FakeSlack, deps: Deps) -> None:
+    where = Conversation(
+        origin="slack",
+        team_id="T",
+        channel_id="C42",
+        user_id="U",
+        response_url="http://169.254.169.254/latest/meta-data",
+    )
+    answer = Reply.to(Action(id="Ev2", command="help", conversation=where), "secret?")
+    await slack_poster.handle(answer, deps)  # acknowledged, never sent anywhere
+    assert fake_slack.calls == []
