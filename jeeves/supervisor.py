@@ -29,6 +29,8 @@ PROCESSES: tuple[tuple[str, ...], ...] = (
     ("worker", "scheduler"),
     ("worker", "slack"),
 )
+#: A child that ran this long before dying restarts after the shortest delay again.
+HEALTHY_RUN = 60.0
 #: How long children get to drain after SIGTERM before they are killed.
 GRACE_PERIOD = 30.0
 
@@ -47,7 +49,9 @@ async def supervise(
 async def _keep_running(args: tuple[str, ...], stop: asyncio.Event) -> None:
     delay = 1.0
     name = " ".join(args)
+    loop = asyncio.get_running_loop()
     while not stop.is_set():
+        started = loop.time()
         child = await asyncio.create_subprocess_exec(sys.executable, "-m", "jeeves", *args)
         log.info("up.started", process=name, pid=child.pid)
         exited = asyncio.ensure_future(child.wait())
@@ -58,6 +62,8 @@ async def _keep_running(args: tuple[str, ...], stop: asyncio.Event) -> None:
             exited.cancel()
             return
         stopping.cancel()
+        if loop.time() - started > HEALTHY_RUN:
+            delay = 1.0  # it ran fine for a while: this is a new failure, not a crash loop
         log.error("up.exited", process=name, code=child.returncode, restart_in=delay)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
