@@ -49,3 +49,10 @@ def test_nothing_pickles() -> None:
     for package in (*SERVICES, "jeeves_shared", "jeeves"):
         for module, names in imported_packages(package).items():
             assert "pickle" not in names, module
+
+
+def test_the_cli_offers_every_worker_kind() -> None:
+    from jeeves.cli import WORKER_KINDS
+    from workers.runner import KINDS, SCHEDULER
+
+    assert set(WORKER_KINDS) == {*KINDS, SCHEDULER}

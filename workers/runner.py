@@ -153,10 +153,6 @@ async def serve_scheduler(
         await Scheduler(deps, interval=settings.scheduler_interval).run(stop)
 
 
-#: ``jeeves worker <name>``: the consumer kinds and the scheduler.
-WORKER_NAMES = (*KINDS, SCHEDULER)
-
-
 async def run_worker(name: str, settings: WorkerSettings, stop: asyncio.Event) -> None:
     """``jeeves worker <name>``: connect to RabbitMQ and run one worker until ``stop``."""
     bus = AmqpBus(settings.amqp_url.get_secret_value(), declare=WORKER_QUEUES.values())
