@@ -62,18 +62,25 @@ async def bench_verify(count: int) -> None:
         ).access_token
         for _ in range(100)
     ]
-    verifier = TokenVerifier(StaticJwksSource(keys.jwks()), audience="dataservice")
-    await verifier.verify(tokens[0])  # load the key set once
+    # A one-entry cache over 100 tokens in turn: every call checks the signature in full.
+    verifier = TokenVerifier(StaticJwksSource(keys.jwks()), audience="dataservice", cache_size=1)
+    cached = TokenVerifier(StaticJwksSource(keys.jwks()), audience="dataservice")
+    await verifier.verify(tokens[0])  # load the key sets once
+    await cached.verify(tokens[0])
 
     async def verify(i: int) -> object:
         return await verifier.verify(tokens[i % 100], scopes=("users:read",))
+
+    async def verify_again(i: int) -> object:
+        return await cached.verify(tokens[i % 100], scopes=("users:read",))
 
     public_key = keys.signing.private_key.public_key()
 
     async def raw_pyjwt(i: int) -> object:
         return jwt.decode(tokens[i % 100], public_key, algorithms=["RS256"], audience="dataservice")
 
-    report("verify   TokenVerifier.verify (cached JWKS)", await rate(count, verify))
+    report("verify   TokenVerifier.verify, full check (cached JWKS)", await rate(count, verify))
+    report("verify   the same tokens again (verified-token cache)", await rate(count, verify_again))
     report("verify   bare jwt.decode, for comparison", await rate(count, raw_pyjwt))
 
     async def sign(i: int) -> object:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 from jeeves_shared.logs import redact_url
 
@@ -16,6 +18,8 @@ log = structlog.get_logger(__name__)
 
 #: How long a SQLite writer waits for the write lock before failing.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,14 @@ class Database:
 
     engine: AsyncEngine
     reader: AsyncEngine
+
+    async def read(self, query: Callable[[Connection], T]) -> T:
+        """Run the synchronous ``query(conn)`` on a reader connection, for hot reads.
+
+        One hand-off to SQLAlchemy's greenlet instead of the async API's three (connect,
+        execute, close): ~0.1 ms less CPU per ``GET``.
+        """
+        return await greenlet_spawn(_run_read, self.reader.sync_engine, query)
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
@@ -43,12 +55,19 @@ def open_database(url: str, *, pool_size: int) -> Database:
     return Database(engine=engine, reader=engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
+def _run_read(engine: Engine, query: Callable[[Connection], T]) -> T:
+    with engine.connect() as conn:
+        return query(conn)
+
+
 def _engine_options(url: str, pool_size: int) -> dict[str, Any]:
     if make_url(url).get_backend_name() == "sqlite":
         return {}
     # No pre-ping: it costs a round trip per request. A connection broken by a database restart
     # fails one request (a 5xx the client retries) and is then replaced.
-    return {"pool_size": pool_size, "max_overflow": pool_size, "pool_recycle": 1800}
+    # No overflow: under load, overflow connections were opened and closed for every burst
+    # (~13% of a GET's CPU at saturation); requests beyond ``pool_size`` wait for a free one.
+    return {"pool_size": pool_size, "max_overflow": 0, "pool_recycle": 1800}
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

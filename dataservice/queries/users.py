@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dataservice.alerts import DEFAULT_ALERT_TIME, next_alert_at
@@ -81,7 +81,17 @@ _FIND_USER_ID = (
 
 async def get_user(conn: AsyncConnection, user_id: int) -> UserRecord:
     """The user ``user_id`` with their settings, in one round trip; :class:`NotFound` if none."""
-    rows = (await conn.execute(_GET_USER, {"user_id": user_id})).all()
+    return _to_user_with_settings(
+        (await conn.execute(_GET_USER, {"user_id": user_id})).all(), user_id
+    )
+
+
+def read_user(conn: Connection, user_id: int) -> UserRecord:
+    """:func:`get_user` for :meth:`Database.read <dataservice.db.Database.read>` (the hot GET)."""
+    return _to_user_with_settings(conn.execute(_GET_USER, {"user_id": user_id}).all(), user_id)
+
+
+def _to_user_with_settings(rows: Sequence[Row[Any, *tuple[Any, ...]]], user_id: int) -> UserRecord:
     if not rows:
         raise NotFound("user", user_id)
     settings = {row.key: row.value for row in rows if row.key is not None}

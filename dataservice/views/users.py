@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from quart import Response, request
 
 from dataservice import queries
@@ -90,8 +92,8 @@ async def list_users(query: UserListQuery) -> Response:
 )
 async def get_user(user_id: int) -> Response:
     """The user with this id."""
-    async with resources().database.reader.connect() as conn:
-        return user_response(await queries.get_user(conn, user_id))
+    user = await resources().database.read(functools.partial(queries.read_user, user_id=user_id))
+    return user_response(user)
 
 
 @api.operation(

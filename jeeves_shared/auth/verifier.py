@@ -4,6 +4,10 @@ Only asymmetric algorithms are accepted (``none`` and HMAC never are), so a publ
 never be abused as an HMAC secret. The key set is cached; it is reloaded when older than
 ``max_age`` and when a token names an unknown ``kid`` (a rotation), at most once per
 ``refresh_interval`` so that garbage tokens cannot make us hammer the TokenDealer.
+
+Tokens already verified are remembered (:class:`TokenCache`) until they expire, so a client's
+repeated requests skip the signature check; every reload of the key set forgets them all, and
+the scope check runs on every request.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from jwt import PyJWK
 from jeeves_shared.auth.claims import DEFAULT_ISSUER, Claims
 from jeeves_shared.auth.errors import InsufficientScope, InvalidToken, JwksUnavailable
 from jeeves_shared.auth.jwks import JwksSource, to_key_map
+from jeeves_shared.auth.token_cache import DEFAULT_MAX_ENTRIES, TokenCache
 
 log = structlog.get_logger(__name__)
 
@@ -52,7 +57,8 @@ class TokenVerifier:
 
     ``audience`` is what this service calls itself (e.g. ``"dataservice"``); pass ``None``
     only in tools that inspect tokens meant for anyone. ``clock`` (monotonic seconds) only
-    drives the key-cache timers; token times are checked against the wall clock by PyJWT.
+    drives the key-cache timers; token times are checked against the wall clock by PyJWT, and
+    ``wall_clock`` (Unix seconds) expires the tokens remembered, at most ``cache_size``.
     """
 
     def __init__(
@@ -66,6 +72,8 @@ class TokenVerifier:
         max_age: float = 300.0,
         refresh_interval: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        cache_size: int = DEFAULT_MAX_ENTRIES,
     ) -> None:
         if not algorithms or not set(algorithms) <= ASYMMETRIC_ALGORITHMS:
             raise ValueError(f"only asymmetric algorithms may be accepted, not {algorithms!r}")
@@ -77,6 +85,8 @@ class TokenVerifier:
         self.max_age = max_age
         self.refresh_interval = refresh_interval
         self._clock = clock
+        self._wall_clock = wall_clock
+        self._verified = TokenCache(max_entries=cache_size, leeway=leeway)
         self._keys: dict[str, PyJWK] = {}
         self._loaded_at = float("-inf")
         self._attempted_at = float("-inf")
@@ -99,9 +109,7 @@ class TokenVerifier:
         Every scope in ``scopes`` must be granted. Raises :class:`JwksUnavailable` when no key
         set could ever be loaded.
         """
-        header = _read_header(token)
-        key = await self._key_for(header)
-        claims = Claims.from_payload(self._decode(token, key))
+        claims = await self._claims_of(token)
         for scope in scopes:
             if not claims.has_scope(scope):
                 raise InsufficientScope(scope)
@@ -125,11 +133,22 @@ class TokenVerifier:
                     raise
                 return
             self._keys, self._loaded_at = keys, self._attempted_at
+            self._verified.clear()
             log.info("jwks.loaded", kids=sorted(keys))
 
     async def aclose(self) -> None:
         """Close the key source."""
         await self.source.aclose()
+
+    async def _claims_of(self, token: str) -> Claims:
+        # With a stale key set, verify in full: that reloads the keys (and forgets every token).
+        if self._clock() - self._loaded_at <= self.max_age:
+            cached = self._verified.get(token, now=self._wall_clock())
+            if cached is not None:
+                return cached
+        claims = Claims.from_payload(self._decode(token, await self._key_for(_read_header(token))))
+        self._verified.put(token, claims)
+        return claims
 
     async def _key_for(self, header: dict[str, Any]) -> PyJWK:
         alg, kid = header.get("alg"), header.get("kid")
