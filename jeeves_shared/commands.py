@@ -101,6 +101,7 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 _BY_NAME = {command.name: command for command in COMMANDS}
+_FIRST_WORDS = sorted({phrase.split()[0] for command in COMMANDS for phrase in command.phrases})
 _PHRASES = sorted(
     ((tuple(phrase.split()), command.name) for command in COMMANDS for phrase in command.phrases),
     key=lambda entry: -len(entry[0]),
@@ -139,8 +140,7 @@ def find_command(text: str) -> Command | None:
 
 def suggest(word: str) -> str | None:
     """The first word of the registered phrase closest to ``word``, if any is close."""
-    firsts = sorted({phrase.split()[0] for command in COMMANDS for phrase in command.phrases})
-    matches = difflib.get_close_matches(word.lower(), firsts, n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(word.lower(), _FIRST_WORDS, n=1, cutoff=0.6)
     return matches[0] if matches else None
 
 
