@@ -3,8 +3,16 @@
 One robust connection per process. Publishing uses one channel with publisher confirms and
 ``mandatory`` routing, so :meth:`AmqpBus.publish` returns only once the broker has the message
 safely (persisted in a durable queue) and raises otherwise. Each subscription has its own channel
-with its own prefetch; a message is acknowledged only after its handler returns, and rejected to
-the dead-letter exchange if the handler raises or the bytes are not a message.
+with its own prefetch; a message is acknowledged only after its handler returns. A failed message
+waits in a delay queue and comes back to its queue (see :class:`AmqpSubscription`); out of
+attempts, or malformed, it goes to the dead-letter queue with the reason in its headers.
+
+Topology (all durable; every process declares it, declarations are idempotent)::
+
+    jeeves.actions / jeeves.replies (topic) ──> work queues (quorum)
+    work queue ──failure──> jeeves.retry (topic, "<delay>.<queue>") ──> jeeves.retry.<delay>
+    jeeves.retry.<delay> ──TTL──> jeeves.requeue (topic, "*.<queue>") ──> work queue
+    work queue ──out of attempts / malformed──> jeeves.dead (fanout) ──> jeeves.dead-letter
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 import aio_pika
 import aiormq
@@ -25,7 +34,7 @@ from aio_pika.abc import (
     ConsumerTag,
 )
 
-from jeeves_shared.bus import BusUnavailable, Handler, Unroutable
+from jeeves_shared.bus import BusUnavailable, Handler, PermanentFailure, RetryPolicy, Unroutable
 from jeeves_shared.logs import redact_url
 from jeeves_shared.messages import Action, MalformedMessage, Reply, decode, encode
 from jeeves_shared.topology import (
@@ -33,10 +42,22 @@ from jeeves_shared.topology import (
     DEAD_LETTER_EXCHANGE,
     DEAD_LETTER_QUEUE,
     REPLIES_EXCHANGE,
+    REQUEUE_EXCHANGE,
+    RETRY_EXCHANGE,
     QueueSpec,
+    delay_label,
+    delay_queue,
+    requeue_key,
 )
 
 log = structlog.get_logger(__name__)
+
+#: Headers Jeeves sets on retried and dead-lettered copies of a message.
+ATTEMPTS_HEADER = "x-jeeves-attempts"
+ERROR_HEADER = "x-jeeves-last-error"
+REASON_HEADER = "x-jeeves-reason"
+QUEUE_HEADER = "x-jeeves-queue"
+FAILED_AT_HEADER = "x-jeeves-failed-at"
 
 _BROKER_ERRORS = (
     aiormq.exceptions.AMQPError,
@@ -52,7 +73,8 @@ class AmqpBus:
     ``declare`` names the worker queues to declare on connect, so that publishing never races a
     worker's first start. ``start`` returns at once: connecting (and reconnecting with a bounded
     backoff) happens in the background, and until it succeeds :meth:`publish` raises
-    :class:`BusUnavailable`.
+    :class:`BusUnavailable`. ``retry`` is what this process's consumers do with failed messages
+    (its delay queues are declared on connect).
     """
 
     def __init__(
@@ -60,11 +82,13 @@ class AmqpBus:
         url: str,
         *,
         declare: Iterable[QueueSpec] = (),
+        retry: RetryPolicy | None = None,
         publish_timeout: float = 2.0,
         max_backoff: float = 5.0,
     ) -> None:
         self._url = url
         self._declare = tuple(declare)
+        self._retry = retry or RetryPolicy()
         self._publish_timeout = publish_timeout
         self._max_backoff = max_backoff
         self._connection: AbstractRobustConnection | None = None
@@ -113,7 +137,7 @@ class AmqpBus:
         try:
             connection = await aio_pika.connect_robust(self._url, reconnect_interval=1, timeout=5)
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-            self._exchanges = await declare_topology(channel, self._declare)
+            self._exchanges = await declare_topology(channel, self._declare, self._retry.delays)
         except (*_BROKER_ERRORS, TimeoutError) as exc:
             # PRECONDITION_FAILED (a queue declared with other arguments) lands here too:
             # it is logged and retried rather than leaving the process connected to nothing.
@@ -127,9 +151,6 @@ class AmqpBus:
 
     async def publish(self, exchange: str, routing_key: str, message: Action | Reply) -> None:
         """Publish persistently; return once the broker confirms, raise otherwise."""
-        target = self._exchanges.get(exchange)
-        if target is None or not self.is_ready():
-            raise BusUnavailable("not connected to the broker")
         amqp_message = aio_pika.Message(
             encode(message),
             content_type="application/json",
@@ -137,6 +158,15 @@ class AmqpBus:
             message_id=message.id,
             type=f"{message.kind}.v{message.version}",
         )
+        await self.publish_message(exchange, routing_key, amqp_message)
+
+    async def publish_message(
+        self, exchange: str, routing_key: str, amqp_message: aio_pika.Message
+    ) -> None:
+        """Publish an AMQP message as it is (retries, dead letters, replays); confirmed."""
+        target = self._exchanges.get(exchange)
+        if target is None or not self.is_ready():
+            raise BusUnavailable("not connected to the broker")
         try:
             # asyncio.timeout rather than aio-pika's own timeout, which wraps every publish in a
             # task of its own (measurable on the front door's hot path).
@@ -155,20 +185,35 @@ class AmqpBus:
             raise BusUnavailable("not connected to the broker")
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
-        await declare_topology(channel, ())
+        await declare_topology(channel, (), self._retry.delays)
         amqp_queue = await declare_queue(channel, queue)
-        subscription = AmqpSubscription(channel, amqp_queue, handler)
+        subscription = AmqpSubscription(self, channel, amqp_queue, handler, self._retry)
         await subscription.start()
         return subscription
 
 
 class AmqpSubscription:
-    """A consumer that acks after the handler succeeds and dead-letters when it fails."""
+    """A consumer that acks after the handler succeeds, and retries or dead-letters when not.
 
-    def __init__(self, channel: AbstractChannel, queue: AbstractQueue, handler: Handler) -> None:
+    A failed message is not rejected back into its queue (it would come straight back): a copy
+    with its attempt count goes to the delay queue of the next retry level (publisher-confirmed),
+    and only then is the original acknowledged. Out of attempts, malformed, or failed for good, the
+    copy goes to the dead-letter queue with the reason instead.
+    """
+
+    def __init__(
+        self,
+        bus: AmqpBus,
+        channel: AbstractChannel,
+        queue: AbstractQueue,
+        handler: Handler,
+        retry: RetryPolicy,
+    ) -> None:
+        self._bus = bus
         self._channel = channel
         self._queue = queue
         self._handler = handler
+        self._retry = retry
         self._tag: ConsumerTag | None = None
         self._inflight: set[asyncio.Task[None]] = set()
 
@@ -190,25 +235,87 @@ class AmqpSubscription:
         try:
             decoded = decode(message.body)
         except MalformedMessage as exc:
-            log.warning("bus.malformed", queue=self._queue.name, error=str(exc))
-            await self._settle(message, ack=False)
+            await self._dead_letter(message, f"malformed: {exc}", attempts=1)
             return
+        attempts = failed_attempts(message) + 1
         try:
             await self._handler(decoded)
-        except Exception:
-            log.exception("bus.handler_failed", queue=self._queue.name, message_id=decoded.id)
-            await self._settle(message, ack=False)
+        except PermanentFailure as exc:
+            await self._dead_letter(message, _reason(exc), attempts=attempts)
+        except Exception as exc:
+            delay = self._retry.delay_after(attempts)
+            log.warning(
+                "bus.handler_failed",
+                queue=self._queue.name,
+                message_id=decoded.id,
+                attempt=attempts,
+                retry_in=delay,
+                exc_info=True,
+            )
+            if delay is None:
+                reason = f"{_reason(exc)} (after {attempts} attempts)"
+                await self._dead_letter(message, reason, attempts=attempts)
+            else:
+                await self._retry_later(message, delay, _reason(exc), attempts=attempts)
         else:
-            await self._settle(message, ack=True)
+            await self._settle(message)
 
-    async def _settle(self, message: AbstractIncomingMessage, *, ack: bool) -> None:
-        """Ack, or reject to the dead-letter exchange.
+    async def _retry_later(
+        self, message: AbstractIncomingMessage, delay: float, error: str, *, attempts: int
+    ) -> None:
+        key = requeue_key(delay_label(delay), self._queue.name)
+        headers: dict[str, int | str] = {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error[:500]}
+        await self._forward(message, RETRY_EXCHANGE, key, headers)
+
+    async def _dead_letter(
+        self, message: AbstractIncomingMessage, reason: str, *, attempts: int
+    ) -> None:
+        log.error("bus.dead_lettered", queue=self._queue.name, reason=reason, attempts=attempts)
+        headers: dict[str, int | str] = {
+            ATTEMPTS_HEADER: attempts,
+            REASON_HEADER: reason[:500],
+            QUEUE_HEADER: self._queue.name,
+            FAILED_AT_HEADER: datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        await self._forward(message, DEAD_LETTER_EXCHANGE, self._queue.name, headers)
+
+    async def _forward(
+        self,
+        message: AbstractIncomingMessage,
+        exchange: str,
+        routing_key: str,
+        headers: dict[str, int | str],
+    ) -> None:
+        """Publish a copy of ``message`` (confirmed), then ack the original.
+
+        If the copy is not confirmed, the original goes back to its queue to be tried again:
+        a message is never acknowledged before it is safe somewhere else.
+        """
+        copy = aio_pika.Message(
+            message.body,
+            headers={**(message.headers or {}), **headers},
+            content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message.message_id,
+            type=message.type,
+        )
+        try:
+            await self._bus.publish_message(exchange, routing_key, copy)
+        except BusUnavailable as exc:
+            log.warning("bus.forward_failed", queue=self._queue.name, error=str(exc))
+            await asyncio.sleep(1)  # do not spin on a broker in trouble
+            await self._settle(message, requeue=True)
+            return
+        await self._settle(message)
+
+    async def _settle(self, message: AbstractIncomingMessage, *, requeue: bool = False) -> None:
+        """Ack (or put back, with ``requeue``).
 
         If the channel was reopened by a reconnect meanwhile, the broker has already put the
         message back in its queue; it will be delivered again, so there is nothing to do.
         """
         try:
-            await (message.ack() if ack else message.reject(requeue=False))
+            await (message.nack(requeue=True) if requeue else message.ack())
         except _BROKER_ERRORS as exc:
             log.warning("bus.settle_failed", queue=self._queue.name, error=str(exc))
 
@@ -229,28 +336,58 @@ class AmqpSubscription:
             await self._channel.close()
 
 
+def failed_attempts(message: AbstractIncomingMessage) -> int:
+    """How many times this message has failed before (0 for a first delivery)."""
+    value = (message.headers or {}).get(ATTEMPTS_HEADER, 0)
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 async def declare_topology(
-    channel: AbstractChannel, queues: Iterable[QueueSpec]
+    channel: AbstractChannel, queues: Iterable[QueueSpec], retry_delays: Iterable[float] = ()
 ) -> dict[str, AbstractExchange]:
-    """Declare the exchanges, the dead-letter queue and ``queues``; idempotent."""
+    """Declare the exchanges, the dead-letter and delay queues, and ``queues``; idempotent."""
     exchanges = {
         name: await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
-        for name in (ACTIONS_EXCHANGE, REPLIES_EXCHANGE)
+        for name in (ACTIONS_EXCHANGE, REPLIES_EXCHANGE, RETRY_EXCHANGE, REQUEUE_EXCHANGE)
     }
-    dead = await channel.declare_exchange(
+    exchanges[DEAD_LETTER_EXCHANGE] = await channel.declare_exchange(
         DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True
     )
     dead_queue = await channel.declare_queue(
         DEAD_LETTER_QUEUE, durable=True, arguments={"x-queue-type": "quorum"}
     )
-    await dead_queue.bind(dead)
+    await dead_queue.bind(DEAD_LETTER_EXCHANGE)
+    for delay in sorted(set(retry_delays)):
+        waiting = await channel.declare_queue(
+            delay_queue(delay),
+            durable=True,
+            arguments={
+                "x-queue-type": "quorum",
+                "x-message-ttl": round(delay * 1000),
+                "x-dead-letter-exchange": REQUEUE_EXCHANGE,
+                # Quorum queues can dead-letter at least once (confirmed by the target queue),
+                # so a broker crash at the moment a delay ends does not lose the message.
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            },
+        )
+        await waiting.bind(RETRY_EXCHANGE, f"{delay_label(delay)}.#")
     for spec in queues:
         await declare_queue(channel, spec)
     return exchanges
 
 
 async def declare_queue(channel: AbstractChannel, spec: QueueSpec) -> AbstractQueue:
-    """Declare a durable quorum queue that dead-letters to ``jeeves.dead``, with its bindings."""
+    """Declare a durable quorum work queue with its bindings.
+
+    Besides ``spec``'s own, it is bound on :data:`REQUEUE_EXCHANGE` with ``*.<name>``: retried
+    and replayed messages come back that way. Rejected messages fall to ``jeeves.dead``.
+    """
     queue = await channel.declare_queue(
         spec.name,
         durable=True,
@@ -258,4 +395,5 @@ async def declare_queue(channel: AbstractChannel, spec: QueueSpec) -> AbstractQu
     )
     for key in spec.routing_keys:
         await queue.bind(spec.exchange, key)
+    await queue.bind(REQUEUE_EXCHANGE, requeue_key("*", spec.name))
     return queue

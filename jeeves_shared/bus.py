@@ -6,7 +6,9 @@ fast tests). Both route with AMQP topic semantics, both encode every message wit
 :func:`jeeves_shared.messages.encode`, and both give consumers the same contract:
 
 * a handler that returns normally acknowledges its message (only after the work is done);
-* a handler that raises, or bytes that do not decode, dead-letter the message with the reason;
+* a handler that raises has its message delivered again after the delays of the bus's
+  :class:`RetryPolicy`; after the last one (or at once, for :class:`PermanentFailure`) the
+  message is dead-lettered with the reason. Bytes that do not decode are dead-lettered at once;
 * publishing a message that no queue would receive raises :class:`Unroutable`, and publishing
   without a confirm from the broker raises :class:`BusUnavailable`.
 """
@@ -14,6 +16,7 @@ fast tests). Both route with AMQP topic semantics, both encode every message wit
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from jeeves_shared.messages import Action, Reply
@@ -33,6 +36,46 @@ class Unroutable(BusUnavailable):
         super().__init__(f"no queue bound on {exchange} for {routing_key}")
         self.exchange = exchange
         self.routing_key = routing_key
+
+
+class PermanentFailure(Exception):
+    """A handler failure that retrying cannot fix: the message is dead-lettered at once."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often, and after how long, a message whose handler failed is delivered again.
+
+    ``delays[n]`` is the wait before attempt ``n + 2``; after ``len(delays) + 1`` failed
+    attempts the message is dead-lettered. The default rides out about four minutes of a
+    dependency being down.
+    """
+
+    delays: tuple[float, ...] = (1, 5, 30, 60, 120)
+
+    def __post_init__(self) -> None:
+        if any(d <= 0 for d in self.delays):
+            raise ValueError("retry delays must be positive")
+
+    @property
+    def max_attempts(self) -> int:
+        """Attempts before a failing message is dead-lettered."""
+        return len(self.delays) + 1
+
+    def delay_after(self, failed_attempts: int) -> float | None:
+        """The wait before the next attempt, or None when the message is out of attempts."""
+        if 1 <= failed_attempts <= len(self.delays):
+            return self.delays[failed_attempts - 1]
+        return None
+
+    @classmethod
+    def parse(cls, text: str) -> RetryPolicy:
+        """``"1,5,30"`` → delays of 1, 5 and 30 seconds (``""``: no retries)."""
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        try:
+            return cls(tuple(float(p) for p in parts))
+        except ValueError:
+            raise ValueError(f"retry delays {text!r} must be positive numbers of seconds") from None
 
 
 class Subscription(Protocol):

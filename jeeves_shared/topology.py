@@ -13,9 +13,32 @@ from jeeves_shared.messages import Origin
 
 ACTIONS_EXCHANGE = "jeeves.actions"
 REPLIES_EXCHANGE = "jeeves.replies"
-#: Where rejected messages go; ``jeeves.dead-letter`` keeps them for inspection and replay.
+#: Where messages go that failed for good; ``jeeves.dead-letter`` keeps them, with the reason, for
+#: ``jeeves dlq list`` and ``jeeves dlq replay``.
 DEAD_LETTER_EXCHANGE = "jeeves.dead"
 DEAD_LETTER_QUEUE = "jeeves.dead-letter"
+#: A failed message waits in a delay queue (``jeeves.retry.<delay>``) bound on this exchange with
+#: ``<delay>.#``; the routing key is ``<delay>.<work queue>``.
+RETRY_EXCHANGE = "jeeves.retry"
+#: Delay queues dead-letter expired messages here, keeping their routing key; each work queue is
+#: bound with ``*.<its name>``, so a retried (or replayed) message returns to the queue it left.
+REQUEUE_EXCHANGE = "jeeves.requeue"
+
+
+def delay_label(seconds: float) -> str:
+    """``1s``, ``30s``, ``250ms``: the name of a delay level."""
+    millis = round(seconds * 1000)
+    return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
+
+
+def delay_queue(seconds: float) -> str:
+    """The delay queue of one retry level, e.g. ``jeeves.retry.5s``."""
+    return f"{RETRY_EXCHANGE}.{delay_label(seconds)}"
+
+
+def requeue_key(prefix: str, queue: str) -> str:
+    """Routing key that brings a message back to ``queue`` through :data:`REQUEUE_EXCHANGE`."""
+    return f"{prefix}.{queue}"
 
 
 def action_key(command: str) -> str:

@@ -9,9 +9,9 @@ import aio_pika
 import pytest
 
 from jeeves_shared.amqp import AmqpBus
-from jeeves_shared.bus import BusUnavailable, Unroutable
+from jeeves_shared.bus import BusUnavailable, PermanentFailure, RetryPolicy, Unroutable
 from jeeves_shared.messages import Action, Conversation, Reply
-from jeeves_shared.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE, QueueSpec
+from jeeves_shared.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE, QueueSpec, delay_queue
 from tests.support.rabbitmq import RabbitNode, free_port, message_count
 
 pytestmark = pytest.mark.rabbitmq
@@ -24,8 +24,8 @@ def action(n: int = 1, command: str = "help") -> Action:
     return Action(id=f"ev-{n}", command=command, conversation=WHERE)
 
 
-async def started(url: str, *queues: QueueSpec) -> AmqpBus:
-    bus = AmqpBus(url, declare=queues, publish_timeout=2)
+async def started(url: str, *queues: QueueSpec, retry: RetryPolicy | None = None) -> AmqpBus:
+    bus = AmqpBus(url, declare=queues, retry=retry, publish_timeout=2)
     await bus.start()
     await bus.wait_ready(timeout=10)
     return bus
@@ -84,37 +84,102 @@ async def test_unroutable_publish_raises(amqp_url: str) -> None:
     await bus.close()
 
 
-async def test_failures_and_poison_go_to_the_dead_letter_queue(
+async def test_a_failing_handler_is_retried_after_each_delay_then_dead_lettered(
     amqp_url: str, rabbit: RabbitNode
 ) -> None:
-    bus = await started(amqp_url, HELP)
-    handled: list[str] = []
+    bus = await started(amqp_url, HELP, retry=RetryPolicy((0.2, 0.4)))
+    attempts: dict[str, list[float]] = {}
 
     async def picky(message: Action | Reply) -> None:
+        attempts.setdefault(message.id, []).append(time.monotonic())
         if message.id == "ev-2":
             raise RuntimeError("cannot handle this one")
-        handled.append(message.id)
 
     sub = await bus.consume(HELP, picky, prefetch=8)
-    await bus.publish(ACTIONS_EXCHANGE, "action.help", action(1))
-    await bus.publish(ACTIONS_EXCHANGE, "action.help", action(2))
+    for n in (1, 2, 3):
+        await bus.publish(ACTIONS_EXCHANGE, "action.help", action(n))
+    await wait_for_count(amqp_url, DEAD_LETTER_QUEUE, 1)
+    await sub.stop(5)
+    dead = await dead_letters(amqp_url)
+    await bus.close()
+
+    assert {k: len(v) for k, v in attempts.items()} == {"ev-1": 1, "ev-2": 3, "ev-3": 1}
+    first, second, third = attempts["ev-2"]
+    # Each retry waited at least its delay (a lower bound: the broker may take longer).
+    assert second - first >= 0.2
+    assert third - second >= 0.4
+    [(headers, body)] = dead
+    assert headers["x-jeeves-queue"] == HELP.name
+    assert headers["x-jeeves-attempts"] == 3
+    assert headers["x-jeeves-reason"] == "RuntimeError: cannot handle this one (after 3 attempts)"
+    assert b'"ev-2"' in body
+    for name in (HELP.name, delay_queue(0.2), delay_queue(0.4)):
+        assert await message_count(amqp_url, name) == 0
+
+
+async def test_a_handler_that_recovers_is_answered_once_and_nothing_is_dead(
+    amqp_url: str,
+) -> None:
+    bus = await started(amqp_url, HELP, retry=RetryPolicy((0.1, 0.1, 0.1)))
+    calls: list[str] = []
+
+    async def flaky(message: Action | Reply) -> None:
+        calls.append(message.id)
+        if len(calls) < 3:
+            raise ConnectionError("dependency down")
+
+    sub = await bus.consume(HELP, flaky, prefetch=1)
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action(7))
+    await wait_until(lambda: len(calls) == 3)
+    await sub.stop(5)
+    assert await message_count(amqp_url, DEAD_LETTER_QUEUE) == 0
+    assert await message_count(amqp_url, HELP.name) == 0
+    await bus.close()
+    assert calls == ["ev-7"] * 3
+
+
+async def test_malformed_bytes_and_permanent_failures_are_dead_lettered_at_once(
+    amqp_url: str,
+) -> None:
+    bus = await started(amqp_url, HELP, retry=RetryPolicy((5,)))
+    handled: list[str] = []
+
+    async def handler(message: Action | Reply) -> None:
+        if message.id == "ev-2":
+            raise PermanentFailure("slack: channel_not_found")
+        handled.append(message.id)
+
+    sub = await bus.consume(HELP, handler, prefetch=8)
     connection = await aio_pika.connect(amqp_url)
     channel = await connection.channel()
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action(1))
     await channel.default_exchange.publish(aio_pika.Message(b"\x00poison"), routing_key=HELP.name)
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action(2))
     await bus.publish(ACTIONS_EXCHANGE, "action.help", action(3))
     await wait_for_count(amqp_url, DEAD_LETTER_QUEUE, 2)
-    await sub.stop(5)
-    dead = await channel.get_queue(DEAD_LETTER_QUEUE)
-    bodies = set()
-    for _ in range(2):
-        message = await dead.get(timeout=5)
-        assert message.headers["x-death"][0]["reason"] == "rejected"  # type: ignore[index]
-        bodies.add(message.body[:7])
-        await message.ack()
     await connection.close()
+    await sub.stop(5)
+    dead = await dead_letters(amqp_url)
     await bus.close()
-    assert handled == ["ev-1", "ev-3"]
-    assert b"\x00poison" in bodies
+
+    assert sorted(handled) == ["ev-1", "ev-3"]
+    reasons = sorted(str(headers["x-jeeves-reason"]) for headers, _ in dead)
+    assert reasons[0].startswith("PermanentFailure: slack: channel_not_found")
+    assert reasons[1].startswith("malformed: ")
+    assert {headers["x-jeeves-attempts"] for headers, _ in dead} == {1}
+
+
+async def dead_letters(url: str) -> list[tuple[dict[str, object], bytes]]:
+    """Take every message out of the dead-letter queue."""
+    found: list[tuple[dict[str, object], bytes]] = []
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(DEAD_LETTER_QUEUE)
+        while (message := await queue.get(fail=False, timeout=5)) is not None:
+            found.append((dict(message.headers), message.body))
+            await message.ack()
+    return found
 
 
 async def test_no_broker_means_unavailable_not_a_hang() -> None:
