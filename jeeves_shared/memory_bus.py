@@ -3,7 +3,10 @@
 Messages are encoded on publish and decoded on delivery, exactly as on the wire, so dev mode
 exercises the same schemas. Routing uses AMQP topic semantics; a message nobody is bound for
 raises :class:`~jeeves_shared.bus.Unroutable`, as a ``mandatory`` publish to RabbitMQ does.
-Dead-lettered messages are kept in :attr:`MemoryBus.dead_letters` with their reason.
+A failed message is delivered again after the delays of the bus's
+:class:`~jeeves_shared.bus.RetryPolicy`; dead-lettered messages are kept in
+:attr:`MemoryBus.dead_letters` with their reason. (Nothing here survives the process: that is
+what RabbitMQ is for.)
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from jeeves_shared.bus import Handler, Unroutable
+from jeeves_shared.bus import Handler, PermanentFailure, RetryPolicy, Unroutable
 from jeeves_shared.messages import Action, MalformedMessage, Reply, decode, encode
 from jeeves_shared.topology import QueueSpec, topic_matches
 
@@ -29,10 +32,17 @@ class DeadLetter:
     reason: str
 
 
+@dataclass(frozen=True)
+class _Delivery:
+    body: bytes
+    #: Failed attempts before this one.
+    failures: int = 0
+
+
 @dataclass
 class _Queue:
     spec: QueueSpec
-    pending: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
+    pending: asyncio.Queue[_Delivery] = field(default_factory=asyncio.Queue)
 
 
 class MemorySubscription:
@@ -49,19 +59,29 @@ class MemorySubscription:
     async def _run(self) -> None:
         while True:
             await self._slots.acquire()
-            body = await self._queue.pending.get()
-            task = asyncio.create_task(self._deliver(body))
+            delivery = await self._queue.pending.get()
+            task = asyncio.create_task(self._deliver(delivery))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
 
-    async def _deliver(self, body: bytes) -> None:
+    async def _deliver(self, delivery: _Delivery) -> None:
+        name = self._queue.spec.name
         try:
-            await self._handler(decode(body))
+            await self._handler(decode(delivery.body))
         except MalformedMessage as exc:
-            self._bus.dead_letter(self._queue.spec.name, body, f"malformed: {exc}")
+            self._bus.dead_letter(name, delivery.body, f"malformed: {exc}")
+        except PermanentFailure as exc:
+            self._bus.dead_letter(name, delivery.body, f"PermanentFailure: {exc}")
         except Exception as exc:
-            log.exception("bus.handler_failed", queue=self._queue.spec.name)
-            self._bus.dead_letter(self._queue.spec.name, body, f"{type(exc).__name__}: {exc}")
+            failures = delivery.failures + 1
+            delay = self._bus.retry.delay_after(failures)
+            log.warning("bus.handler_failed", queue=name, attempt=failures, exc_info=True)
+            if delay is None:
+                reason = f"{type(exc).__name__}: {exc} (after {failures} attempts)"
+                self._bus.dead_letter(name, delivery.body, reason)
+            else:
+                again = _Delivery(delivery.body, failures)
+                asyncio.get_running_loop().call_later(delay, self._queue.pending.put_nowait, again)
         finally:
             self._slots.release()
 
@@ -75,7 +95,10 @@ class MemorySubscription:
 class MemoryBus:
     """Topic routing between queues that live in this process."""
 
-    def __init__(self, queues: tuple[QueueSpec, ...] = ()) -> None:
+    def __init__(
+        self, queues: tuple[QueueSpec, ...] = (), retry: RetryPolicy | None = None
+    ) -> None:
+        self.retry = retry or RetryPolicy()
         self._queues: dict[str, _Queue] = {}
         self.dead_letters: list[DeadLetter] = []
         for spec in queues:
@@ -103,13 +126,13 @@ class MemoryBus:
         targets = [q for q in self._queues.values() if _binds(q.spec, exchange, routing_key)]
         if not targets:
             raise Unroutable(exchange, routing_key)
-        body = encode(message)
+        delivery = _Delivery(encode(message))
         for queue in targets:
-            queue.pending.put_nowait(body)
+            queue.pending.put_nowait(delivery)
 
     async def publish_raw(self, queue: str, body: bytes) -> None:
         """Put arbitrary bytes on a queue (tests use it to deliver poison messages)."""
-        self._queues[queue].pending.put_nowait(body)
+        self._queues[queue].pending.put_nowait(_Delivery(body))
 
     async def consume(
         self, queue: QueueSpec, handler: Handler, *, prefetch: int

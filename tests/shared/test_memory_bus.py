@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from jeeves_shared.bus import Unroutable
+from jeeves_shared.bus import RetryPolicy, Unroutable
 from jeeves_shared.memory_bus import MemoryBus
 from jeeves_shared.messages import Action, Conversation, Reply
 from jeeves_shared.topology import ACTIONS_EXCHANGE, QueueSpec
@@ -43,20 +43,47 @@ async def test_unroutable_publish_raises() -> None:
         await bus.publish(ACTIONS_EXCHANGE, "action.weather", action("weather"))
 
 
-async def test_failing_handler_and_malformed_bytes_are_dead_lettered() -> None:
-    bus = MemoryBus((HELP,))
+async def test_failing_handler_is_retried_then_dead_lettered_and_malformed_at_once() -> None:
+    bus = MemoryBus((HELP,), retry=RetryPolicy((0.01, 0.01)))
+    calls = 0
 
     async def explode(message: Action | Reply) -> None:
+        nonlocal calls
+        calls += 1
         raise ValueError("boom")
 
     sub = await bus.consume(HELP, explode, prefetch=4)
     await bus.publish(ACTIONS_EXCHANGE, "action.help", action())
     await bus.publish_raw(HELP.name, b"{not json")
-    await asyncio.sleep(0.05)
+    for _ in range(100):
+        if len(bus.dead_letters) == 2:
+            break
+        await asyncio.sleep(0.01)
     await sub.stop(1)
     reasons = sorted(letter.reason for letter in bus.dead_letters)
-    assert reasons[0] == "ValueError: boom"
+    assert reasons[0] == "ValueError: boom (after 3 attempts)"
     assert reasons[1].startswith("malformed:")
+    assert calls == 3
+
+
+async def test_a_handler_that_recovers_is_not_dead_lettered() -> None:
+    bus = MemoryBus((HELP,), retry=RetryPolicy((0.01,)))
+    calls: list[str] = []
+
+    async def flaky(message: Action | Reply) -> None:
+        calls.append(message.id)
+        if len(calls) == 1:
+            raise ConnectionError("down")
+
+    sub = await bus.consume(HELP, flaky, prefetch=4)
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action())
+    for _ in range(100):
+        if len(calls) == 2:
+            break
+        await asyncio.sleep(0.01)
+    await sub.stop(1)
+    assert len(calls) == 2
+    assert bus.dead_letters == []
 
 
 async def test_prefetch_bounds_concurrency_and_stop_drains() -> None:
