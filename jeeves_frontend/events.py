@@ -80,7 +80,7 @@ def to_action(payload: dict[str, Any], *, bot_user_id: str = "") -> Action | Ign
     plain = to_plain_text(text, bot_user_id=bot or None)
     parsed = parse_command(plain)
     return Action(
-        id=envelope.event_id,
+        id=action_id(envelope.team_id, event.channel, event.ts, envelope.event_id),
         command=parsed.command,
         args=parsed.args,
         text=plain,
@@ -93,6 +93,19 @@ def to_action(payload: dict[str, Any], *, bot_user_id: str = "") -> Action | Ign
             is_direct_message=event.type == "message",
         ),
     )
+
+
+def action_id(team_id: str, channel: str, ts: str | None, event_id: str) -> str:
+    """The id of the action a Slack message asks for: one per message, not per delivery.
+
+    Slack keeps ``event_id`` across its retries, but one message can also arrive as two events
+    (``app_mention`` and ``message.*`` when both are subscribed), with two ``event_id`` values
+    and the same channel and ``ts``. Keyed on the message, both deliveries are the same action,
+    and every consumer's claim (keyed on ids derived from it) makes the second a no-op.
+    """
+    if not ts:
+        return event_id
+    return f"slack:{team_id}:{channel}:{ts}"
 
 
 def _bot_user_id(envelope: EventCallback) -> str:

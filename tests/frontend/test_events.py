@@ -4,15 +4,19 @@ from typing import Any
 
 import pytest
 
-from jeeves_frontend.events import Ignored, to_action
+from jeeves_frontend.events import Ignored, action_id, to_action
 from jeeves_shared.messages import Action
 from tests.support.slack_requests import BOT_USER_ID, direct_message, event_callback, mention
 
 
 def test_mention_becomes_an_action_in_its_channel() -> None:
-    action = to_action(event_callback(mention("help weather"), event_id="Ev9"))
+    action = to_action(event_callback(mention("help weather", ts="1700000000.000009")))
     assert isinstance(action, Action)
-    assert (action.id, action.command, action.args) == ("Ev9", "help", "weather")
+    assert (action.id, action.command, action.args) == (
+        "slack:T0001:C0001:1700000000.000009",
+        "help",
+        "weather",
+    )
     where = action.conversation
     assert (where.origin, where.team_id, where.channel_id, where.user_id) == (
         "slack",
@@ -22,6 +26,24 @@ def test_mention_becomes_an_action_in_its_channel() -> None:
     )
     assert where.thread_ts is None
     assert not where.is_direct_message
+
+
+def test_one_message_delivered_as_two_events_or_retried_is_one_action() -> None:
+    # app_mention and message.channels for the same post: same channel and ts, new event_id.
+    post = mention("weather in Paris", ts="1700000000.000042")
+    as_mention = to_action(event_callback(post, event_id="Ev1"))
+    as_message = to_action(event_callback({**post, "type": "message"}, event_id="Ev2"))
+    retried = to_action(event_callback(post, event_id="Ev1"))
+    other = to_action(event_callback(mention("weather in Paris"), event_id="Ev3"))
+    assert isinstance(as_mention, Action)
+    assert isinstance(retried, Action)
+    assert isinstance(other, Action)
+    assert as_mention.id == retried.id != other.id
+    # Channel messages are not read today (mentions come as app_mention); if they ever are,
+    # the id already makes the pair one action.
+    assert not isinstance(as_message, Action)
+    assert action_id("T1", "C1", "1.2", "Ev5") == "slack:T1:C1:1.2"
+    assert action_id("T1", "C1", None, "Ev5") == "Ev5"
 
 
 def test_mention_in_a_thread_is_answered_in_the_thread() -> None:

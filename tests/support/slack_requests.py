@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from typing import Any
@@ -11,6 +12,12 @@ from typing import Any
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_USER_ID = "UJEEVES"
 TEAM_ID = "T0001"
+_MESSAGE_NUMBERS = itertools.count(100)
+
+
+def next_ts() -> str:
+    """A new message timestamp: like Slack's, unique per message (the per-message dedup key)."""
+    return f"1700000000.{next(_MESSAGE_NUMBERS):06d}"
 
 
 def sign(
@@ -52,10 +59,11 @@ def mention(
     *,
     channel: str = "C0001",
     user: str = "U0001",
-    ts: str = "1700000000.000100",
+    ts: str | None = None,
     thread_ts: str | None = None,
 ) -> dict[str, Any]:
-    """An ``app_mention`` event: ``<@UJEEVES> text`` in a channel."""
+    """An ``app_mention`` event: ``<@UJEEVES> text`` in a channel (a new message unless ``ts``)."""
+    ts = ts or next_ts()
     event: dict[str, Any] = {
         "type": "app_mention",
         "user": user,
@@ -70,9 +78,10 @@ def mention(
 
 
 def direct_message(
-    text: str, *, channel: str = "D0001", user: str = "U0001", ts: str = "1700000000.000200"
+    text: str, *, channel: str = "D0001", user: str = "U0001", ts: str | None = None
 ) -> dict[str, Any]:
-    """A ``message`` event in a DM with the bot."""
+    """A ``message`` event in a DM with the bot (a new message unless ``ts``)."""
+    ts = ts or next_ts()
     return {
         "type": "message",
         "channel_type": "im",
