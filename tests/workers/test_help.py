@@ -52,7 +52,7 @@ async def test_handle_publishes_the_reply_to_the_same_conversation() -> None:
     replies = QueueSpec("replies", REPLIES_EXCHANGE, ("reply.slack",))
     bus = MemoryBus((replies,))
     await help.handle(ask("help"), Deps(bus=bus))
-    body = await asyncio.wait_for(bus._queues["replies"].pending.get(), 1)
+    body = (await asyncio.wait_for(bus._queues["replies"].pending.get(), 1)).body
     reply = decode(body)
     assert isinstance(reply, Reply)
     assert reply.in_reply_to == "Ev1"
