@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import structlog
 from pydantic import ValidationError
@@ -10,7 +12,7 @@ from quart import Quart, Response
 from werkzeug.exceptions import HTTPException
 
 from dataservice.crypto import UndecryptableToken
-from dataservice.schemas import ErrorBody, ErrorDetail
+from dataservice.schemas import ClaimConflictBody, ClaimStatus, ErrorBody, ErrorDetail
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +37,25 @@ class Conflict(DataServiceError):
         super().__init__(f"{kind} {id} {reason}")
         self.kind = kind
         self.id = id
+
+
+class ClaimTaken(Conflict):
+    """Event ``event_id`` is claimed by someone else: ``done`` for good, or ``pending`` until
+    ``lease_until``, which is ``wait`` from now."""
+
+    def __init__(
+        self,
+        event_id: str,
+        *,
+        status: ClaimStatus,
+        lease_until: datetime | None = None,
+        wait: timedelta | None = None,
+    ) -> None:
+        reason = "already claimed" if status == "done" else "is leased to another claimer"
+        super().__init__("event", event_id, reason=reason)
+        self.status = status
+        self.lease_until = lease_until
+        self.wait = wait
 
 
 class TooManyReminders(DataServiceError):
@@ -82,11 +103,18 @@ class InvalidInput(DataServiceError):
         ]
         return cls(where[0], details)
 
+    @classmethod
+    def missing(cls, where: list[str], msg: str = "Field required") -> InvalidInput:
+        """Something required is absent (``["header", "Idempotency-Key"]``), worded as pydantic
+        words it."""
+        return cls(where[0], [ErrorDetail(loc=list(where), msg=msg, type="missing")])
+
 
 #: Domain error → (status, error code). The only place these statuses are chosen.
 STATUS_OF: dict[type[DataServiceError], tuple[int, str]] = {
     NotFound: (404, "not_found"),
     Conflict: (409, "conflict"),
+    ClaimTaken: (409, "conflict"),
     TooManyReminders: (409, "too_many_reminders"),
     LeaseLost: (409, "lease_lost"),
     PreconditionFailed: (412, "precondition_failed"),
@@ -99,6 +127,10 @@ def error_response(
 ) -> Response:
     """A JSON error body (:class:`ErrorBody`) with ``status``."""
     body = ErrorBody(error=error, error_description=description, details=details)
+    return _error_body_response(body, status)
+
+
+def _error_body_response(body: ErrorBody, status: int) -> Response:
     return Response(
         body.model_dump_json(exclude_none=True),
         status=status,
@@ -108,9 +140,24 @@ def error_response(
 
 
 async def _domain_error(exc: DataServiceError) -> Response:
+    if isinstance(exc, ClaimTaken):
+        return _claim_taken(exc)
     status, code = STATUS_OF[type(exc)]
     details = exc.errors if isinstance(exc, InvalidInput) else None
     return error_response(status, code, str(exc), details)
+
+
+def _claim_taken(exc: ClaimTaken) -> Response:
+    """The usual body plus the claim's ``status`` and ``lease_until``; ``Retry-After`` (whole
+    seconds, at least 1) while someone else's lease runs."""
+    status, code = STATUS_OF[ClaimTaken]
+    body = ClaimConflictBody(
+        error=code, error_description=str(exc), status=exc.status, lease_until=exc.lease_until
+    )
+    response = _error_body_response(body, status)
+    if exc.wait is not None:
+        response.headers["Retry-After"] = str(max(1, math.ceil(exc.wait.total_seconds())))
+    return response
 
 
 async def _http_error(exc: HTTPException) -> Response:

@@ -132,9 +132,14 @@ class UserSetting(Base):
 
 
 class ProcessedEvent(Base):
-    """An event id some consumer has claimed; the primary key makes the claim atomic."""
+    """An event id some consumer has claimed; the primary key makes the claim atomic.
+
+    A claim is ``done`` for good, or ``pending`` while its holder works, until ``lease_until``:
+    after that another claimer may take it over.
+    """
 
     __tablename__ = "processed_events"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'done')", name="status"),)
 
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     first_seen: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
@@ -142,6 +147,10 @@ class ProcessedEvent(Base):
     claimed_by: Mapped[str] = mapped_column(String(128), default="")
     #: The claimer's ``Idempotency-Key``: the same key claiming again is a retry, not a rival.
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    #: ``pending`` (leased) or ``done``; claims without a lease are ``done`` at once.
+    status: Mapped[str] = mapped_column(String(16), default="done")
+    #: Until when a ``pending`` claim is its holder's; ``None`` once ``done``.
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Reminder(Base):
@@ -154,6 +163,8 @@ class Reminder(Base):
         Index("ix_reminders_user_id_status_due_at", "user_id", "status", "due_at"),
         # The scheduler's scan: pending reminders due by now, oldest first.
         Index("ix_reminders_status_due_at", "status", "due_at"),
+        # A creation retried with the same key finds the reminder it made.
+        UniqueConstraint("user_id", "request_key", name="uq_reminders_user_id_request_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -169,3 +180,5 @@ class Reminder(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The creator's ``Idempotency-Key`` (the action id), so a redelivered action is a no-op.
+    request_key: Mapped[str | None] = mapped_column(String(200))

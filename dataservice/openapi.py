@@ -78,7 +78,7 @@ def _operation(op: Operation, refs: Mapping[tuple[Any, Mode], Any]) -> dict[str,
     }
     if op.body is not None:
         document["requestBody"] = {
-            "required": True,
+            "required": op.body_required,
             "content": {"application/json": {"schema": refs[op.body, "validation"]}},
         }
     if op.scope is not None:
@@ -109,7 +109,7 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
         {
             "name": name,
             "in": "header",
-            "required": False,
+            "required": header.required,
             "description": header.description,
             "schema": _schema_of(header.kind),
         }

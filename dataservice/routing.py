@@ -33,12 +33,14 @@ class Header:
     """A request header an operation honours.
 
     With ``argument`` set, its value is validated as ``kind`` and passed to the view under that
-    name (``None`` when absent); otherwise it is only documented (the view reads it itself).
+    name (``None`` when absent, or 422 if ``required``); otherwise it is only documented (the
+    view reads it itself).
     """
 
     description: str
     kind: Any = str
     argument: str | None = None
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Operation:
     params: Mapping[str, Any]
     responses: Mapping[int, type[BaseModel] | None]
     headers: Mapping[str, Header] = field(default_factory=dict)
+    body_required: bool = True
 
 
 class Api:
@@ -78,11 +81,13 @@ class Api:
         query: type[BaseModel] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, Header] | None = None,
+        body_required: bool = True,
     ) -> Callable[[View], View]:
         """Register the decorated view for ``method`` ``path`` (``{name}`` placeholders).
 
         The view receives the validated path parameters as keyword arguments, plus ``body``
-        and/or ``query`` models when declared, and the :class:`Header` values it asks for.
+        and/or ``query`` models when declared (``body`` is ``None`` for an empty request body
+        unless ``body_required``), and the :class:`Header` values it asks for.
         """
 
         def decorator(view: View) -> View:
@@ -98,6 +103,7 @@ class Api:
                 params=dict(params or {}),
                 responses=responses,
                 headers=dict(headers or {}),
+                body_required=body_required,
             )
             self.operations.append(op)
             handler = _validating(view, op)
@@ -125,21 +131,29 @@ def _validating(view: View, op: Operation) -> View:
             with _invalid("path", name):
                 kwargs[name] = adapter.validate_python(raw_params[name])
         for name, adapter in header_adapters.items():
-            value = request.headers.get(name)
-            with _invalid("header", name):
-                kwargs[str(op.headers[name].argument)] = (
-                    None if value is None else adapter.validate_python(value)
-                )
+            kwargs[str(op.headers[name].argument)] = _header(name, op.headers[name], adapter)
         if op.query is not None:
             with _invalid("query"):
                 kwargs["query"] = op.query.model_validate(request.args.to_dict())
         if op.body is not None:
             raw = await request.get_data()
             with _invalid("body"):
-                kwargs["body"] = op.body.model_validate_json(raw or b"null")
+                kwargs["body"] = (
+                    op.body.model_validate_json(raw or b"null") if raw or op.body_required else None
+                )
         return await view(**kwargs)
 
     return handler
+
+
+def _header(name: str, header: Header, adapter: TypeAdapter[Any]) -> Any:
+    value = request.headers.get(name)
+    if value is None:
+        if header.required:
+            raise InvalidInput.missing(["header", name])
+        return None
+    with _invalid("header", name):
+        return adapter.validate_python(value)
 
 
 @contextmanager

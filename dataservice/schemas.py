@@ -55,6 +55,9 @@ EventId = Annotated[
 IdempotencyKey = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
 ]
+#: A creation's ``Idempotency-Key`` (a worker's action id): printable ASCII, no spaces.
+RequestKey = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[!-~]+$")]
+ClaimStatus = Literal["pending", "done"]
 #: Row ids are 32-bit integers on PostgreSQL.
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Units = Literal["metric", "imperial", "standard"]
@@ -123,6 +126,9 @@ def _whole_number(value: object) -> object:
 
 
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+#: How long a leased event claim lasts. (The bounds come first: after the validator they would
+#: vanish from the JSON Schema of ``LeaseSeconds | None``.)
+LeaseSeconds = Annotated[int, Field(ge=1, le=3600), BeforeValidator(_whole_number)]
 
 
 class _Query(BaseModel):
@@ -382,11 +388,32 @@ class BotTokenOut(_Output):
 # --- events and health --------------------------------------------------------------------------
 
 
+class EventLeaseRequest(_Input):
+    """Optional body of a claim: hold it ``pending`` for ``lease_seconds``, not for good."""
+
+    lease_seconds: LeaseSeconds | None = None
+
+
 class EventClaim(_Output):
-    """A successful claim."""
+    """A claim the caller holds: ``done``, or ``pending`` until ``lease_until``.
+
+    ``taken_over``: this claim was just taken from another claimer whose lease had ended, who
+    may have done the work before dying.
+    """
 
     event_id: str
     first_seen: datetime
+    status: ClaimStatus
+    lease_until: datetime | None
+    taken_over: bool = False
+
+
+class ClaimConflictBody(ErrorBody):
+    """409 on an event: someone else's claim is ``done`` (skip the event), or ``pending`` until
+    ``lease_until`` (the answer's ``Retry-After`` says in how many seconds)."""
+
+    status: ClaimStatus
+    lease_until: datetime | None = None
 
 
 class Health(_Output):

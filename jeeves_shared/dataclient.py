@@ -11,7 +11,8 @@ Every call carries a bearer token from the ``token`` provider. A 401 tells ``on_
 (the token client forgets the token) and is retried once with a fresh token. Connection
 errors, timeouts and 5xx answers are retried a bounded number of times with exponential
 backoff and full jitter (honouring ``Retry-After``). Event claims send an ``Idempotency-Key``
-so a retried claim whose first answer was lost is not mistaken for a rival's.
+so a retried claim whose first answer was lost is not mistaken for a rival's; so do reminder
+creations given one, so a retried or redelivered creation makes one reminder.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import asyncio
 import inspect
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -45,6 +46,7 @@ from jeeves_shared.dataclient_models import (
     Claimed,
     DueAlert,
     DueReminder,
+    EventLease,
     Reminder,
     User,
     UserPage,
@@ -64,6 +66,7 @@ __all__ = [
     "DataServiceUnavailable",
     "DueAlert",
     "DueReminder",
+    "EventLease",
     "InvalidRequest",
     "NotFound",
     "PreconditionFailed",
@@ -275,6 +278,43 @@ class DataServiceClient:
             return False
         return True
 
+    async def lease_event(self, event_id: str, *, lease_seconds: int, key: str) -> EventLease:
+        """Claim ``event_id`` for ``lease_seconds`` (1-3600) under ``key``, unique to this
+        attempt (a UUID); finish or release it with the same key.
+
+        ``acquired`` if the caller holds it now: new, or taken over from a holder whose lease
+        ended (``taken_over``; a retry with ``key`` is acquired again); ``done`` if finished or
+        claimed for good (skip it); ``held`` if someone else holds it, with the seconds until
+        their lease ends.
+        """
+        reply = await self.request(
+            "POST",
+            f"/events/{_q(event_id)}/claim",
+            json={"lease_seconds": lease_seconds},
+            headers={"Idempotency-Key": key},
+            answers=(409,),
+        )
+        return _lease_of(reply)
+
+    async def finish_event(self, event_id: str, *, key: str) -> None:
+        """Mark the claim taken with ``key`` done (a repeat is fine), even after its lease ended.
+
+        :class:`Conflict` if another claimer took it over once the lease ended (it will do the
+        work again), :class:`NotFound` if there is no claim (it was released).
+        """
+        path = f"/events/{_q(event_id)}/done"
+        await self.request("POST", path, headers={"Idempotency-Key": key})
+
+    async def release_event(self, event_id: str, *, key: str) -> None:
+        """Give up the pending claim taken with ``key`` (the work failed and will be retried),
+        so the next claimer gets it at once; nothing to release is fine.
+
+        :class:`Conflict` if it is done (that cannot be undone) or another claimer holds it
+        (after a retried release, possibly one that claimed it once the first one went through).
+        """
+        path = f"/events/{_q(event_id)}/claim"
+        await self.request("DELETE", path, headers={"Idempotency-Key": key})
+
     # --- alerts and reminders -------------------------------------------------------------------
 
     async def set_alerts(self, user_id: int, *, enabled: bool, time: str | None = None) -> User:
@@ -296,16 +336,24 @@ class DataServiceClient:
         due_at: datetime,
         channel_id: str,
         thread_ts: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Reminder:
         """Store a reminder (``due_at`` timezone-aware); :class:`Conflict` with ``error``
-        ``too_many_reminders`` when the user has 100 pending already."""
+        ``too_many_reminders`` when the user has 100 pending already.
+
+        With ``idempotency_key`` (the action id: printable ASCII, at most 200 characters), the
+        user's reminder made with that key already, if any, is returned instead of a new one.
+        """
         body = {
             "text": text,
             "due_at": due_at.isoformat(),
             "channel_id": channel_id,
             "thread_ts": thread_ts,
         }
-        reply = await self.request("POST", f"/users/{user_id}/reminders", json=body)
+        headers = {} if idempotency_key is None else {"Idempotency-Key": idempotency_key}
+        reply = await self.request(
+            "POST", f"/users/{user_id}/reminders", json=body, headers=headers
+        )
         return reply.to(Reminder)
 
     async def list_reminders(self, user_id: int) -> list[Reminder]:
@@ -365,10 +413,13 @@ class DataServiceClient:
         json: Any = None,
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
+        answers: Collection[int] = (),
     ) -> _Reply:
         """Send one API call (``path`` below ``/api/v1``), retrying as the class describes.
 
-        Returns the 2xx reply; raises the :class:`DataServiceError` subclass of the status.
+        Returns the 2xx reply, or one whose status is in ``answers``; raises the
+        :class:`DataServiceError` subclass of any other status. Every attempt sends the same
+        ``headers`` (an ``Idempotency-Key`` among them makes the retries recognisable).
         """
         url = f"{self.base_url}/api/v1{path}"
         failures = 0
@@ -391,7 +442,7 @@ class DataServiceClient:
                     failures, reply.status, description, retry_after
                 )
                 continue
-            if reply.status >= 400:
+            if reply.status >= 400 and reply.status not in answers:
                 raise _error_of(reply)
             return reply
 
@@ -450,6 +501,19 @@ def _describe(reply: _Reply) -> str:
     if isinstance(reply.body, dict):
         return str(reply.body.get("error_description", ""))
     return ""
+
+
+def _lease_of(reply: _Reply) -> EventLease:
+    """A claim's 201, or its 409 saying whether the event is ``done`` or ``pending``."""
+    body = reply.body if isinstance(reply.body, dict) else {}
+    if reply.status < 400:
+        return EventLease("acquired", taken_over=body.get("taken_over") is True)
+    if body.get("status") == "done":
+        return EventLease("done")
+    if body.get("status") == "pending":
+        retry_after = reply.headers.get("Retry-After", "")
+        return EventLease("held", float(retry_after) if retry_after.isdigit() else 1.0)
+    raise _error_of(reply)
 
 
 def _error_of(reply: _Reply) -> DataServiceError:

@@ -21,8 +21,9 @@ class NotFound(DataServiceError):
 
 
 class Conflict(DataServiceError):
-    """409: the workspace exists already, someone else claimed the event, the user has too many
-    pending reminders (``error`` ``too_many_reminders``) or a lease was lost (``lease_lost``)."""
+    """409: the workspace exists already, someone else claimed the event (or holds its lease),
+    the user has too many pending reminders (``error`` ``too_many_reminders``) or a lease was
+    lost (``lease_lost``)."""
 
 
 class PreconditionFailed(DataServiceError):

@@ -5,6 +5,7 @@ Import them from :mod:`jeeves_shared.dataclient`, which re-exports them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -109,3 +110,18 @@ class Claimed(_Answer):
 
     reminders: list[DueReminder]
     alerts: list[DueAlert]
+
+
+@dataclass(frozen=True, slots=True)
+class EventLease:
+    """The outcome of a leased claim: ``acquired`` (the caller holds it: do the work, then
+    finish or release it), ``done`` (someone finished it: skip it) or ``held`` (someone else
+    holds it, for ``retry_after`` more seconds; 0 unless ``held``).
+
+    ``taken_over``: acquired from another claimer whose lease had ended, who may have done the
+    work before dying (a retry whose first answer was lost no longer says so).
+    """
+
+    state: Literal["acquired", "done", "held"]
+    retry_after: float = 0.0
+    taken_over: bool = False

@@ -57,7 +57,12 @@ async def remind(action: Action, deps: Deps) -> str:
     channel, thread = delivery_target(action)
     try:
         reminder = await data.create_reminder(
-            user.id, text=text, due_at=due, channel_id=channel, thread_ts=thread
+            user.id,
+            text=text,
+            due_at=due,
+            channel_id=channel,
+            thread_ts=thread,
+            idempotency_key=action.id,
         )
     except Conflict:
         return "You have too many pending reminders; cancel some first (`reminders`)."

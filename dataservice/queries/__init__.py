@@ -9,7 +9,13 @@ One module per table group; views import this package only.
 
 from __future__ import annotations
 
-from dataservice.queries.events import claim_event
+from dataservice.queries.events import (
+    EventClaimRecord,
+    claim_event,
+    finish_event,
+    lease_event,
+    release_event,
+)
 from dataservice.queries.reminders import (
     ReminderRecord,
     cancel_reminder,
@@ -51,6 +57,7 @@ from dataservice.queries.workspaces import (
 __all__ = [
     "DueAlertRecord",
     "DueReminderRecord",
+    "EventClaimRecord",
     "ReminderRecord",
     "UserRecord",
     "WorkspaceRecord",
@@ -63,16 +70,19 @@ __all__ = [
     "delete_workspace",
     "find_user",
     "finish_alert",
+    "finish_event",
     "finish_reminder",
     "get_bot_token",
     "get_or_create_user",
     "get_user",
     "get_workspace",
+    "lease_event",
     "list_pending_reminders",
     "list_users",
     "list_workspaces",
     "ping",
     "read_user",
+    "release_event",
     "rotate_bot_tokens",
     "set_user_alerts",
     "set_user_setting",

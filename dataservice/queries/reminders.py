@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, func, insert, select, update
+from sqlalchemy import RowMapping, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dataservice.errors import NotFound, TooManyReminders
 from dataservice.models import Reminder, User
+from dataservice.queries.shared import insert_ignoring_conflicts
 
 #: Pending reminders one user may have at once.
 MAX_PENDING_REMINDERS = 100
@@ -55,27 +56,50 @@ _PENDING_OF_USER = (
 
 
 async def create_reminder(
-    conn: AsyncConnection, user_id: int, values: Mapping[str, Any], *, now: datetime
-) -> ReminderRecord:
-    """Store a pending reminder (``text``, ``due_at``, ``channel_id``, ``thread_ts``).
+    conn: AsyncConnection,
+    user_id: int,
+    values: Mapping[str, Any],
+    *,
+    now: datetime,
+    request_key: str | None = None,
+) -> tuple[ReminderRecord, bool]:
+    """Store a pending reminder (``text``, ``due_at``, ``channel_id``, ``thread_ts``) and say
+    it is new; or, when the user has one made with ``request_key`` already (a retried or
+    redelivered request), return that one as it is now, and say it is not.
 
     :class:`NotFound` if there is no such user, :class:`TooManyReminders` if they already have
-    :data:`MAX_PENDING_REMINDERS` pending.
+    :data:`MAX_PENDING_REMINDERS` pending (the caller's transaction must roll back).
     """
     # A write that changes nothing, first: it locks the user row (PostgreSQL) or takes the
     # write lock (SQLite), so concurrent creations for one user count one after the other.
     locked = await conn.execute(update(User).where(User.id == user_id).values(version=User.version))
     if locked.rowcount == 0:
         raise NotFound("user", user_id)
-    pending = await conn.execute(_PENDING_COUNT.where(Reminder.user_id == user_id))
-    if pending.scalar_one() >= MAX_PENDING_REMINDERS:
-        raise TooManyReminders(user_id, MAX_PENDING_REMINDERS)
     stmt = (
-        insert(Reminder)
-        .values(**values, user_id=user_id, status="pending", created_at=now)
+        insert_ignoring_conflicts(conn, Reminder)
+        .values(
+            **values, user_id=user_id, status="pending", created_at=now, request_key=request_key
+        )
         .returning(*REMINDER_COLUMNS)
     )
-    return ReminderRecord(**(await conn.execute(stmt)).one()._mapping)
+    row = (await conn.execute(stmt)).first()
+    if row is None:  # only (user_id, request_key) can conflict: it was made already
+        return await _made_with(conn, user_id, request_key), False
+    pending = await conn.execute(_PENDING_COUNT.where(Reminder.user_id == user_id))
+    if pending.scalar_one() > MAX_PENDING_REMINDERS:
+        raise TooManyReminders(user_id, MAX_PENDING_REMINDERS)  # the caller rolls back
+    return ReminderRecord(**row._mapping), True
+
+
+async def _made_with(
+    conn: AsyncConnection, user_id: int, request_key: str | None
+) -> ReminderRecord:
+    found = await conn.execute(
+        select(*REMINDER_COLUMNS).where(
+            Reminder.user_id == user_id, Reminder.request_key == request_key
+        )
+    )
+    return ReminderRecord(**found.one()._mapping)
 
 
 async def list_pending_reminders(conn: AsyncConnection, user_id: int) -> list[ReminderRecord]:

@@ -1,45 +1,133 @@
-"""``/api/v1/events``: claim an event id exactly once."""
+"""``/api/v1/events``: claim an event id exactly once, for good or under a lease.
+
+A leased claim is ``pending`` while its holder works, then reported ``done``, or released when
+the work failed (see :mod:`dataservice.queries.events`).
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from quart import Response
 
 from dataservice import queries
+from dataservice.errors import InvalidInput
 from dataservice.routing import Api, Header
-from dataservice.schemas import ErrorBody, EventClaim, EventId, IdempotencyKey
+from dataservice.schemas import (
+    ClaimConflictBody,
+    ErrorBody,
+    EventClaim,
+    EventId,
+    EventLeaseRequest,
+    IdempotencyKey,
+)
 from dataservice.views.common import json_response, resources
 from jeeves_shared.auth.quart_auth import current_claims
 
 api = Api("events", url_prefix="/api/v1")
 IDEMPOTENCY_KEY = Header(
-    "A key unique to this claimer and event (a UUID); a retry with it is answered 201 again.",
+    "A key unique to this claimer and event (a UUID); a retry with it is answered 201 again. "
+    "Required with `lease_seconds`.",
     IdempotencyKey,
     argument="idempotency_key",
 )
+HOLDER_KEY = Header(
+    "The `Idempotency-Key` the claim was taken with.",
+    IdempotencyKey,
+    argument="key",
+    required=True,
+)
+EVENT = {"event_id": EventId}
 
 
 @api.operation(
     "POST",
     "/events/{event_id}/claim",
     scope="events:claim",
-    params={"event_id": EventId},
+    params=EVENT,
     headers={"Idempotency-Key": IDEMPOTENCY_KEY},
+    body=EventLeaseRequest,
+    body_required=False,
     summary="Claim an event for processing, exactly once",
-    responses={201: EventClaim, 409: ErrorBody, 422: ErrorBody},
+    responses={201: EventClaim, 409: ClaimConflictBody, 422: ErrorBody},
 )
-async def claim_event(event_id: str, idempotency_key: str | None) -> Response:
+async def claim_event(
+    event_id: str, idempotency_key: str | None, body: EventLeaseRequest | None
+) -> Response:
     """201 for the first claimer of ``event_id``, 409 for every later one.
 
     A claimer that retries (its answer was lost) with the same ``Idempotency-Key`` gets its
     201 again rather than a 409 that would make it drop the event.
+
+    Without a body the claim is `done` for good. With `lease_seconds` (and an
+    `Idempotency-Key`) it is `pending` until `lease_until`: report it done, or release it,
+    with the same key. Once that lease has ended without either, the next claimer takes it
+    over. The 409 body's `status` says `done` (skip the event) or `pending` (another claimer
+    holds it until `lease_until`; `Retry-After` gives the seconds left).
     """
     deps = resources()
+    claimed_by = current_claims().subject[:128]
+    leased = _lease_asked(body, idempotency_key)
     async with deps.database.engine.begin() as conn:
-        first_seen = await queries.claim_event(
-            conn,
-            event_id,
-            claimed_by=current_claims().subject[:128],
-            idempotency_key=idempotency_key,
-            now=deps.clock(),
-        )
-    return json_response(EventClaim(event_id=event_id, first_seen=first_seen), 201)
+        if leased is None:
+            claim = await queries.claim_event(
+                conn,
+                event_id,
+                claimed_by=claimed_by,
+                idempotency_key=idempotency_key,
+                now=deps.clock(),
+            )
+        else:
+            lease, key = leased
+            claim = await queries.lease_event(
+                conn, event_id, claimed_by=claimed_by, key=key, now=deps.clock(), lease=lease
+            )
+    return json_response(EventClaim.model_validate(claim), 201)
+
+
+def _lease_asked(
+    body: EventLeaseRequest | None, idempotency_key: str | None
+) -> tuple[timedelta, str] | None:
+    """The lease and key of a leased claim; ``None`` for a claim for good."""
+    if body is None or body.lease_seconds is None:
+        return None
+    if idempotency_key is None:
+        raise InvalidInput.missing(["header", "Idempotency-Key"], "Required with lease_seconds")
+    return timedelta(seconds=body.lease_seconds), idempotency_key
+
+
+@api.operation(
+    "POST",
+    "/events/{event_id}/done",
+    scope="events:claim",
+    params=EVENT,
+    headers={"Idempotency-Key": HOLDER_KEY},
+    summary="Report a claimed event done",
+    responses={200: EventClaim, 404: ErrorBody, 409: ClaimConflictBody, 422: ErrorBody},
+)
+async def finish_event(event_id: str, key: str) -> Response:
+    """Mark the claim held with this `Idempotency-Key` `done` (200 again if it was). It
+    counts even after the lease ended, unless another claimer took it over: then 409."""
+    deps = resources()
+    async with deps.database.engine.begin() as conn:
+        claim = await queries.finish_event(conn, event_id, key=key, now=deps.clock())
+    return json_response(EventClaim.model_validate(claim))
+
+
+@api.operation(
+    "DELETE",
+    "/events/{event_id}/claim",
+    scope="events:claim",
+    params=EVENT,
+    headers={"Idempotency-Key": HOLDER_KEY},
+    summary="Release a pending claim, for the next claimer",
+    responses={204: None, 409: ClaimConflictBody, 422: ErrorBody},
+)
+async def release_event(event_id: str, key: str) -> Response:
+    """Give up the pending claim held with this `Idempotency-Key` (the work failed and will
+    be retried): the next claimer gets it at once. 204 also when there is no claim; 409 if it
+    is `done` (that cannot be undone) or another claimer holds it."""
+    deps = resources()
+    async with deps.database.engine.begin() as conn:
+        await queries.release_event(conn, event_id, key=key, now=deps.clock())
+    return Response(b"", status=204)

@@ -5,13 +5,26 @@ from __future__ import annotations
 from quart import Response
 
 from dataservice import queries
-from dataservice.routing import Api
-from dataservice.schemas import ErrorBody, ReminderCreate, ReminderList, ReminderOut, RowId
+from dataservice.routing import Api, Header
+from dataservice.schemas import (
+    ErrorBody,
+    ReminderCreate,
+    ReminderList,
+    ReminderOut,
+    RequestKey,
+    RowId,
+)
 from dataservice.views.common import json_response, resources
 
 api = Api("reminders", url_prefix="/api/v1")
 
 USER = {"user_id": RowId}
+REQUEST_KEY = Header(
+    "A key unique to this request (the action id, at most 200 characters): a repeat with it "
+    "answers 200 with the reminder it made rather than making another.",
+    RequestKey,
+    argument="request_key",
+)
 
 
 @api.operation(
@@ -20,16 +33,22 @@ USER = {"user_id": RowId}
     scope="reminders:write",
     params=USER,
     body=ReminderCreate,
+    headers={"Idempotency-Key": REQUEST_KEY},
     summary="Create a reminder",
-    responses={201: ReminderOut, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody},
+    responses={200: ReminderOut, 201: ReminderOut, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody},
 )
-async def create_reminder(user_id: int, body: ReminderCreate) -> Response:
+async def create_reminder(user_id: int, body: ReminderCreate, request_key: str | None) -> Response:
     """Remind the user of ``text`` at ``due_at``, in ``channel_id`` (in the thread
-    ``thread_ts`` if given). 409 ``too_many_reminders`` when they have 100 pending already."""
+    ``thread_ts`` if given). 409 ``too_many_reminders`` when they have 100 pending already.
+
+    With an `Idempotency-Key` the user made a reminder with already, nothing is created: 200
+    with that reminder, as it is now."""
     deps = resources()
     async with deps.database.engine.begin() as conn:
-        reminder = await queries.create_reminder(conn, user_id, body.model_dump(), now=deps.clock())
-    return json_response(ReminderOut.model_validate(reminder), 201)
+        reminder, is_new = await queries.create_reminder(
+            conn, user_id, body.model_dump(), now=deps.clock(), request_key=request_key
+        )
+    return json_response(ReminderOut.model_validate(reminder), 201 if is_new else 200)
 
 
 @api.operation(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -22,6 +23,7 @@ from jeeves_shared.dataclient import (
     Conflict,
     DataServiceClient,
     DataServiceUnavailable,
+    EventLease,
     InvalidRequest,
     NotFound,
     PreconditionFailed,
@@ -32,6 +34,7 @@ from tests.support.postgres import free_port
 from tests.support.tokens import TestIssuer
 
 TOKEN = "xoxb-1-2-secret"
+NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -154,6 +157,54 @@ async def test_claims(session: aiohttp.ClientSession, base_url: str, issuer: Tes
     results = await asyncio.gather(*(client.claim_event("Ev42") for _ in range(10)))
 
     assert sorted(results) == [False] * 9 + [True]
+
+
+async def test_leased_claims(
+    session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer, clock: WallClock
+) -> None:
+    clock.now = NOW
+    client = make_client(session, base_url, issuer)
+
+    mine = await client.lease_event("Ev1", lease_seconds=30, key="a")
+    retried = await client.lease_event("Ev1", lease_seconds=30, key="a")
+    clock.now = NOW + timedelta(seconds=10)
+    rival = await client.lease_event("Ev1", lease_seconds=30, key="b")
+    with pytest.raises(Conflict) as not_theirs:
+        await client.finish_event("Ev1", key="b")
+    with pytest.raises(Conflict):
+        await client.release_event("Ev1", key="b")
+    await client.finish_event("Ev1", key="a")
+    await client.finish_event("Ev1", key="a")  # a retry is fine
+    redelivered = await client.lease_event("Ev1", lease_seconds=30, key="c")
+    with pytest.raises(Conflict):
+        await client.release_event("Ev1", key="a")
+    with pytest.raises(NotFound):
+        await client.finish_event("EvNever", key="a")
+
+    assert (mine, retried) == (EventLease("acquired"), EventLease("acquired"))
+    assert rival == EventLease("held", retry_after=20.0)
+    assert not_theirs.value.error == "conflict"
+    assert redelivered == EventLease("done")
+
+
+async def test_a_lease_is_released_or_taken_over_once_it_ends(
+    session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer, clock: WallClock
+) -> None:
+    clock.now = NOW
+    client = make_client(session, base_url, issuer)
+
+    await client.lease_event("Ev1", lease_seconds=5, key="failed")
+    await client.release_event("Ev1", key="failed")
+    await client.release_event("Ev1", key="failed")  # nothing left to release: fine
+    again = await client.lease_event("Ev1", lease_seconds=5, key="dead")
+    clock.now = NOW + timedelta(seconds=6)
+    heir = await client.lease_event("Ev1", lease_seconds=5, key="heir")
+    with pytest.raises(Conflict):
+        await client.finish_event("Ev1", key="dead")
+    await client.finish_event("Ev1", key="heir")
+
+    assert again == EventLease("acquired")
+    assert heir == EventLease("acquired", taken_over=True)
 
 
 async def test_a_refused_token_is_reported_and_replaced_once(
@@ -311,6 +362,19 @@ USER = {
 }
 
 
+REMINDER = {
+    "id": 7,
+    "user_id": 1,
+    "text": "tea",
+    "due_at": "2025-06-01T09:00:00Z",
+    "channel_id": "D1",
+    "thread_ts": None,
+    "status": "pending",
+    "created_at": "2025-06-01T09:00:00Z",
+    "delivered_at": None,
+}
+
+
 async def test_5xx_and_timeouts_are_retried_with_backoff(
     session: aiohttp.ClientSession, issuer: TestIssuer, scripted: Any
 ) -> None:
@@ -376,6 +440,36 @@ async def test_unreachable_service_fails_after_the_retries(
 
     assert failed.value.status == 0
     assert len(sleeps.delays) == 3
+
+
+async def test_retried_lease_calls_send_the_callers_key(
+    session: aiohttp.ClientSession, issuer: TestIssuer, scripted: Any
+) -> None:
+    body = {"event_id": "E1", "first_seen": "2025-01-01T00:00:00Z", "status": "pending"}
+    server, url = await scripted(["drop", 503, 201, 502, 200, "drop", 204], body)
+    client = make_client(session, url, issuer)
+
+    assert await client.lease_event("E1", lease_seconds=30, key="my-key") == EventLease("acquired")
+    await client.finish_event("E1", key="my-key")
+    await client.release_event("E1", key="my-key")
+
+    assert [headers["Idempotency-Key"] for headers in server.headers] == ["my-key"] * 7
+
+
+async def test_a_retried_reminder_creation_keeps_its_idempotency_key(
+    session: aiohttp.ClientSession, issuer: TestIssuer, scripted: Any
+) -> None:
+    server, url = await scripted([503, 201], REMINDER)
+    client = make_client(session, url, issuer)
+
+    made = await client.create_reminder(
+        1, text="tea", due_at=NOW, channel_id="D1", idempotency_key="action-1"
+    )
+    await client.create_reminder(1, text="tea", due_at=NOW, channel_id="D1")
+
+    assert made.id == 7
+    keys = [headers.get("Idempotency-Key") for headers in server.headers]
+    assert keys == ["action-1", "action-1", None]
 
 
 async def test_a_retried_claim_keeps_its_idempotency_key(

@@ -90,6 +90,29 @@ async def test_reminders_round_trip(
         )
 
 
+async def test_a_reminder_created_twice_with_one_key_is_made_once(
+    session: aiohttp.ClientSession,  # noqa: F811
+    base_url: str,  # noqa: F811
+    issuer: TestIssuer,
+) -> None:
+    client = make_client(session, base_url, issuer)
+    user = await client.get_or_create_user("T1", "U1")
+    due = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+
+    made = await client.create_reminder(
+        user.id, text="tea", due_at=due, channel_id="D1", idempotency_key="Ev42"
+    )
+    again = await client.create_reminder(
+        user.id, text="tea", due_at=due, channel_id="D1", idempotency_key="Ev42"
+    )
+    other = await client.create_reminder(
+        user.id, text="tea", due_at=due, channel_id="D1", idempotency_key="Ev43"
+    )
+
+    assert again == made
+    assert await client.list_reminders(user.id) == [made, other]
+
+
 async def test_claim_and_finish(
     session: aiohttp.ClientSession,  # noqa: F811
     base_url: str,  # noqa: F811

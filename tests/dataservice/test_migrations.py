@@ -109,6 +109,16 @@ async def run_sql(url: str, *statements: str) -> list[Any]:
         await engine.dispose()
 
 
+_USER_ROWS = (
+    "INSERT INTO workspaces (team_id, name, scopes, is_installed, is_active, version,"
+    " created_at, updated_at) VALUES ('T1', '', '[]', true, true, 1,"
+    " '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00')",
+    "INSERT INTO users (workspace_id, slack_user_id, display_name, units, is_admin, version,"
+    " created_at, updated_at) VALUES (1, 'U1', 'Bertie', 'metric', false, 1,"
+    " '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00')",
+)
+
+
 def user_columns(conn: Connection) -> set[str]:
     return {column["name"] for column in inspect(conn).get_columns("users")}
 
@@ -116,15 +126,7 @@ def user_columns(conn: Connection) -> set[str]:
 async def test_0002_keeps_existing_users_both_ways(empty_database_url: str) -> None:
     url = empty_database_url
     await upgrade(url, "0001")
-    await run_sql(
-        url,
-        "INSERT INTO workspaces (team_id, name, scopes, is_installed, is_active, version,"
-        " created_at, updated_at) VALUES ('T1', '', '[]', true, true, 1,"
-        " '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00')",
-        "INSERT INTO users (workspace_id, slack_user_id, display_name, units, is_admin, version,"
-        " created_at, updated_at) VALUES (1, 'U1', 'Bertie', 'metric', false, 1,"
-        " '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00')",
-    )
+    await run_sql(url, *_USER_ROWS)
 
     await upgrade(url, "0002")
     upgraded = await run_sql(
@@ -167,3 +169,51 @@ async def test_the_reminder_status_is_checked(empty_database_url: str) -> None:
             "INSERT INTO reminders (user_id, text, due_at, channel_id, status, created_at)"
             " VALUES (1, 'x', '2025-01-02 00:00:00+00', 'D1', 'lost', '2025-01-01 00:00:00+00')",
         )
+
+
+async def test_0003_makes_old_claims_done_and_keeps_rows_both_ways(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    await upgrade(url, "0002")
+    await run_sql(
+        url,
+        "INSERT INTO processed_events (event_id, first_seen, claimed_by)"
+        " VALUES ('Ev1', '2025-01-01 00:00:00+00', 'w')",
+        *_USER_ROWS,
+        "INSERT INTO reminders (user_id, text, due_at, channel_id, created_at)"
+        " VALUES (1, 'tea', '2025-01-02 00:00:00+00', 'D1', '2025-01-01 00:00:00+00')",
+    )
+
+    await upgrade(url, "0003")
+    upgraded = await run_sql(url, "SELECT event_id, status, lease_until FROM processed_events")
+    await run_sql(
+        url,
+        "INSERT INTO processed_events (event_id, first_seen, status, lease_until)"
+        " VALUES ('Ev2', '2025-01-01 00:00:00+00', 'pending', '2025-01-01 00:01:00+00')",
+        "UPDATE reminders SET request_key = 'Ev9'",
+    )
+    with pytest.raises(IntegrityError):  # one request key per user
+        await run_sql(
+            url,
+            "INSERT INTO reminders (user_id, text, due_at, channel_id, created_at, request_key)"
+            " VALUES (1, 'tea', '2025-01-02 00:00:00+00', 'D1', '2025-01-01 00:00:00+00', 'Ev9')",
+        )
+    with pytest.raises(IntegrityError):
+        await run_sql(
+            url,
+            "INSERT INTO processed_events (event_id, first_seen, status)"
+            " VALUES ('Ev3', '2025-01-01 00:00:00+00', 'lost')",
+        )
+    await downgrade(url, "0002")
+    events = await run_sql(url, "SELECT event_id FROM processed_events")
+    reminders = await run_sql(url, "SELECT text FROM reminders")
+
+    assert [dict(row) for row in upgraded] == [
+        {"event_id": "Ev1", "status": "done", "lease_until": None}
+    ]
+    # A pending claim goes with its status: the event can be claimed again, not lost.
+    assert [dict(row) for row in events] == [{"event_id": "Ev1"}]
+    assert [dict(row) for row in reminders] == [{"text": "tea"}]
+    await upgrade(url)
+    assert await inspect_database(url, differences) == []

@@ -56,6 +56,10 @@ def check_against_document(method: str, url: str, status: int, body: bytes) -> N
 
 async def test_real_answers_match_the_document(client: TestClientProtocol, auth: Auth) -> None:
     everything = auth(*ALL_SCOPES)
+    holder = {**everything, "Idempotency-Key": "holder"}
+    rival = {**everything, "Idempotency-Key": "rival"}
+    action = {**everything, "Idempotency-Key": "action-1"}
+    reminder = {"text": "tea", "due_at": "2030-01-01T00:00:00Z", "channel_id": "D1"}
     calls: list[tuple[str, str, dict[str, str], Any]] = [
         ("GET", "/healthz", {}, None),
         ("GET", "/readyz", {}, None),
@@ -94,6 +98,22 @@ async def test_real_answers_match_the_document(client: TestClientProtocol, auth:
         ("POST", "/api/v1/events/Ev1/claim", everything, None),
         ("POST", "/api/v1/events/Ev1/claim", everything, None),
         ("POST", "/api/v1/events/bad%20id/claim", everything, None),
+        ("POST", "/api/v1/events/Ev2/claim", holder, {"lease_seconds": 60}),
+        ("POST", "/api/v1/events/Ev2/claim", rival, {"lease_seconds": 60}),
+        ("POST", "/api/v1/events/Ev2/claim", everything, {"lease_seconds": 60}),
+        ("POST", "/api/v1/events/Ev2/done", rival, None),
+        ("DELETE", "/api/v1/events/Ev2/claim", rival, None),
+        ("POST", "/api/v1/events/Ev2/done", holder, None),
+        ("POST", "/api/v1/events/Ev2/claim", rival, {"lease_seconds": 60}),
+        ("DELETE", "/api/v1/events/Ev2/claim", holder, None),
+        ("POST", "/api/v1/events/Ev2/done", everything, None),
+        ("POST", "/api/v1/events/Ev3/done", holder, None),
+        ("POST", "/api/v1/events/Ev3/claim", holder, {"lease_seconds": 60}),
+        ("DELETE", "/api/v1/events/Ev3/claim", holder, None),
+        ("DELETE", "/api/v1/events/Ev3/claim", everything, None),
+        ("POST", "/api/v1/users/1/reminders", action, reminder),
+        ("POST", "/api/v1/users/1/reminders", action, reminder),
+        ("POST", "/api/v1/users/1/reminders", {**everything, "Idempotency-Key": "a b"}, reminder),
     ]
     statuses = set()
     for method, url, headers, body in calls:

@@ -232,3 +232,87 @@ async def test_deleting_the_workspace_deletes_its_users_reminders(
     listing = await client.get(f"/api/v1/users/{user['id']}/reminders", headers=auth(*READ))
 
     assert (deleted.status_code, listing.status_code) == (204, 404)
+
+
+# --- idempotent creation ------------------------------------------------------------------------
+
+
+def keyed(auth: Auth, key: str) -> dict[str, str]:
+    return {**auth(*WRITE), "Idempotency-Key": key}
+
+
+async def test_a_creation_repeated_with_its_key_answers_the_same_reminder(
+    client: TestClientProtocol, auth: Auth
+) -> None:
+    user = await create_user(client, auth)
+    other = await create_user(client, auth, user="U2")
+    path = "/api/v1/users/{}/reminders"
+
+    first = await client.post(
+        path.format(user["id"]), json=reminder_body(), headers=keyed(auth, "Ev1")
+    )
+    again = await client.post(
+        path.format(user["id"]), json=reminder_body(text="changed"), headers=keyed(auth, "Ev1")
+    )
+    another_key = await client.post(
+        path.format(user["id"]), json=reminder_body(), headers=keyed(auth, "Ev2")
+    )
+    another_user = await client.post(
+        path.format(other["id"]), json=reminder_body(), headers=keyed(auth, "Ev1")
+    )
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert await again.get_json() == await first.get_json()  # as made; the new body is ignored
+    assert (another_key.status_code, another_user.status_code) == (201, 201)
+    assert len(await pending_ids(client, auth, user["id"])) == 2
+    assert len(await pending_ids(client, auth, other["id"])) == 1
+
+
+async def test_concurrent_creations_with_one_key_make_one_reminder(
+    client: TestClientProtocol, auth: Auth
+) -> None:
+    user = await create_user(client, auth)
+    path = f"/api/v1/users/{user['id']}/reminders"
+
+    responses = await asyncio.gather(
+        *(client.post(path, json=reminder_body(), headers=keyed(auth, "Ev1")) for _ in range(10))
+    )
+
+    assert sorted(response.status_code for response in responses) == [200] * 9 + [201]
+    assert len({(await response.get_json())["id"] for response in responses}) == 1
+    assert len(await pending_ids(client, auth, user["id"])) == 1
+
+
+async def test_a_repeat_answers_the_reminder_even_when_full_or_cancelled(
+    client: TestClientProtocol, auth: Auth
+) -> None:
+    user = await create_user(client, auth)
+    path = f"/api/v1/users/{user['id']}/reminders"
+    first = await client.post(path, json=reminder_body(), headers=keyed(auth, "k0"))
+    made = await first.get_json()
+    await asyncio.gather(*(add_reminder(client, auth, user["id"]) for _ in range(99)))
+
+    full_repeat = await client.post(path, json=reminder_body(), headers=keyed(auth, "k0"))
+    full_new = await client.post(path, json=reminder_body(), headers=keyed(auth, "k1"))
+    await client.delete(f"{path}/{made['id']}", headers=auth(*WRITE))
+    cancelled_repeat = await client.post(path, json=reminder_body(), headers=keyed(auth, "k0"))
+
+    assert (full_repeat.status_code, full_new.status_code) == (200, 409)
+    assert (await full_repeat.get_json())["id"] == made["id"]
+    assert cancelled_repeat.status_code == 200
+    assert await cancelled_repeat.get_json() == {**made, "status": "cancelled"}
+    # the refused k1 left nothing behind: it can be used once there is room
+    made_k1 = await client.post(path, json=reminder_body(), headers=keyed(auth, "k1"))
+    assert made_k1.status_code == 201
+
+
+async def test_bad_idempotency_keys_are_422(client: TestClientProtocol, auth: Auth) -> None:
+    user = await create_user(client, auth)
+    path = f"/api/v1/users/{user['id']}/reminders"
+
+    for key in ("k" * 201, "with space", "é"):
+        response = await client.post(path, json=reminder_body(), headers=keyed(auth, key))
+        assert response.status_code == 422, key
+        assert (await response.get_json())["details"][0]["loc"] == ["header", "Idempotency-Key"]
+    longest = await client.post(path, json=reminder_body(), headers=keyed(auth, "k" * 200))
+    assert longest.status_code == 201
