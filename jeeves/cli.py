@@ -117,11 +117,13 @@ async def _up(args: argparse.Namespace, stop: asyncio.Event) -> None:
 
 async def _serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     from jeeves.serving import serve_app
+    from jeeves_shared.lifecycle import ShutdownSettings
 
     module_name, settings_path, bind_field = SERVICES[args.service]
     settings = _load(settings_path)()
+    grace = ShutdownSettings().shutdown_grace
     create_app = importlib.import_module(module_name).create_app
-    await serve_app(create_app(settings), getattr(settings, bind_field), stop)
+    await serve_app(create_app(settings), getattr(settings, bind_field), stop, grace=grace)
 
 
 async def _db(args: argparse.Namespace, stop: asyncio.Event) -> None:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 
+import structlog
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from quart import Quart
+
+from jeeves_shared.lifecycle import start_draining
+
+log = structlog.get_logger(__name__)
+
+#: Seconds Hypercorn gives in-flight requests once it stops accepting connections.
+GRACEFUL_TIMEOUT = 20.0
 
 
 def stop_on_signals() -> asyncio.Event:
@@ -21,12 +30,31 @@ def stop_on_signals() -> asyncio.Event:
 
 
 async def serve_app(
-    app: Quart, bind: str, stop: asyncio.Event, *, graceful_timeout: float = 20.0
+    app: Quart,
+    bind: str,
+    stop: asyncio.Event,
+    *,
+    grace: float = 0.0,
+    graceful_timeout: float = GRACEFUL_TIMEOUT,
 ) -> None:
-    """Serve ``app`` on ``bind`` (``host:port``) until ``stop`` is set, then drain and stop."""
+    """Serve ``app`` on ``bind`` (``host:port``) until ``stop`` is set, then drain and stop.
+
+    When ``stop`` is set the app turns unready (its ``/readyz`` answers 503) but goes on
+    serving for ``grace`` seconds, so that load balancers stop sending it requests first; then
+    Hypercorn stops accepting and gives in-flight requests ``graceful_timeout`` seconds.
+    """
     config = Config()
     config.bind = [bind]
     config.graceful_timeout = graceful_timeout
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
-    await serve(app, config, shutdown_trigger=stop.wait)
+    trigger = functools.partial(_drain_after, app, stop, bind=bind, grace=grace)
+    await serve(app, config, shutdown_trigger=trigger)
+
+
+async def _drain_after(app: Quart, stop: asyncio.Event, *, bind: str, grace: float) -> None:
+    """Hypercorn's shutdown trigger: mark ``app`` draining on ``stop``, return after ``grace``."""
+    await stop.wait()
+    start_draining(app)
+    log.info("serving.draining", bind=bind, grace=grace)
+    await asyncio.sleep(grace)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from quart import Blueprint
+from quart import Blueprint, current_app
 
 from jeeves_frontend.state import front_door
+from jeeves_shared.lifecycle import is_draining
 
 blueprint = Blueprint("health", __name__)
 
@@ -17,7 +18,9 @@ async def healthz() -> tuple[dict[str, str], int]:
 
 @blueprint.get("/readyz")
 async def readyz() -> tuple[dict[str, str], int]:
-    """Ready when the broker is connected."""
+    """Ready when the broker is connected, until the process starts shutting down."""
+    if is_draining(current_app):
+        return {"status": "draining"}, 503
     if front_door().bus.is_ready():
         return {"status": "ready"}, 200
     return {"status": "unavailable", "reason": "broker not connected"}, 503

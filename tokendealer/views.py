@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response, jsonify, request
+from quart import Blueprint, Response, current_app, jsonify, request
 
 from jeeves_shared.auth import InvalidToken
+from jeeves_shared.lifecycle import is_draining
 from tokendealer.credentials import parse_token_request
 from tokendealer.errors import InvalidRequest
 from tokendealer.state import dealer
@@ -60,7 +61,12 @@ async def healthz() -> dict[str, str]:
 
 @blueprint.get("/readyz")
 async def readyz() -> tuple[dict[str, Any], int]:
-    """Ready once the signing keys are loaded (they load before the app is built)."""
+    """Ready once the signing keys are loaded (they load before the app is built).
+
+    Unready again once the process starts shutting down.
+    """
+    if is_draining(current_app):
+        return {"status": "draining"}, 503
     keys = dealer().keys.keys
     if not keys:
         return {"status": "unavailable", "reason": "no keys"}, 503

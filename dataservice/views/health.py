@@ -12,6 +12,7 @@ from dataservice import queries
 from dataservice.routing import Api
 from dataservice.schemas import Health
 from dataservice.views.common import json_response, resources
+from jeeves_shared.lifecycle import is_draining
 
 log = structlog.get_logger(__name__)
 
@@ -29,7 +30,11 @@ async def healthz() -> Response:
 
 @api.operation("GET", "/readyz", summary="Readiness", responses={200: Health, 503: Health})
 async def readyz() -> Response:
-    """The database answers a ``SELECT 1``."""
+    """The database answers a ``SELECT 1``, and the process is not shutting down."""
+    if is_draining(current_app):
+        # ``Health.status`` has no "draining" value: the check names it instead.
+        body = Health(status="unavailable", checks={"shutdown": "draining"})
+        return json_response(body, 503, headers={"Cache-Control": "no-store"})
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
             async with resources().database.reader.connect() as conn:

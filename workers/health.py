@@ -1,0 +1,85 @@
+"""``/healthz`` and ``/readyz`` of one worker process, for Kubernetes probes.
+
+Workers serve no HTTP, so the probes get a tiny aiohttp server of their own, on
+``JEEVES_WORKER_HEALTH_BIND``. ``/healthz`` answers while the event loop runs; ``/readyz`` is 200
+only while the bus is connected and the worker consumes its queue (or the scheduler runs), and
+503 while it starts, while the broker is away, and once it drains after SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+from aiohttp import web
+
+from jeeves_shared.bus import Bus
+from jeeves_shared.settings import parse_bind
+
+log = structlog.get_logger(__name__)
+
+#: Seconds the server waits for a probe in progress when it stops.
+SHUTDOWN_TIMEOUT = 1.0
+
+
+class WorkerHealth:
+    """What a worker's probes report: its bus, whether it serves yet, and its stop event."""
+
+    def __init__(self, bus: Bus, stop: asyncio.Event) -> None:
+        self._bus = bus
+        self._stop = stop
+        #: Set once the worker consumes its queue (or the scheduler runs).
+        self.serving = False
+
+    def readiness(self) -> tuple[int, dict[str, str]]:
+        """The status code and body of ``/readyz``."""
+        if self._stop.is_set():
+            return 503, {"status": "draining"}
+        if not self.serving:
+            return 503, {"status": "starting"}
+        if not self._bus.is_ready():
+            return 503, {"status": "unavailable", "reason": "broker not connected"}
+        return 200, {"status": "ready"}
+
+
+HEALTH = web.AppKey("health", WorkerHealth)
+
+
+def create_health_app(health: WorkerHealth) -> web.Application:
+    """The aiohttp app answering ``/healthz`` and ``/readyz`` from ``health``."""
+    app = web.Application()
+    app[HEALTH] = health
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Alive: the event loop answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready: connected and consuming, and not shutting down."""
+    status, body = request.app[HEALTH].readiness()
+    return web.json_response(body, status=status)
+
+
+@contextlib.asynccontextmanager
+async def serve_health(health: WorkerHealth, bind: str) -> AsyncIterator[None]:
+    """Answer probes on ``bind`` (``host:port``) while the context lasts; nothing if empty."""
+    if not bind:
+        yield
+        return
+    host, port = parse_bind(bind)
+    app = create_health_app(health)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        log.info("worker.health_listening", bind=bind)
+        yield
+    finally:
+        await runner.cleanup()
