@@ -27,6 +27,7 @@ from jeeves_shared.settings import is_placeholder
 from jeeves_shared.topology import WORKER_QUEUES, QueueSpec
 from workers import help, reminders, slack_poster, user, weather
 from workers.deps import Deps, utcnow
+from workers.health import WorkerHealth, serve_health
 from workers.scheduler import Scheduler
 from workers.settings import WorkerSettings
 from workers.weather_api import WeatherClient
@@ -46,6 +47,8 @@ class WorkerKind:
     #: Clients to build for it: ``slack``, ``data`` (Data Service), ``weather``; and
     #: ``slack-lookup``: a Slack client if a bot token is configured (for read-only lookups).
     needs: frozenset[str] = frozenset()
+    #: The Data Service scopes its client asks the TokenDealer for.
+    scopes: tuple[str, ...] = WORKER_SCOPES
 
     @property
     def queue(self) -> QueueSpec:
@@ -58,24 +61,27 @@ KINDS: dict[str, WorkerKind] = {
     "weather": WorkerKind("weather", weather.handle, frozenset({"data", "weather"})),
     "user": WorkerKind("user", user.handle, frozenset({"data", "slack-lookup"})),
     "reminders": WorkerKind("reminders", reminders.handle, frozenset({"data"})),
-    "slack": WorkerKind("slack", slack_poster.handle, frozenset({"slack"})),
+    "slack": WorkerKind(
+        "slack", slack_poster.handle, frozenset({"slack", "data"}), slack_poster.POSTER_SCOPES
+    ),
 }
 
 
 @contextlib.asynccontextmanager
 async def open_deps(
-    needs: frozenset[str],
+    kind: WorkerKind,
     settings: WorkerSettings,
     bus: Bus,
     clock: Callable[[], datetime] = utcnow,
 ) -> AsyncIterator[Deps]:
-    """The clients ``needs`` asks for, on one pooled HTTP session, open while the context lasts."""
+    """The clients ``kind`` needs, on one pooled HTTP session, open while the context lasts."""
+    needs = kind.needs
     async with aiohttp.ClientSession() as session:
         yield Deps(
             bus=bus,
             http=session,
             slack=_slack_client(settings, session) if _wants_slack(needs, settings) else None,
-            data=data_client(settings, session) if "data" in needs else None,
+            data=data_client(settings, session, kind.scopes) if "data" in needs else None,
             weather=_weather_client(settings, session) if "weather" in needs else None,
             dashboard_url=settings.dashboard_url,
             response_url_prefix=settings.slack_response_url_prefix,
@@ -125,11 +131,15 @@ async def serve_kind(
     bus: Bus,
     stop: asyncio.Event,
     clock: Callable[[], datetime] = utcnow,
+    *,
+    health: WorkerHealth | None = None,
 ) -> None:
     """Consume ``kind``'s queue on ``bus`` until ``stop`` is set, then drain."""
-    async with open_deps(kind.needs, settings, bus, clock) as deps:
+    async with open_deps(kind, settings, bus, clock) as deps:
         handler = functools.partial(_call, kind.handler, deps)
         subscription = await bus.consume(kind.queue, handler, prefetch=settings.prefetch)
+        if health is not None:
+            health.serving = True
         log.info("worker.consuming", kind=kind.name, queue=kind.queue.name)
         await stop.wait()
         log.info("worker.draining", kind=kind.name, timeout=settings.drain_timeout)
@@ -155,17 +165,25 @@ async def serve_scheduler(
 
 async def run_worker(name: str, settings: WorkerSettings, stop: asyncio.Event) -> None:
     """``jeeves worker <name>``: connect to RabbitMQ and run one worker until ``stop``."""
-    bus = AmqpBus(settings.amqp_url.get_secret_value(), declare=WORKER_QUEUES.values())
-    await bus.start()
-    try:
-        if await _first(bus.wait_ready(), stop.wait()):
-            if name == SCHEDULER:
-                await serve_scheduler(settings, bus, stop)
-            else:
-                await serve_kind(KINDS[name], settings, bus, stop)
-    finally:
-        await bus.close()
-        log.info("worker.stopped", kind=name)
+    bus = AmqpBus(
+        settings.amqp_url.get_secret_value(),
+        declare=WORKER_QUEUES.values(),
+        retry=settings.retry_policy,
+    )
+    health = WorkerHealth(bus, stop)
+    # The probes answer while the bus connects, and until everything else has stopped.
+    async with serve_health(health, settings.worker_health_bind):
+        await bus.start()
+        try:
+            if await _first(bus.wait_ready(), stop.wait()):
+                if name == SCHEDULER:
+                    health.serving = True
+                    await serve_scheduler(settings, bus, stop)
+                else:
+                    await serve_kind(KINDS[name], settings, bus, stop, health=health)
+        finally:
+            await bus.close()
+            log.info("worker.stopped", kind=name)
 
 
 async def _first(ready: Awaitable[None], stopping: Awaitable[bool]) -> bool:

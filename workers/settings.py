@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
-from jeeves_shared.settings import JeevesSettings
+from jeeves_shared.bus import RetryPolicy
+from jeeves_shared.settings import JeevesSettings, parse_bind
 
 
 class WorkerSettings(JeevesSettings):
@@ -33,3 +34,27 @@ class WorkerSettings(JeevesSettings):
     slack_max_retries: int = Field(default=3, ge=0)
     #: Seconds between the scheduler's looks for due reminders and alerts.
     scheduler_interval: float = Field(default=5.0, gt=0)
+    #: ``host:port`` of the probes' ``/healthz`` and ``/readyz``; empty: no health server.
+    worker_health_bind: str = ""
+    #: Seconds before each new attempt at a message whose handler failed (``1,5,30,60,120``);
+    #: after the last, it goes to the dead-letter queue.
+    retry_delays: str = "1,5,30,60,120"
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """:attr:`retry_delays` as a policy for the bus."""
+        return RetryPolicy.parse(self.retry_delays)
+
+    @field_validator("retry_delays")
+    @classmethod
+    def _check_delays(cls, delays: str) -> str:
+        RetryPolicy.parse(delays)
+        return delays
+
+    @field_validator("worker_health_bind")
+    @classmethod
+    def _check_bind(cls, bind: str) -> str:
+        bind = bind.strip()
+        if bind:
+            parse_bind(bind)
+        return bind

@@ -1,15 +1,32 @@
-"""The Slack poster: the code that posts to Slack's Web API.
+"""The Slack poster: the code that posts to Slack's Web API, each reply exactly once.
 
 It consumes ``reply.slack`` and calls ``chat.postMessage`` through slack_sdk's
-``AsyncWebClient``, whose retry handlers wait out 429s (``Retry-After``) and retry 5xx and
-connection errors a bounded number of times; slash-command answers go to their
-``response_url`` instead. Slack's ``ok: false`` answers are logged with their error code;
-permanent ones are acknowledged (retrying cannot help; a bot that is not in the channel tells
-the user by DM how to invite it), transient ones raise, so that the bus keeps the reply in the
-dead-letter queue instead of acknowledging it.
+``AsyncWebClient``, whose retry handlers wait out 429s (``Retry-After``, in the waiting
+message's own task: other channels go on) and retry 5xx and connection errors a bounded number
+of times; slash-command answers go to their ``response_url`` instead.
+
+Exactly once: before posting, the poster takes a lease on the reply's id in the Data Service
+(reply ids are derived from the Slack event, so redeliveries, Slack retries and re-fired
+reminders share them). A reply already done is skipped; one another poster is posting now is
+retried later; a lease left by a poster that died expires and is taken over. After a
+successful post the claim is marked done; after a failure it is released, so the retry can
+post at once. Every message carries its reply id in Slack message metadata: a poster taking
+over a dead one's lease first reads the conversation back, and if the dead poster did post
+(it died between Slack's answer and marking the claim done) it only marks it done.
+
+Slack's ``ok: false`` answers are logged with their error code. Transient ones raise, and the
+bus retries the reply after a delay. Permanent ones raise
+:class:`~jeeves_shared.bus.PermanentFailure`: the reply is kept in the dead-letter queue with
+the reason, for ``jeeves dlq replay`` once fixed. A bot that is not in the channel also tells
+the user by DM how to invite it; a revoked or invalid token marks the workspace inactive.
 """
 
 from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
 
 import aiohttp
 import structlog
@@ -21,10 +38,23 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from jeeves_shared.bus import PermanentFailure
+from jeeves_shared.dataclient import DataServiceClient, DataServiceError, NotFound
 from jeeves_shared.messages import Action, Reply
 from workers.deps import Deps
 
 log = structlog.get_logger(__name__)
+
+#: What the poster asks the Data Service for: claiming reply ids, marking workspaces inactive.
+POSTER_SCOPES = ("events:claim", "workspaces:write")
+#: How long a claim protects a reply being posted. A poster that dies holding one delays that
+#: reply by this much; a post that takes longer than :data:`POST_DEADLINE` is abandoned first.
+LEASE_SECONDS = 30
+POST_DEADLINE = 15.0
+#: The metadata ``event_type`` of Jeeves' messages; the payload carries the reply id.
+METADATA_EVENT = "jeeves_reply"
+#: How far back a taking-over poster looks for a message the dead one may have posted.
+LOOK_BACK_SECONDS = 3600
 
 #: Slack error codes worth another try later; every other ``ok: false`` is final.
 TRANSIENT_ERRORS = frozenset(
@@ -34,10 +64,16 @@ TRANSIENT_ERRORS = frozenset(
 
 #: The bot cannot post in the channel; the user can fix that by inviting it.
 NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
+#: The workspace's token no longer works: the installation is inactive until reinstalled.
+REVOKED = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed"})
 
 
 class TransientSlackError(RuntimeError):
     """Slack could not take the message now; the message must not be acknowledged."""
+
+
+class ReplyInProgress(RuntimeError):
+    """Another poster holds this reply's claim right now; look again later."""
 
 
 def make_slack_client(
@@ -58,9 +94,53 @@ def make_slack_client(
 
 
 async def handle(message: Action | Reply, deps: Deps) -> None:
-    """Post a reply to its Slack conversation (in its thread, if it has one)."""
+    """Post a reply to its Slack conversation (in its thread, if it has one), exactly once."""
     if not isinstance(message, Reply):
-        raise TypeError(f"slack poster got a {message.kind}")
+        raise PermanentFailure(f"the slack poster got a {message.kind}")
+    data = deps.need_data()
+    key = uuid.uuid4().hex
+    lease = await data.lease_event(message.id, lease_seconds=LEASE_SECONDS, key=key)
+    if lease.state == "done":
+        log.info("slack.duplicate_skipped", reply_id=message.id)
+        return
+    if lease.state == "held":
+        raise ReplyInProgress(f"{message.id} is being posted (lease ends in {lease.retry_after}s)")
+    if lease.taken_over and await already_posted(deps, message):
+        log.warning("slack.posted_before_crash", reply_id=message.id)
+        await _finish(data, message.id, key)
+        return
+    try:
+        async with asyncio.timeout(POST_DEADLINE):
+            await post(message, deps)
+    except BaseException:
+        await _release(data, message.id, key)
+        raise
+    await _finish(data, message.id, key)
+
+
+async def _release(data: DataServiceClient, reply_id: str, key: str) -> None:
+    """Give the claim back so the retry can post at once (else it waits for the lease to end)."""
+    try:
+        await data.release_event(reply_id, key=key)
+    except DataServiceError as exc:
+        log.warning("slack.release_failed", reply_id=reply_id, error=str(exc))
+
+
+async def _finish(data: DataServiceClient, reply_id: str, key: str) -> None:
+    """Mark the reply posted.
+
+    If the Data Service cannot be told (after the client's retries), the reply was still posted:
+    the message is acknowledged all the same, and only a copy arriving after the lease ends
+    (none should) could post it again.
+    """
+    try:
+        await data.finish_event(reply_id, key=key)
+    except DataServiceError as exc:
+        log.error("slack.finish_failed", reply_id=reply_id, error=str(exc))
+
+
+async def post(message: Reply, deps: Deps) -> None:
+    """Post ``message`` once, mapping Slack's failures to transient or permanent errors."""
     if deps.slack is None:
         raise RuntimeError("the slack poster needs a Slack client")
     where = message.conversation
@@ -69,7 +149,10 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
         return
     try:
         await deps.slack.chat_postMessage(
-            channel=where.channel_id, text=message.text, thread_ts=where.thread_ts
+            channel=where.channel_id,
+            text=message.text,
+            thread_ts=where.thread_ts,
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"reply_id": message.id}},
         )
     except SlackApiError as exc:
         code = str(exc.response.get("error", "unknown"))
@@ -85,8 +168,62 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
             raise TransientSlackError(code) from None
         if code in NOT_A_MEMBER and where.channel_id != where.user_id:
             await tell_to_invite(deps.slack, message)
-        return
+        if code in REVOKED:
+            await mark_inactive(deps.need_data(), where.team_id, code)
+        raise PermanentFailure(f"slack: {code}") from None
     log.info("slack.posted", channel=where.channel_id, reply_id=message.id)
+
+
+async def already_posted(deps: Deps, message: Reply) -> bool:
+    """Whether the conversation already shows ``message`` (by the reply id in its metadata).
+
+    Reading history needs the ``*:history`` scopes; without them (or on any error) the answer
+    is False and the reply is posted: at least once rather than not at all.
+    """
+    where = message.conversation
+    if deps.slack is None or where.response_url:
+        return False
+    oldest = f"{time.time() - LOOK_BACK_SECONDS:.6f}"
+    try:
+        if where.thread_ts:
+            page = await deps.slack.conversations_replies(
+                channel=where.channel_id,
+                ts=where.thread_ts,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=200,
+            )
+        else:
+            page = await deps.slack.conversations_history(
+                channel=where.channel_id, oldest=oldest, include_all_metadata=True, limit=200
+            )
+    except SlackApiError as exc:
+        log.warning("slack.history_unreadable", error=exc.response.get("error"))
+        return False
+    messages: list[dict[str, Any]] = page.get("messages") or []
+    return any(_reply_id_of(m) == message.id for m in messages)
+
+
+def _reply_id_of(slack_message: dict[str, Any]) -> str | None:
+    metadata = slack_message.get("metadata") or {}
+    if metadata.get("event_type") != METADATA_EVENT:
+        return None
+    payload = metadata.get("event_payload") or {}
+    reply_id = payload.get("reply_id")
+    return reply_id if isinstance(reply_id, str) else None
+
+
+async def mark_inactive(data: DataServiceClient, team_id: str, code: str) -> None:
+    """Record that the workspace's installation no longer works (until it is reinstalled)."""
+    try:
+        await data.update_workspace(team_id, {"is_active": False})
+    except NotFound:
+        log.warning("slack.token_refused", team_id=team_id, error=code, workspace="not recorded")
+        return
+    except DataServiceError as exc:
+        log.error("slack.mark_inactive_failed", team_id=team_id, error=str(exc))
+        return
+    log.error("slack.workspace_inactive", team_id=team_id, error=code)
 
 
 async def tell_to_invite(slack: AsyncWebClient, reply: Reply) -> None:
@@ -108,8 +245,7 @@ async def post_to_response_url(deps: Deps, url: str, reply: Reply) -> None:
         raise RuntimeError("the slack poster needs an HTTP session")
     if not url.startswith(deps.response_url_prefix):
         # Only Slack's own hooks: a message on the bus must not make us call anything else.
-        log.error("slack.response_url_refused", reason="not a Slack hook", reply_id=reply.id)
-        return
+        raise PermanentFailure("response_url is not a Slack hook")
     body = {"text": reply.text, "response_type": "ephemeral"}
     async with deps.http.post(url, json=body, timeout=aiohttp.ClientTimeout(total=10)) as answer:
         status = answer.status
@@ -117,6 +253,5 @@ async def post_to_response_url(deps: Deps, url: str, reply: Reply) -> None:
         raise TransientSlackError(f"response_url answered {status}")
     if status >= 400:
         # Expired (30 minutes or 5 answers) or unknown: retrying cannot help.
-        log.warning("slack.response_url_refused", status=status, reply_id=reply.id)
-        return
+        raise PermanentFailure(f"response_url answered {status}")
     log.info("slack.responded", reply_id=reply.id)

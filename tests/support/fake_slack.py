@@ -2,7 +2,9 @@
 
 It listens on 127.0.0.1 and answers ``POST /api/<method>`` like Slack: ``{"ok": true, ...}`` by
 default, or whatever a test scripts next (a 429 with ``Retry-After``, a 500, an ``ok: false``
-error). Tests assert on :attr:`FakeSlack.posts`, the calls that Slack accepted.
+error), or 429s and 500s in turn for a while (:meth:`FakeSlack.fail_for`). Tests assert on
+:attr:`FakeSlack.posts`, the calls that Slack accepted. Accepted messages can be read back with
+``conversations.history`` and ``conversations.replies`` (with their metadata), as on Slack.
 """
 
 from __future__ import annotations
@@ -47,6 +49,15 @@ class FakeSlack:
         #: What ``users.info`` knows: user id → profile fields (``tz`` ...).
         self.users: dict[str, dict[str, Any]] = {}
         self.script: deque[Scripted] = deque()
+        #: Every accepted message as ``conversations.history`` shows it, with its channel.
+        self.history: list[dict[str, Any]] = []
+        self._failing_until = 0.0
+        self._failures = itertools.cycle(
+            [
+                Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}),
+                Scripted(500, {"ok": False, "error": "internal_error"}),
+            ]
+        )
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -74,18 +85,44 @@ class FakeSlack:
         body = await _arguments(request)
         call = Call(method, body, request.headers.get("Authorization", ""), time.monotonic())
         answer = self.script.popleft() if self.script else None
+        if answer is None and time.monotonic() < self._failing_until:
+            answer = next(self._failures)
+        ts = f"1700000000.{next(self._ts):06d}"
         async with self._changed:
             self.calls.append(call)
             if answer is None and method == "chat.postMessage":
                 self.posts.append(body)
+                self.history.append({**body, "ts": ts})
             self._changed.notify_all()
         if answer is not None:
             return web.json_response(answer.body, status=answer.status, headers=answer.headers)
         if method == "users.info":
             return self._user_info(str(body.get("user", "")))
-        return web.json_response(
-            {"ok": True, "channel": body.get("channel"), "ts": f"1700000000.{next(self._ts):06d}"}
-        )
+        if method in ("conversations.history", "conversations.replies"):
+            return self._read_back(method, body)
+        return web.json_response({"ok": True, "channel": body.get("channel"), "ts": ts})
+
+    def fail_for(self, seconds: float) -> None:
+        """Answer every call with a 429 (``Retry-After: 1``) or a 500, in turn, for a while."""
+        self._failing_until = time.monotonic() + seconds
+
+    def _read_back(self, method: str, args: dict[str, Any]) -> web.Response:
+        channel = args.get("channel")
+        found = [m for m in self.history if m.get("channel") == channel]
+        if method == "conversations.replies":
+            found = [m for m in found if args.get("ts") in (m.get("thread_ts"), m["ts"])]
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = [
+            {
+                "type": "message",
+                "ts": m["ts"],
+                "text": m.get("text", ""),
+                **({"thread_ts": m["thread_ts"]} if m.get("thread_ts") else {}),
+                **({"metadata": m["metadata"]} if with_metadata and m.get("metadata") else {}),
+            }
+            for m in reversed(found)
+        ]
+        return web.json_response({"ok": True, "messages": messages, "has_more": False})
 
     def _user_info(self, user: str) -> web.Response:
         if user not in self.users:
@@ -110,6 +147,14 @@ class FakeSlack:
                 self._changed.wait_for(lambda: len(self.responses) >= count), timeout
             )
         return list(self.responses)
+
+    async def wait_for_calls(self, count: int, timeout: float = 10.0) -> list[Call]:
+        """Wait until at least ``count`` calls arrived, accepted or not; return them all."""
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.calls) >= count), timeout
+            )
+        return list(self.calls)
 
     async def wait_for_posts(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Wait until at least ``count`` messages were accepted; return all of them."""

@@ -1,15 +1,19 @@
-"""The Slack poster against a local fake of Slack's Web API."""
+"""The Slack poster against a local fake of Slack's Web API and the real Data Service."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 
+from jeeves_shared.bus import PermanentFailure
 from jeeves_shared.memory_bus import MemoryBus
 from jeeves_shared.messages import Action, Conversation, Reply
+from tests.support.dataservice import ServedData, serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
 from workers import slack_poster
 from workers.deps import Deps
@@ -17,35 +21,79 @@ from workers.deps import Deps
 TOKEN = "xoxb-test-token"
 
 
-def reply(thread_ts: str | None = None, text: str = "Hello!") -> Reply:
+def reply(
+    thread_ts: str | None = None, text: str = "Hello!", *, channel: str = "C42", n: int = 1
+) -> Reply:
     where = Conversation(
-        origin="slack", team_id="T", channel_id="C42", user_id="U", thread_ts=thread_ts
+        origin="slack", team_id="T", channel_id=channel, user_id="U", thread_ts=thread_ts
     )
-    return Reply.to(Action(id="Ev1", command="help", conversation=where), text)
+    return Reply.to(Action(id=f"Ev{n}", command="help", conversation=where), text)
 
 
 @pytest.fixture
-async def deps(fake_slack: FakeSlack) -> AsyncIterator[Deps]:
+async def data(tmp_path: Path) -> AsyncIterator[ServedData]:
+    async with serving_dataservice(tmp_path) as served:
+        yield served
+
+
+@pytest.fixture
+async def deps(fake_slack: FakeSlack, data: ServedData) -> AsyncIterator[Deps]:
     async with aiohttp.ClientSession() as session:
         client = slack_poster.make_slack_client(
             TOKEN, base_url=fake_slack.base_url, session=session, max_retries=2
         )
-        yield Deps(bus=MemoryBus(), http=session, slack=client)
+        yield Deps(
+            bus=MemoryBus(),
+            http=session,
+            slack=client,
+            data=data.client(session, *slack_poster.POSTER_SCOPES, "workspaces:read"),
+            response_url_prefix=fake_slack.response_url(""),
+        )
 
 
-async def test_posts_to_the_channel_with_the_bot_token(fake_slack: FakeSlack, deps: Deps) -> None:
-    await slack_poster.handle(reply(), deps)
+async def test_posts_to_the_channel_with_the_bot_token_and_the_reply_id(
+    fake_slack: FakeSlack, deps: Deps
+) -> None:
+    answer = reply()
+    await slack_poster.handle(answer, deps)
     [call] = fake_slack.calls
     assert call.method == "chat.postMessage"
     assert call.authorization == f"Bearer {TOKEN}"
     assert call.body["channel"] == "C42"
     assert call.body["text"] == "Hello!"
     assert "thread_ts" not in call.body
+    assert call.body["metadata"] == {
+        "event_type": "jeeves_reply",
+        "event_payload": {"reply_id": answer.id},
+    }
 
 
 async def test_posts_in_the_thread(fake_slack: FakeSlack, deps: Deps) -> None:
     await slack_poster.handle(reply(thread_ts="1700000000.000001"), deps)
     assert fake_slack.posts[0]["thread_ts"] == "1700000000.000001"
+
+
+async def test_the_same_reply_twice_is_posted_once(fake_slack: FakeSlack, deps: Deps) -> None:
+    await slack_poster.handle(reply(), deps)
+    await slack_poster.handle(reply(), deps)
+    await slack_poster.handle(reply(n=2), deps)
+    assert len(fake_slack.posts) == 2
+
+
+async def test_two_posters_at_once_post_once(fake_slack: FakeSlack, deps: Deps) -> None:
+    fake_slack.script.append(  # the first post is slow: the second poster finds it held
+        Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+    )
+    outcomes = await asyncio.gather(
+        slack_poster.handle(reply(), deps),
+        slack_poster.handle(reply(), deps),
+        return_exceptions=True,
+    )
+    assert len(fake_slack.posts) == 1
+    [failure] = [o for o in outcomes if o is not None]
+    assert isinstance(failure, slack_poster.ReplyInProgress)
+    await slack_poster.handle(reply(), deps)  # the retry of the second finds it done
+    assert len(fake_slack.posts) == 1
 
 
 async def test_rate_limit_waits_for_retry_after(fake_slack: FakeSlack, deps: Deps) -> None:
@@ -58,6 +106,20 @@ async def test_rate_limit_waits_for_retry_after(fake_slack: FakeSlack, deps: Dep
     assert len(fake_slack.posts) == 1
 
 
+async def test_a_rate_limited_channel_does_not_hold_back_another(
+    fake_slack: FakeSlack, deps: Deps
+) -> None:
+    fake_slack.script.append(
+        Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+    )
+    limited = asyncio.create_task(slack_poster.handle(reply(channel="CBUSY", n=1), deps))
+    await fake_slack.wait_for_calls(1)
+    await slack_poster.handle(reply(channel="CQUIET", n=2), deps)
+    assert [p["channel"] for p in fake_slack.posts] == ["CQUIET"]  # while CBUSY waits
+    await limited
+    assert [p["channel"] for p in fake_slack.posts] == ["CQUIET", "CBUSY"]
+
+
 async def test_server_errors_are_retried(fake_slack: FakeSlack, deps: Deps) -> None:
     fake_slack.script.extend([Scripted(500, {"ok": False}), Scripted(503, {"ok": False})])
     await slack_poster.handle(reply(), deps)
@@ -65,24 +127,50 @@ async def test_server_errors_are_retried(fake_slack: FakeSlack, deps: Deps) -> N
     assert len(fake_slack.posts) == 1
 
 
-async def test_server_errors_past_the_retry_budget_raise_so_nothing_is_lost(
+async def test_server_errors_past_the_retry_budget_raise_and_free_the_claim(
     fake_slack: FakeSlack, deps: Deps
 ) -> None:
     fake_slack.script.extend([Scripted(500, {"ok": False})] * 3)
     with pytest.raises(slack_poster.TransientSlackError):
         await slack_poster.handle(reply(), deps)
     assert len(fake_slack.calls) == 3
+    await slack_poster.handle(reply(), deps)  # the bus's retry posts at once
+    assert len(fake_slack.posts) == 1
 
 
-@pytest.mark.parametrize("code", ["invalid_auth", "is_archived", "msg_too_long", "token_revoked"])
-async def test_permanent_errors_are_not_retried(
+@pytest.mark.parametrize("code", ["is_archived", "msg_too_long"])
+async def test_permanent_errors_are_dead_lettered_not_retried(
     fake_slack: FakeSlack, deps: Deps, code: str
 ) -> None:
     fake_slack.script.append(Scripted(200, {"ok": False, "error": code}))
     started = time.monotonic()
-    await slack_poster.handle(reply(), deps)  # acknowledged: retrying cannot help
+    with pytest.raises(PermanentFailure, match=f"slack: {code}"):
+        await slack_poster.handle(reply(), deps)
     assert len(fake_slack.calls) == 1
     assert time.monotonic() - started < 1
+    # Released: replayed from the dead-letter queue once fixed, it is posted.
+    await slack_poster.handle(reply(), deps)
+    assert len(fake_slack.posts) == 1
+
+
+@pytest.mark.parametrize("code", ["invalid_auth", "token_revoked", "account_inactive"])
+async def test_a_refused_token_marks_the_workspace_inactive(
+    fake_slack: FakeSlack, deps: Deps, code: str
+) -> None:
+    assert deps.data is not None
+    await deps.data.create_workspace("T", name="Acme")
+    fake_slack.script.append(Scripted(200, {"ok": False, "error": code}))
+    with pytest.raises(PermanentFailure, match=code):
+        await slack_poster.handle(reply(), deps)
+    assert (await deps.data.get_workspace("T")).is_active is False
+
+
+async def test_a_refused_token_for_an_unrecorded_workspace_is_still_dead_lettered(
+    fake_slack: FakeSlack, deps: Deps
+) -> None:
+    fake_slack.script.append(Scripted(200, {"ok": False, "error": "invalid_auth"}))
+    with pytest.raises(PermanentFailure, match="invalid_auth"):
+        await slack_poster.handle(reply(), deps)
 
 
 async def test_transient_ok_false_raises(fake_slack: FakeSlack, deps: Deps) -> None:
@@ -96,7 +184,8 @@ async def test_not_a_member_tells_the_user_by_dm_how_to_invite_the_bot(
     fake_slack: FakeSlack, deps: Deps, code: str
 ) -> None:
     fake_slack.script.append(Scripted(200, {"ok": False, "error": code}))
-    await slack_poster.handle(reply(), deps)
+    with pytest.raises(PermanentFailure, match=code):
+        await slack_poster.handle(reply(), deps)
     [hint] = fake_slack.posts
     assert hint["channel"] == "U"
     assert hint["text"] == (
@@ -114,5 +203,66 @@ async def test_response_url_outside_slack_is_refused(fake_slack: FakeSlack, deps
         response_url="http://169.254.169.254/latest/meta-data",
     )
     answer = Reply.to(Action(id="Ev2", command="help", conversation=where), "secret?")
-    await slack_poster.handle(answer, deps)  # acknowledged, never sent anywhere
+    with pytest.raises(PermanentFailure, match="not a Slack hook"):
+        await slack_poster.handle(answer, deps)
     assert fake_slack.calls == []
+
+
+async def test_slash_command_answers_go_to_the_response_url_once(
+    fake_slack: FakeSlack, deps: Deps
+) -> None:
+    where = Conversation(
+        origin="slack",
+        team_id="T",
+        channel_id="C42",
+        user_id="U",
+        response_url=fake_slack.response_url("hook1"),
+    )
+    answer = Reply.to(Action(id="slash-1", command="help", conversation=where), "Hi")
+    await slack_poster.handle(answer, deps)
+    await slack_poster.handle(answer, deps)
+    assert fake_slack.responses == [{"hook": "hook1", "text": "Hi", "response_type": "ephemeral"}]
+
+
+async def test_a_lease_left_by_a_dead_poster_is_taken_over_and_posted(
+    fake_slack: FakeSlack, deps: Deps
+) -> None:
+    assert deps.data is not None
+    answer = reply(thread_ts="1700000000.000007")
+    await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
+    with pytest.raises(slack_poster.ReplyInProgress):
+        await slack_poster.handle(answer, deps)
+    await asyncio.sleep(1.1)
+    await slack_poster.handle(answer, deps)
+    assert len(fake_slack.posts) == 1
+    await slack_poster.handle(answer, deps)
+    assert len(fake_slack.posts) == 1
+
+
+@pytest.mark.parametrize("thread_ts", [None, "1700000000.000008"])
+async def test_a_dead_poster_that_did_post_is_not_posted_again(
+    fake_slack: FakeSlack, deps: Deps, thread_ts: str | None
+) -> None:
+    assert deps.data is not None and deps.slack is not None
+    answer = reply(thread_ts=thread_ts)
+    # A poster claimed it, posted it, and died before marking it done.
+    await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
+    await slack_poster.post(answer, deps)
+    await asyncio.sleep(1.1)
+    await slack_poster.handle(answer, deps)
+    assert len(fake_slack.posts) == 1
+    assert [c.method for c in fake_slack.calls][-1].startswith("conversations.")
+    await slack_poster.handle(answer, deps)  # and it is done now
+    assert len(fake_slack.posts) == 1
+
+
+async def test_without_history_access_a_taken_over_reply_is_posted(
+    fake_slack: FakeSlack, deps: Deps
+) -> None:
+    assert deps.data is not None
+    answer = reply()
+    await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
+    await asyncio.sleep(1.1)
+    fake_slack.script.append(Scripted(200, {"ok": False, "error": "missing_scope"}))
+    await slack_poster.handle(answer, deps)
+    assert len(fake_slack.posts) == 1
