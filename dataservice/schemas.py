@@ -419,5 +419,5 @@ class ClaimConflictBody(ErrorBody):
 class Health(_Output):
     """Liveness and readiness answers."""
 
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "unavailable", "draining"]
     checks: dict[str, str] = Field(default_factory=dict)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sys
@@ -14,11 +13,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from cryptography.fernet import Fernet
 
-from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES
 from tests.support.fake_slack import FakeSlack
 from tests.support.http import wait_until_ready
+from tests.support.production import production_env
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
     SIGNING_SECRET,
@@ -28,8 +26,6 @@ from tests.support.slack_requests import (
     mention,
     sign,
 )
-from tokendealer.clients import generate_secret, hash_secret
-from tokendealer.keys import write_key_file
 
 
 @asynccontextmanager
@@ -72,37 +68,6 @@ async def test_jeeves_dev_answers_help_on_its_chat_page(tmp_path: Any) -> None:
         assert answer["text"].startswith("Here is what I can do:")
         async with session.post(f"http://{bind}/dev/chat/messages", json={"text": "  "}) as blank:
             assert blank.status == 422
-
-
-def production_env(folder: Path) -> dict[str, str]:
-    """What an operator configures for ``jeeves up``: keys, clients, secrets, ports."""
-    key = folder / "signing.pem"
-    write_key_file(key)
-    secret = generate_secret()
-    clients = {
-        "clients": [
-            {
-                "id": "jeeves-worker",
-                "secret_hash": hash_secret(secret),
-                "audiences": ["dataservice"],
-                "scopes": [*WORKER_SCOPES, *SCHEDULER_SCOPES, "workspaces:tokens"],
-            }
-        ]
-    }
-    data_bind, dealer_bind = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
-    return {
-        "JEEVES_ENV": "prod",
-        "JEEVES_TOKENDEALER_KEY_FILES": str(key),
-        "JEEVES_TOKENDEALER_CLIENTS": json.dumps(clients),
-        "JEEVES_TOKENDEALER_BIND": dealer_bind,
-        "JEEVES_DATASERVICE_BIND": data_bind,
-        "JEEVES_DATASERVICE_JWKS_URL": f"http://{dealer_bind}/.well-known/jwks.json",
-        "JEEVES_DATASERVICE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "JEEVES_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'jeeves.db'}",
-        "JEEVES_DATASERVICE_URL": f"http://{data_bind}",
-        "JEEVES_TOKENDEALER_URL": f"http://{dealer_bind}",
-        "JEEVES_WORKER_CLIENT_SECRET": secret,
-    }
 
 
 @pytest.mark.rabbitmq

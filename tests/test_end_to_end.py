@@ -1,36 +1,28 @@
 """A signed Slack event in, exactly one ``chat.postMessage`` out, through real RabbitMQ.
 
-The front door runs under Hypercorn on a real port; the help worker and the Slack poster each
-have their own AMQP connection, as they would as separate processes.
+The front door and the Data Service run under Hypercorn on real ports; every worker has its own
+AMQP connection, as it would as a separate process (see :mod:`tests.support.stack`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from jeeves.serving import serve_app
-from jeeves_frontend.app import create_app
-from jeeves_frontend.settings import FrontendSettings
-from jeeves_shared.amqp import AmqpBus
-from jeeves_shared.topology import WORKER_QUEUES
 from tests.support.fake_slack import FakeSlack
-from tests.support.http import wait_until_ready
-from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
-    SIGNING_SECRET,
     direct_message,
     encode,
     event_callback,
     mention,
     sign,
 )
-from workers.runner import KINDS, serve_kind
-from workers.settings import WorkerSettings
+from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -52,32 +44,9 @@ class Jeeves:
 
 
 @pytest.fixture
-async def jeeves(amqp_url: str, fake_slack: FakeSlack) -> AsyncIterator[Jeeves]:
-    stop = asyncio.Event()
-    bind = f"127.0.0.1:{free_port()}"
-    app = create_app(
-        FrontendSettings(slack_signing_secret=SIGNING_SECRET, amqp_url=amqp_url, frontend_bind=bind)
-    )
-    worker_settings = WorkerSettings(
-        slack_bot_token="xoxb-e2e", slack_api_url=fake_slack.base_url, amqp_url=amqp_url
-    )
-    kinds = [KINDS["help"], KINDS["slack"]]  # the rest need the Data Service: test_commands.py
-    buses = [AmqpBus(amqp_url, declare=WORKER_QUEUES.values()) for _ in kinds]
-    for bus in buses:
-        await bus.start()
-        await bus.wait_ready(10)
-    tasks = [asyncio.create_task(serve_app(app, bind, stop))]
-    tasks += [
-        asyncio.create_task(serve_kind(kind, worker_settings, bus, stop))
-        for kind, bus in zip(kinds, buses, strict=True)
-    ]
-    async with aiohttp.ClientSession() as session:
-        await wait_until_ready(session, f"http://{bind}/readyz")
-        yield Jeeves(f"http://{bind}", fake_slack, session)
-    stop.set()
-    await asyncio.gather(*tasks)
-    for bus in buses:
-        await bus.close()
+async def jeeves(amqp_url: str, tmp_path: Path) -> AsyncIterator[Jeeves]:
+    async with running_stack(amqp_url, tmp_path) as stack:
+        yield Jeeves(stack.url, stack.slack, stack.session)
 
 
 async def test_help_mention_gets_one_reply_in_the_channel(jeeves: Jeeves) -> None:

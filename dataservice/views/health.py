@@ -32,8 +32,7 @@ async def healthz() -> Response:
 async def readyz() -> Response:
     """The database answers a ``SELECT 1``, and the process is not shutting down."""
     if is_draining(current_app):
-        # ``Health.status`` has no "draining" value: the check names it instead.
-        body = Health(status="unavailable", checks={"shutdown": "draining"})
+        body = Health(status="draining")
         return json_response(body, 503, headers={"Cache-Control": "no-store"})
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
