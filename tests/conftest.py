@@ -30,3 +30,13 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     """A recording fake of Slack's Web API on 127.0.0.1."""
     async with FakeSlack() as slack:
         yield slack
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault suite's one-line summaries, whether its scenarios passed or not."""
+    from tests.faults.report import SUMMARIES
+
+    if SUMMARIES:
+        terminalreporter.section("fault scenarios")
+        for line in SUMMARIES:
+            terminalreporter.write_line(line)

@@ -52,6 +52,8 @@ class FakeSlack:
         #: Every accepted message as ``conversations.history`` shows it, with its channel.
         self.history: list[dict[str, Any]] = []
         self._failing_until = 0.0
+        #: Seconds each ``chat.postMessage`` takes after it is recorded (a slow Slack).
+        self.latency = 0.0
         self._failures = itertools.cycle(
             [
                 Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}),
@@ -96,6 +98,8 @@ class FakeSlack:
             self._changed.notify_all()
         if answer is not None:
             return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+        if self.latency and method == "chat.postMessage":
+            await asyncio.sleep(self.latency)
         if method == "users.info":
             return self._user_info(str(body.get("user", "")))
         if method in ("conversations.history", "conversations.replies"):
