@@ -51,6 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     database_commands = database.add_subparsers(dest="action", required=True)
     migrate = database_commands.add_parser("upgrade", help="apply migrations (JEEVES_DATABASE_URL)")
     migrate.add_argument("revision", nargs="?", default="head")
+    dlq = commands.add_parser("dlq", help="the dead-letter queue (JEEVES_AMQP_URL)")
+    dlq_commands = dlq.add_subparsers(dest="action", required=True)
+    dlq_list = dlq_commands.add_parser("list", help="show dead letters and why (takes nothing)")
+    dlq_list.add_argument("--limit", type=int, default=100, help="show at most this many")
+    dlq_list.add_argument("--json", action="store_true", help="one JSON object per line")
+    replay = dlq_commands.add_parser("replay", help="send dead letters back to their queues")
+    replay.add_argument(
+        "--id", dest="ids", action="append", default=[], help="only this message id (repeatable)"
+    )
     dealer = commands.add_parser("tokendealer", help="TokenDealer keys and client secrets")
     dealer_commands = dealer.add_subparsers(dest="action", required=True)
     new_key = dealer_commands.add_parser("new-key", help="write a new signing key (PEM, 0600)")
@@ -99,8 +108,8 @@ async def _run(args: argparse.Namespace) -> int:
 
     stop = stop_on_signals()
     runner = _RUNNERS[args.command]
-    await runner(args, stop)
-    return 0
+    code = await runner(args, stop)
+    return code or 0
 
 
 async def _dev(args: argparse.Namespace, stop: asyncio.Event) -> None:
@@ -131,6 +140,15 @@ async def _db(args: argparse.Namespace, stop: asyncio.Event) -> None:
     from dataservice.settings import DataServiceSettings
 
     await upgrade(DataServiceSettings().database_url.get_secret_value(), args.revision)
+
+
+async def _dlq(args: argparse.Namespace, stop: asyncio.Event) -> int:
+    from jeeves.dlq import list_command, replay_command
+
+    url = JeevesSettings().amqp_url.get_secret_value()
+    if args.action == "list":
+        return await list_command(url, limit=args.limit, as_json=args.json)
+    return await replay_command(url, ids=args.ids)
 
 
 async def _worker(args: argparse.Namespace, stop: asyncio.Event) -> None:
@@ -167,10 +185,13 @@ def _load(path: str) -> Callable[[], Any]:
     return loaded
 
 
-_RUNNERS: dict[str, Callable[[argparse.Namespace, asyncio.Event], Coroutine[Any, Any, None]]] = {
+_RUNNERS: dict[
+    str, Callable[[argparse.Namespace, asyncio.Event], Coroutine[Any, Any, int | None]]
+] = {
     "dev": _dev,
     "up": _up,
     "serve": _serve,
     "worker": _worker,
     "db": _db,
+    "dlq": _dlq,
 }

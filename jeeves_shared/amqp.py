@@ -59,7 +59,8 @@ REASON_HEADER = "x-jeeves-reason"
 QUEUE_HEADER = "x-jeeves-queue"
 FAILED_AT_HEADER = "x-jeeves-failed-at"
 
-_BROKER_ERRORS = (
+#: What aio-pika raises when the broker is unreachable, goes away, or refuses an operation.
+BROKER_ERRORS = (
     aiormq.exceptions.AMQPError,
     aio_pika.exceptions.ChannelInvalidStateError,
     ConnectionError,
@@ -138,12 +139,12 @@ class AmqpBus:
             connection = await aio_pika.connect_robust(self._url, reconnect_interval=1, timeout=5)
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             self._exchanges = await declare_topology(channel, self._declare, self._retry.delays)
-        except (*_BROKER_ERRORS, TimeoutError) as exc:
+        except (*BROKER_ERRORS, TimeoutError) as exc:
             # PRECONDITION_FAILED (a queue declared with other arguments) lands here too:
             # it is logged and retried rather than leaving the process connected to nothing.
             log.warning("amqp.connect_failed", url=redact_url(self._url), error=str(exc))
             if connection is not None:
-                with contextlib.suppress(*_BROKER_ERRORS):
+                with contextlib.suppress(*BROKER_ERRORS):
                     await connection.close()
             return False
         self._connection = connection
@@ -174,7 +175,7 @@ class AmqpBus:
                 await target.publish(amqp_message, routing_key, mandatory=True)
         except aiormq.exceptions.PublishError:
             raise Unroutable(exchange, routing_key) from None
-        except (*_BROKER_ERRORS, TimeoutError) as exc:
+        except (*BROKER_ERRORS, TimeoutError) as exc:
             raise BusUnavailable(f"publish not confirmed: {type(exc).__name__}") from exc
 
     async def consume(
@@ -316,7 +317,7 @@ class AmqpSubscription:
         """
         try:
             await (message.nack(requeue=True) if requeue else message.ack())
-        except _BROKER_ERRORS as exc:
+        except BROKER_ERRORS as exc:
             log.warning("bus.settle_failed", queue=self._queue.name, error=str(exc))
 
     async def stop(self, timeout: float) -> None:
@@ -326,7 +327,7 @@ class AmqpSubscription:
         closes, so nothing is lost by stopping.
         """
         if self._tag is not None and not self._channel.is_closed:
-            with contextlib.suppress(*_BROKER_ERRORS):
+            with contextlib.suppress(*BROKER_ERRORS):
                 await self._queue.cancel(self._tag)
         if self._inflight:
             _, pending = await asyncio.wait(self._inflight, timeout=timeout)
