@@ -8,7 +8,10 @@ process), and a fake Slack Web API, then prints:
 (b) ack latency p50/p99 at a steady 500 events/s (open loop);
 (c) end-to-end latency p50/p99 at a steady 100 events/s, from the event POST to the
     ``chat.postMessage`` arriving at the fake Slack, with the help worker and the Slack poster
-    running as their own processes.
+    running as their own processes, and the poster claiming each reply in the Data Service
+    (its own process on SQLite, tokens from the TokenDealer's) before posting it;
+(d) end-to-end throughput: events posted as fast as the front door takes them (closed loop,
+    32 senders) for a few seconds; answers per second from the first event to the last answer.
 
 The load generators of (a) and (b) run as their own process (wrk is installed with apt if
 missing). Everything talks on 127.0.0.1.
@@ -38,6 +41,8 @@ import aiohttp
 from bench.load import signed_events
 from tests.support.fake_slack import FakeSlack
 from tests.support.http import wait_until_ready
+from tests.support.postgres import PostgresServer, start_postgres
+from tests.support.production import production_env
 from tests.support.rabbitmq import RabbitNode, free_port
 from tests.support.slack_requests import SIGNING_SECRET
 
@@ -115,6 +120,23 @@ async def end_to_end(url: str, slack: FakeSlack, rate: float, seconds: float) ->
     }
 
 
+async def pipeline(url: str, slack: FakeSlack, seconds: float) -> dict[str, Any]:
+    """Everything at once: how many answers per second the whole chain delivers."""
+    before = len(slack.posts)
+    start = time.monotonic()
+    load = await run_load("closed", "--url", url, "--seconds", str(seconds), "--concurrency", "32")
+    with contextlib.suppress(TimeoutError):
+        await slack.wait_for_posts(before + load["ok"], timeout=300)
+    last = max(call.at for call in slack.calls)
+    answered = len(slack.posts) - before
+    return {
+        "acked": load["ok"],
+        "answered": answered,
+        "seconds": round(last - start, 2),
+        "rate": round(answered / (last - start), 1),
+    }
+
+
 async def saturate(url: str, seconds: float, connections: int) -> dict[str, Any]:
     """wrk (C, one thread) posting distinct pre-signed events: the front door is the bottleneck."""
     ensure_wrk()
@@ -154,16 +176,26 @@ def ensure_wrk() -> None:
         )
 
 
-async def main(seconds: float, concurrency: int) -> None:
+async def main(seconds: float, concurrency: int, database: str) -> None:
+    postgres: PostgresServer | None = None
+    if database == "postgres":
+        postgres = start_postgres(options="")  # durable defaults, as in production
     rabbit = RabbitNode()
     rabbit.start()
     amqp_url = rabbit.new_vhost()
     bind = f"127.0.0.1:{free_port()}"
     url = f"http://{bind}/slack/events"
     children: list[asyncio.subprocess.Process] = []
+    folder = Path(tempfile.mkdtemp(prefix="jeeves-bench-"))
     try:
         async with FakeSlack() as slack:
             env = {
+                **production_env(folder),
+                **(
+                    {"JEEVES_DATABASE_URL": postgres.url(await postgres.create_database())}
+                    if postgres
+                    else {}
+                ),
                 "JEEVES_AMQP_URL": amqp_url,
                 "JEEVES_FRONTEND_BIND": bind,
                 "JEEVES_SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -180,14 +212,23 @@ async def main(seconds: float, concurrency: int) -> None:
             )
             report("(b) ack latency at 500 events/s", steady)
             await purge(amqp_url, "jeeves.help")
+            migrate = await spawn("db", "upgrade", env=env)
+            assert await migrate.wait() == 0
+            children.append(await spawn("serve", "tokendealer", env=env))
+            children.append(await spawn("serve", "dataservice", env=env))
+            await wait_ready(f"http://{env['JEEVES_DATASERVICE_BIND']}/readyz")
             children.append(await spawn("worker", "help", env=env))
             children.append(await spawn("worker", "slack", env=env))
             await end_to_end(url, slack, rate=50, seconds=2)  # warm-up
             e2e = await end_to_end(url, slack, rate=100, seconds=seconds)
             report("(c) end to end at 100 events/s", e2e)
+            report("(d) end-to-end throughput", await pipeline(url, slack, seconds=5))
     finally:
         await stop(children)
         rabbit.remove()
+        shutil.rmtree(folder, ignore_errors=True)
+        if postgres is not None:
+            postgres.stop()
 
 
 def report(title: str, figures: dict[str, Any]) -> None:
@@ -198,5 +239,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the Data Service's database for (c) and (d)",
+    )
     options = parser.parse_args()
-    asyncio.run(main(options.seconds, options.concurrency))
+    asyncio.run(main(options.seconds, options.concurrency, options.database))

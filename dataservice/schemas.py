@@ -416,6 +416,61 @@ class ClaimConflictBody(ErrorBody):
     lease_until: datetime | None = None
 
 
+class ClaimItem(_Input):
+    """One event of a batch, with the caller's key for it."""
+
+    event_id: EventId
+    key: IdempotencyKey
+
+
+#: Events one batch may carry.
+MAX_BATCH = 100
+
+
+class LeaseBatchRequest(_Input):
+    """Lease several events at once, each under its own key, for ``lease_seconds``."""
+
+    lease_seconds: LeaseSeconds
+    claims: list[ClaimItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class LeaseOutcome(_Output):
+    """What a leased claim came to: ``acquired`` (the caller holds it; ``taken_over`` from a
+    holder whose lease ended), ``done`` (skip it) or ``held`` (by another, ``retry_after``
+    seconds more)."""
+
+    event_id: str
+    status: Literal["acquired", "done", "held"]
+    retry_after: int = 0
+    taken_over: bool = False
+
+
+class LeaseBatchOut(_Output):
+    """One outcome per claim asked, in the order asked."""
+
+    results: list[LeaseOutcome]
+
+
+class DoneBatchRequest(_Input):
+    """Report several leased claims done."""
+
+    claims: list[ClaimItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class DoneOutcome(_Output):
+    """``done``; ``taken`` (another claimer took it over after the lease ended) or
+    ``not_found`` (no claim: it was released)."""
+
+    event_id: str
+    status: Literal["done", "taken", "not_found"]
+
+
+class DoneBatchOut(_Output):
+    """One outcome per claim reported, in the order reported."""
+
+    results: list[DoneOutcome]
+
+
 class Health(_Output):
     """Liveness and readiness answers."""
 

@@ -21,7 +21,15 @@ import asyncio
 import inspect
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -304,6 +312,32 @@ class DataServiceClient:
         """
         path = f"/events/{_q(event_id)}/done"
         await self.request("POST", path, headers={"Idempotency-Key": key})
+
+    async def lease_events(
+        self, claims: Sequence[tuple[str, str]], *, lease_seconds: int
+    ) -> list[EventLease]:
+        """:meth:`lease_event` for several ``(event_id, key)`` at once, in one request and one
+        transaction (at most 100); one outcome per claim, in order."""
+        body = {
+            "lease_seconds": lease_seconds,
+            "claims": [{"event_id": event_id, "key": key} for event_id, key in claims],
+        }
+        reply = await self.request("POST", "/events/leases", json=body)
+        return [
+            EventLease(
+                outcome["status"],
+                float(outcome.get("retry_after", 0)),
+                bool(outcome.get("taken_over", False)),
+            )
+            for outcome in reply.body["results"]
+        ]
+
+    async def finish_events(self, claims: Sequence[tuple[str, str]]) -> list[str]:
+        """:meth:`finish_event` for several ``(event_id, key)`` at once; one outcome per claim:
+        ``done``, ``taken`` (another claimer took it over) or ``not_found`` (released)."""
+        body = {"claims": [{"event_id": event_id, "key": key} for event_id, key in claims]}
+        reply = await self.request("POST", "/events/done", json=body)
+        return [str(outcome["status"]) for outcome in reply.body["results"]]
 
     async def release_event(self, event_id: str, *, key: str) -> None:
         """Give up the pending claim taken with ``key`` (the work failed and will be retried),

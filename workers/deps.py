@@ -10,6 +10,7 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_shared.bus import Bus
+from jeeves_shared.claims import EventClaims
 from jeeves_shared.dataclient import DataServiceClient
 from jeeves_shared.messages import Action, Conversation, Reply
 from jeeves_shared.topology import REPLIES_EXCHANGE, reply_key
@@ -35,6 +36,8 @@ class Deps:
     slack: AsyncWebClient | None = None
     data: DataServiceClient | None = None
     weather: WeatherClient | None = None
+    #: Batched leased claims in the Data Service (the Slack poster's).
+    claims: EventClaims | None = None
     #: Web address of the dashboard, for ``login``.
     dashboard_url: str = ""
     #: Where slash-command answers may be posted (anything else is refused).
@@ -63,6 +66,12 @@ class Deps:
         if self.data is None:
             raise RuntimeError("this worker kind has no Data Service client")
         return self.data
+
+    def need_claims(self) -> EventClaims:
+        """The claims client; a worker kind without one is misconfigured."""
+        if self.claims is None:
+            raise RuntimeError("this worker kind has no claims client")
+        return self.claims
 
 
 def expect_action(message: Action | Reply) -> Action:

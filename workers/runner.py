@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from jeeves_shared.amqp import AmqpBus
 from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus import Bus
+from jeeves_shared.claims import EventClaims
 from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES, DataServiceClient
 from jeeves_shared.messages import Action, Reply
 from jeeves_shared.settings import is_placeholder
@@ -44,8 +45,9 @@ class WorkerKind:
 
     name: str
     handler: KindHandler
-    #: Clients to build for it: ``slack``, ``data`` (Data Service), ``weather``; and
-    #: ``slack-lookup``: a Slack client if a bot token is configured (for read-only lookups).
+    #: Clients to build for it: ``slack``, ``data`` (Data Service), ``claims`` (batched leased
+    #: claims, with ``data``), ``weather``; and ``slack-lookup``: a Slack client if a bot token
+    #: is configured (for read-only lookups).
     needs: frozenset[str] = frozenset()
     #: The Data Service scopes its client asks the TokenDealer for.
     scopes: tuple[str, ...] = WORKER_SCOPES
@@ -62,7 +64,10 @@ KINDS: dict[str, WorkerKind] = {
     "user": WorkerKind("user", user.handle, frozenset({"data", "slack-lookup"})),
     "reminders": WorkerKind("reminders", reminders.handle, frozenset({"data"})),
     "slack": WorkerKind(
-        "slack", slack_poster.handle, frozenset({"slack", "data"}), slack_poster.POSTER_SCOPES
+        "slack",
+        slack_poster.handle,
+        frozenset({"slack", "data", "claims"}),
+        slack_poster.POSTER_SCOPES,
     ),
 }
 
@@ -77,11 +82,16 @@ async def open_deps(
     """The clients ``kind`` needs, on one pooled HTTP session, open while the context lasts."""
     needs = kind.needs
     async with aiohttp.ClientSession() as session:
+        data = data_client(settings, session, kind.scopes) if "data" in needs else None
+        claims = None
+        if data is not None and "claims" in needs:
+            claims = EventClaims(data, lease_seconds=slack_poster.LEASE_SECONDS)
         yield Deps(
             bus=bus,
             http=session,
             slack=_slack_client(settings, session) if _wants_slack(needs, settings) else None,
-            data=data_client(settings, session, kind.scopes) if "data" in needs else None,
+            data=data,
+            claims=claims,
             weather=_weather_client(settings, session) if "weather" in needs else None,
             dashboard_url=settings.dashboard_url,
             response_url_prefix=settings.slack_response_url_prefix,

@@ -7,12 +7,14 @@ of times; slash-command answers go to their ``response_url`` instead.
 
 Exactly once: before posting, the poster takes a lease on the reply's id in the Data Service
 (reply ids are derived from the Slack event, so redeliveries, Slack retries and re-fired
-reminders share them). A reply already done is skipped; one another poster is posting now is
-retried later; a lease left by a poster that died expires and is taken over. After a
-successful post the claim is marked done; after a failure it is released, so the retry can
-post at once. Every message carries its reply id in Slack message metadata: a poster taking
-over a dead one's lease first reads the conversation back, and if the dead poster did post
-(it died between Slack's answer and marking the claim done) it only marks it done.
+reminders share them); the claims of concurrent replies travel together, one request per round
+trip (:class:`~jeeves_shared.claims.EventClaims`). A reply already done is skipped; one
+another poster is posting now is retried later; a lease left by a poster that died expires
+and is taken over. After a successful post the claim is marked done; after a failure it is
+released, so the retry can post at once. Every message carries its reply id in Slack message
+metadata: a poster taking over a dead one's lease first reads the conversation back, and if
+the dead poster did post (it died between Slack's answer and marking the claim done) it only
+marks it done.
 
 Slack's ``ok: false`` answers are logged with their error code. Transient ones raise, and the
 bus retries the reply after a delay. Permanent ones raise
@@ -39,6 +41,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_shared.bus import PermanentFailure
+from jeeves_shared.claims import EventClaims
 from jeeves_shared.dataclient import DataServiceClient, DataServiceError, NotFound
 from jeeves_shared.messages import Action, Reply
 from workers.deps import Deps
@@ -97,9 +100,9 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
     """Post a reply to its Slack conversation (in its thread, if it has one), exactly once."""
     if not isinstance(message, Reply):
         raise PermanentFailure(f"the slack poster got a {message.kind}")
-    data = deps.need_data()
+    claims = deps.need_claims()
     key = uuid.uuid4().hex
-    lease = await data.lease_event(message.id, lease_seconds=LEASE_SECONDS, key=key)
+    lease = await claims.lease(message.id, key=key)
     if lease.state == "done":
         log.info("slack.duplicate_skipped", reply_id=message.id)
         return
@@ -107,26 +110,26 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
         raise ReplyInProgress(f"{message.id} is being posted (lease ends in {lease.retry_after}s)")
     if lease.taken_over and await already_posted(deps, message):
         log.warning("slack.posted_before_crash", reply_id=message.id)
-        await _finish(data, message.id, key)
+        await _finish(claims, message.id, key)
         return
     try:
         async with asyncio.timeout(POST_DEADLINE):
             await post(message, deps)
     except BaseException:
-        await _release(data, message.id, key)
+        await _release(claims, message.id, key)
         raise
-    await _finish(data, message.id, key)
+    await _finish(claims, message.id, key)
 
 
-async def _release(data: DataServiceClient, reply_id: str, key: str) -> None:
+async def _release(claims: EventClaims, reply_id: str, key: str) -> None:
     """Give the claim back so the retry can post at once (else it waits for the lease to end)."""
     try:
-        await data.release_event(reply_id, key=key)
+        await claims.release(reply_id, key=key)
     except DataServiceError as exc:
         log.warning("slack.release_failed", reply_id=reply_id, error=str(exc))
 
 
-async def _finish(data: DataServiceClient, reply_id: str, key: str) -> None:
+async def _finish(claims: EventClaims, reply_id: str, key: str) -> None:
     """Mark the reply posted.
 
     If the Data Service cannot be told (after the client's retries), the reply was still posted:
@@ -134,7 +137,7 @@ async def _finish(data: DataServiceClient, reply_id: str, key: str) -> None:
     (none should) could post it again.
     """
     try:
-        await data.finish_event(reply_id, key=key)
+        await claims.finish(reply_id, key=key)
     except DataServiceError as exc:
         log.error("slack.finish_failed", reply_id=reply_id, error=str(exc))
 

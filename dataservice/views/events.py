@@ -6,20 +6,27 @@ the work failed (see :mod:`dataservice.queries.events`).
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 
 from quart import Response
 
 from dataservice import queries
-from dataservice.errors import InvalidInput
+from dataservice.errors import ClaimTaken, InvalidInput, NotFound
 from dataservice.routing import Api, Header
 from dataservice.schemas import (
     ClaimConflictBody,
+    DoneBatchOut,
+    DoneBatchRequest,
+    DoneOutcome,
     ErrorBody,
     EventClaim,
     EventId,
     EventLeaseRequest,
     IdempotencyKey,
+    LeaseBatchOut,
+    LeaseBatchRequest,
+    LeaseOutcome,
 )
 from dataservice.views.common import json_response, resources
 from jeeves_shared.auth.quart_auth import current_claims
@@ -131,3 +138,74 @@ async def release_event(event_id: str, key: str) -> Response:
     async with deps.database.engine.begin() as conn:
         await queries.release_event(conn, event_id, key=key, now=deps.clock())
     return Response(b"", status=204)
+
+
+@api.operation(
+    "POST",
+    "/events/leases",
+    scope="events:claim",
+    body=LeaseBatchRequest,
+    summary="Lease several events at once",
+    responses={200: LeaseBatchOut, 422: ErrorBody},
+)
+async def lease_events(body: LeaseBatchRequest) -> Response:
+    """Lease each event as `POST /events/{event_id}/claim` with `lease_seconds` would, in one
+    transaction: for a busy claimer (the Slack poster) one request and one commit instead of
+    one per event. Each outcome is `acquired`, `done` or `held` (with `retry_after` seconds)."""
+    deps = resources()
+    claimed_by = current_claims().subject[:128]
+    lease = timedelta(seconds=body.lease_seconds)
+    outcomes: dict[int, LeaseOutcome] = {}
+    async with deps.database.engine.begin() as conn:
+        now = deps.clock()
+        # In event id order, so that concurrent batches lock rows in the same order.
+        for n, item in sorted(enumerate(body.claims), key=lambda pair: pair[1].event_id):
+            try:
+                claim = await queries.lease_event(
+                    conn, item.event_id, claimed_by=claimed_by, key=item.key, now=now, lease=lease
+                )
+            except ClaimTaken as taken:
+                outcomes[n] = _refused(item.event_id, taken, now)
+            else:
+                outcomes[n] = LeaseOutcome(
+                    event_id=item.event_id, status="acquired", taken_over=claim.taken_over
+                )
+    return json_response(LeaseBatchOut(results=[outcomes[n] for n in range(len(body.claims))]))
+
+
+def _refused(event_id: str, taken: ClaimTaken, now: datetime) -> LeaseOutcome:
+    if taken.status == "done":
+        return LeaseOutcome(event_id=event_id, status="done")
+    wait = taken.wait or ((taken.lease_until - now) if taken.lease_until else timedelta(0))
+    return LeaseOutcome(
+        event_id=event_id,
+        status="held",
+        retry_after=max(1, math.ceil(wait.total_seconds())),
+    )
+
+
+@api.operation(
+    "POST",
+    "/events/done",
+    scope="events:claim",
+    body=DoneBatchRequest,
+    summary="Report several leased events done at once",
+    responses={200: DoneBatchOut, 422: ErrorBody},
+)
+async def finish_events(body: DoneBatchRequest) -> Response:
+    """Report each claim done as `POST /events/{event_id}/done` would, in one transaction.
+    Each outcome is `done`, `taken` (another claimer took it over) or `not_found`."""
+    deps = resources()
+    outcomes: dict[int, DoneOutcome] = {}
+    async with deps.database.engine.begin() as conn:
+        now = deps.clock()
+        for n, item in sorted(enumerate(body.claims), key=lambda pair: pair[1].event_id):
+            try:
+                await queries.finish_event(conn, item.event_id, key=item.key, now=now)
+            except ClaimTaken:
+                outcomes[n] = DoneOutcome(event_id=item.event_id, status="taken")
+            except NotFound:
+                outcomes[n] = DoneOutcome(event_id=item.event_id, status="not_found")
+            else:
+                outcomes[n] = DoneOutcome(event_id=item.event_id, status="done")
+    return json_response(DoneBatchOut(results=[outcomes[n] for n in range(len(body.claims))]))

@@ -370,3 +370,111 @@ async def test_concurrent_takeovers_on_separate_connections_have_one_winner(
 
     assert sorted(outcomes) == [False] * 9 + [True]
     assert holder == f"w{outcomes.index(True)}"
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+async def lease_batch(
+    client: TestClientProtocol, auth: Auth, claims: list[tuple[str, str]], seconds: int = 30
+) -> Any:
+    body = {"lease_seconds": seconds, "claims": [{"event_id": e, "key": k} for e, k in claims]}
+    response = await client.post("/api/v1/events/leases", json=body, headers=auth(*CLAIM))
+    assert response.status_code == 200, await response.get_data()
+    return (await response.get_json())["results"]
+
+
+async def done_batch(client: TestClientProtocol, auth: Auth, claims: list[tuple[str, str]]) -> Any:
+    body = {"claims": [{"event_id": e, "key": k} for e, k in claims]}
+    response = await client.post("/api/v1/events/done", json=body, headers=auth(*CLAIM))
+    assert response.status_code == 200, await response.get_data()
+    return (await response.get_json())["results"]
+
+
+async def test_a_batch_of_leases_answers_each_claim_as_one_claim_would(
+    client: TestClientProtocol, auth: Auth, clock: WallClock
+) -> None:
+    clock.now = NOW
+    await lease(client, auth, "other", event="EvHeld")
+    await lease(client, auth, "dead", event="EvDead", seconds=5)
+    await lease(client, auth, "finisher", event="EvDone")
+    await finish(client, auth, "finisher", event="EvDone")
+    clock.now = at(10)
+
+    results = await lease_batch(
+        client,
+        auth,
+        [("EvNew", "k1"), ("EvHeld", "k2"), ("EvDead", "k3"), ("EvDone", "k4"), ("EvNew", "k5")],
+    )
+
+    assert results == [
+        {"event_id": "EvNew", "status": "acquired", "retry_after": 0, "taken_over": False},
+        {"event_id": "EvHeld", "status": "held", "retry_after": 20, "taken_over": False},
+        {"event_id": "EvDead", "status": "acquired", "retry_after": 0, "taken_over": True},
+        {"event_id": "EvDone", "status": "done", "retry_after": 0, "taken_over": False},
+        # The same event twice in one batch: the first claim holds it.
+        {"event_id": "EvNew", "status": "held", "retry_after": 30, "taken_over": False},
+    ]
+    # The batch's leases are ordinary leases: reported done one by one or in a batch.
+    assert (await finish(client, auth, "k1", event="EvNew")).status_code == 200
+    assert await lease_batch(client, auth, [("EvNew", "k1")]) == [
+        {"event_id": "EvNew", "status": "done", "retry_after": 0, "taken_over": False}
+    ]
+
+
+async def test_a_batch_of_reports_says_done_taken_or_not_found(
+    client: TestClientProtocol, auth: Auth, clock: WallClock
+) -> None:
+    clock.now = NOW
+    await lease_batch(client, auth, [("Ev1", "a"), ("Ev2", "b"), ("Ev3", "c")], seconds=5)
+    clock.now = at(10)
+    await lease(client, auth, "heir", event="Ev2")  # b's lease ended and was taken over
+    await release(client, auth, "c", event="Ev3")
+
+    results = await done_batch(
+        client, auth, [("Ev1", "a"), ("Ev2", "b"), ("Ev3", "c"), ("Ev1", "a")]
+    )
+
+    assert [r["status"] for r in results] == ["done", "taken", "not_found", "done"]
+    assert [r["event_id"] for r in results] == ["Ev1", "Ev2", "Ev3", "Ev1"]
+
+
+async def test_batches_are_validated(client: TestClientProtocol, auth: Auth) -> None:
+    def post(path: str, body: object) -> Any:
+        return client.post(f"/api/v1/events/{path}", json=body, headers=auth(*CLAIM))
+
+    empty = await post("leases", {"lease_seconds": 30, "claims": []})
+    too_many = await post(
+        "leases",
+        {"lease_seconds": 30, "claims": [{"event_id": f"E{n}", "key": "k"} for n in range(101)]},
+    )
+    no_lease = await post("leases", {"claims": [{"event_id": "E1", "key": "k"}]})
+    bad_id = await post("done", {"claims": [{"event_id": "E 1", "key": "k"}]})
+    unscoped = await client.post(
+        "/api/v1/events/done",
+        json={"claims": [{"event_id": "E1", "key": "k"}]},
+        headers=auth("users:read"),
+    )
+
+    assert [r.status_code for r in (empty, too_many, no_lease, bad_id)] == [422] * 4
+    assert unscoped.status_code == 403
+
+
+async def test_concurrent_batches_over_the_same_events_lease_each_once(
+    client: TestClientProtocol, auth: Auth
+) -> None:
+    events = [f"EvB{n}" for n in range(30)]
+
+    async def claim_all(claimer: int) -> Any:
+        # Each claimer asks in its own order: batches must not deadlock each other.
+        order = events[claimer % 3 :] + events[: claimer % 3]
+        return await lease_batch(client, auth, [(e, f"c{claimer}-{e}") for e in order])
+
+    batches = await asyncio.gather(*(claim_all(n) for n in range(6)))
+
+    winners: dict[str, int] = {}
+    for batch in batches:
+        for result in batch:
+            if result["status"] == "acquired":
+                winners[result["event_id"]] = winners.get(result["event_id"], 0) + 1
+    assert winners == {event: 1 for event in events}

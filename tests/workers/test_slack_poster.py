@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from jeeves_shared.bus import PermanentFailure
+from jeeves_shared.claims import EventClaims
 from jeeves_shared.memory_bus import MemoryBus
 from jeeves_shared.messages import Action, Conversation, Reply
 from tests.support.dataservice import ServedData, serving_dataservice
@@ -42,11 +43,13 @@ async def deps(fake_slack: FakeSlack, data: ServedData) -> AsyncIterator[Deps]:
         client = slack_poster.make_slack_client(
             TOKEN, base_url=fake_slack.base_url, session=session, max_retries=2
         )
+        data_client = data.client(session, *slack_poster.POSTER_SCOPES, "workspaces:read")
         yield Deps(
             bus=MemoryBus(),
             http=session,
             slack=client,
-            data=data.client(session, *slack_poster.POSTER_SCOPES, "workspaces:read"),
+            data=data_client,
+            claims=EventClaims(data_client, lease_seconds=slack_poster.LEASE_SECONDS),
             response_url_prefix=fake_slack.response_url(""),
         )
 
