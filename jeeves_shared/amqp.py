@@ -59,6 +59,9 @@ REASON_HEADER = "x-jeeves-reason"
 QUEUE_HEADER = "x-jeeves-queue"
 FAILED_AT_HEADER = "x-jeeves-failed-at"
 
+#: Seconds handlers cancelled at the end of a drain get to clean up.
+CANCEL_GRACE = 2.0
+
 #: What aio-pika raises when the broker is unreachable, goes away, or refuses an operation.
 BROKER_ERRORS = (
     aiormq.exceptions.AMQPError,
@@ -323,8 +326,8 @@ class AmqpSubscription:
     async def stop(self, timeout: float) -> None:
         """Cancel the consumer, let in-flight handlers finish, then close the channel.
 
-        Messages that were prefetched but not handled go back to the queue when the channel
-        closes, so nothing is lost by stopping.
+        Handlers still running after ``timeout`` are cancelled. Messages that were prefetched
+        or cancelled go back to the queue when the channel closes, so nothing is lost.
         """
         if self._tag is not None and not self._channel.is_closed:
             with contextlib.suppress(*BROKER_ERRORS):
@@ -332,7 +335,12 @@ class AmqpSubscription:
         if self._inflight:
             _, pending = await asyncio.wait(self._inflight, timeout=timeout)
             if pending:
+                # Cancelled now, while the clients they use are still open: they can give back
+                # what they hold (a claim), and their messages return to the queue unacked.
                 log.warning("bus.drain_timeout", queue=self._queue.name, unfinished=len(pending))
+                for task in pending:
+                    task.cancel()
+                await asyncio.wait(pending, timeout=CANCEL_GRACE)
         if not self._channel.is_closed:
             await self._channel.close()
 

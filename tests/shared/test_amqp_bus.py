@@ -212,3 +212,26 @@ async def test_stop_drains_in_flight_work(amqp_url: str, rabbit: RabbitNode) -> 
     assert finished == ["ev-1"]
     # The second message was never taken, or was returned: it is still in the queue.
     await wait_for_count(amqp_url, HELP.name, 1)
+
+
+async def test_a_handler_outliving_the_drain_is_cancelled_and_its_message_kept(
+    amqp_url: str,
+) -> None:
+    bus = await started(amqp_url, HELP)
+    began, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def stuck(message: Action | Reply) -> None:
+        began.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    sub = await bus.consume(HELP, stuck, prefetch=1)
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action(1))
+    await asyncio.wait_for(began.wait(), 10)
+    await sub.stop(timeout=0.2)
+    assert cancelled.is_set()
+    await bus.close()
+    await wait_for_count(amqp_url, HELP.name, 1)  # back in its queue, not acknowledged
