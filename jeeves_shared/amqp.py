@@ -34,7 +34,14 @@ from aio_pika.abc import (
     ConsumerTag,
 )
 
-from jeeves_shared.bus import BusUnavailable, Handler, PermanentFailure, RetryPolicy, Unroutable
+from jeeves_shared.bus import (
+    BusUnavailable,
+    Handler,
+    PermanentFailure,
+    RetryLater,
+    RetryPolicy,
+    Unroutable,
+)
 from jeeves_shared.logs import redact_url
 from jeeves_shared.messages import Action, MalformedMessage, Reply, decode, encode
 from jeeves_shared.topology import (
@@ -248,13 +255,15 @@ class AmqpSubscription:
             await self._dead_letter(message, _reason(exc), attempts=attempts)
         except Exception as exc:
             delay = self._retry.delay_after(attempts)
-            log.warning(
-                "bus.handler_failed",
+            expected = isinstance(exc, RetryLater)
+            (log.info if expected else log.warning)(
+                "bus.retry_later" if expected else "bus.handler_failed",
                 queue=self._queue.name,
                 message_id=decoded.id,
                 attempt=attempts,
                 retry_in=delay,
-                exc_info=True,
+                reason=_reason(exc),
+                exc_info=not expected,
             )
             if delay is None:
                 reason = f"{_reason(exc)} (after {attempts} attempts)"

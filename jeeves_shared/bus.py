@@ -42,6 +42,11 @@ class PermanentFailure(Exception):
     """A handler failure that retrying cannot fix: the message is dead-lettered at once."""
 
 
+class RetryLater(Exception):
+    """Not an error: the message cannot be handled yet (someone else is on it); try it again
+    after the next delay. It counts as an attempt, but is logged without a traceback."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often, and after how long, a message whose handler failed is delivered again.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from jeeves_shared.bus import Handler, PermanentFailure, RetryPolicy, Unroutable
+from jeeves_shared.bus import Handler, PermanentFailure, RetryLater, RetryPolicy, Unroutable
 from jeeves_shared.messages import Action, MalformedMessage, Reply, decode, encode
 from jeeves_shared.topology import QueueSpec, topic_matches
 
@@ -75,7 +75,10 @@ class MemorySubscription:
         except Exception as exc:
             failures = delivery.failures + 1
             delay = self._bus.retry.delay_after(failures)
-            log.warning("bus.handler_failed", queue=name, attempt=failures, exc_info=True)
+            if isinstance(exc, RetryLater):
+                log.info("bus.retry_later", queue=name, attempt=failures, reason=str(exc))
+            else:
+                log.warning("bus.handler_failed", queue=name, attempt=failures, exc_info=True)
             if delay is None:
                 reason = f"{type(exc).__name__}: {exc} (after {failures} attempts)"
                 self._bus.dead_letter(name, delivery.body, reason)

@@ -40,7 +40,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from jeeves_shared.bus import PermanentFailure
+from jeeves_shared.bus import PermanentFailure, RetryLater
 from jeeves_shared.claims import EventClaims
 from jeeves_shared.dataclient import DataServiceClient, DataServiceError, NotFound
 from jeeves_shared.messages import Action, Reply
@@ -75,7 +75,7 @@ class TransientSlackError(RuntimeError):
     """Slack could not take the message now; the message must not be acknowledged."""
 
 
-class ReplyInProgress(RuntimeError):
+class ReplyInProgress(RetryLater):
     """Another poster holds this reply's claim right now; look again later."""
 
 

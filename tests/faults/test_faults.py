@@ -190,7 +190,7 @@ async def test_2_workers_killed_mid_processing_then_restarted(
     assert_exactly_once(result)
     poster_log = world.cluster.procs["slack"].log_tail(10**7).splitlines()
     found = sum("slack.posted_before_crash" in line for line in poster_log)
-    waited = sum("bus.handler_failed" in line and "ReplyInProgress" in line for line in poster_log)
+    waited = sum("bus.retry_later" in line and "ReplyInProgress" in line for line in poster_log)
     SUMMARIES.append(
         f"2 worker SIGKILL: after the restart, the poster found {found} replies already posted "
         f"by the dead one (not posted again) and retried {waited} times while leases ran out"

@@ -7,9 +7,16 @@ import time
 
 import aio_pika
 import pytest
+from structlog.testing import capture_logs
 
 from jeeves_shared.amqp import AmqpBus
-from jeeves_shared.bus import BusUnavailable, PermanentFailure, RetryPolicy, Unroutable
+from jeeves_shared.bus import (
+    BusUnavailable,
+    PermanentFailure,
+    RetryLater,
+    RetryPolicy,
+    Unroutable,
+)
 from jeeves_shared.messages import Action, Conversation, Reply
 from jeeves_shared.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE, QueueSpec, delay_queue
 from tests.support.rabbitmq import RabbitNode, free_port, message_count
@@ -235,3 +242,23 @@ async def test_a_handler_outliving_the_drain_is_cancelled_and_its_message_kept(
     assert cancelled.is_set()
     await bus.close()
     await wait_for_count(amqp_url, HELP.name, 1)  # back in its queue, not acknowledged
+
+
+async def test_retry_later_is_an_attempt_without_an_error(amqp_url: str) -> None:
+    bus = await started(amqp_url, HELP, retry=RetryPolicy((0.1,)))
+    calls: list[str] = []
+
+    async def busy_once(message: Action | Reply) -> None:
+        calls.append(message.id)
+        if len(calls) == 1:
+            raise RetryLater("someone else is on it")
+
+    sub = await bus.consume(HELP, busy_once, prefetch=1)
+    with capture_logs() as logs:
+        await bus.publish(ACTIONS_EXCHANGE, "action.help", action(8))
+        await wait_until(lambda: len(calls) == 2)
+    await sub.stop(5)
+    await bus.close()
+    [retry] = [entry for entry in logs if entry["event"] == "bus.retry_later"]
+    assert (retry["log_level"], retry["reason"]) == ("info", "RetryLater: someone else is on it")
+    assert not any(entry["event"] == "bus.handler_failed" for entry in logs)
