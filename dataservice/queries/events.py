@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dataservice.errors import ClaimTaken, NotFound
@@ -150,6 +150,50 @@ async def release_event(conn: AsyncConnection, event_id: str, *, key: str, now: 
     found = await _read(conn, event_id)
     if found is not None:
         raise _taken(found, now)
+
+
+async def insert_leases(
+    conn: AsyncConnection,
+    claims: list[tuple[str, str]],
+    *,
+    claimed_by: str,
+    now: datetime,
+    lease: timedelta,
+) -> set[str]:
+    """Lease every new event of ``claims`` (``(event_id, key)``, distinct ids) in one statement;
+    the ids leased. The others (claimed before) need :func:`lease_event`, one by one."""
+    if not claims:
+        return set()
+    rows = [
+        {
+            "event_id": event_id,
+            "first_seen": now,
+            "claimed_by": claimed_by,
+            "idempotency_key": key,
+            "status": "pending",
+            "lease_until": now + lease,
+        }
+        # In id order: concurrent batches lock rows in the same order (no deadlock).
+        for event_id, key in sorted(claims)
+    ]
+    stmt = insert_ignoring_conflicts(conn, ProcessedEvent).values(rows)
+    inserted = await conn.execute(stmt.returning(ProcessedEvent.event_id))
+    return {row.event_id for row in inserted}
+
+
+async def finish_held(conn: AsyncConnection, claims: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Mark ``done``, in one statement, every claim of ``claims`` (``(event_id, key)``) that
+    ``key`` holds; those marked. The others need :func:`finish_event` to say why not."""
+    if not claims:
+        return set()
+    pairs = tuple_(ProcessedEvent.event_id, ProcessedEvent.idempotency_key)
+    stmt = (
+        update(ProcessedEvent)
+        .where(pairs.in_(sorted(set(claims))))
+        .values(status="done", lease_until=None)
+        .returning(ProcessedEvent.event_id, ProcessedEvent.idempotency_key)
+    )
+    return {(row.event_id, row.idempotency_key) for row in await conn.execute(stmt)}
 
 
 async def _insert(

@@ -156,10 +156,19 @@ async def lease_events(body: LeaseBatchRequest) -> Response:
     claimed_by = current_claims().subject[:128]
     lease = timedelta(seconds=body.lease_seconds)
     outcomes: dict[int, LeaseOutcome] = {}
+    first_asks = {item.event_id: (item.event_id, item.key) for item in reversed(body.claims)}
     async with deps.database.engine.begin() as conn:
         now = deps.clock()
-        # In event id order, so that concurrent batches lock rows in the same order.
+        # New events, the usual case, in one statement; the rest one by one, in event id
+        # order, so that concurrent batches lock rows in the same order.
+        new = await queries.insert_leases(
+            conn, list(first_asks.values()), claimed_by=claimed_by, now=now, lease=lease
+        )
         for n, item in sorted(enumerate(body.claims), key=lambda pair: pair[1].event_id):
+            if item.event_id in new and first_asks[item.event_id] == (item.event_id, item.key):
+                new.discard(item.event_id)  # a second ask for it in this batch finds it held
+                outcomes[n] = LeaseOutcome(event_id=item.event_id, status="acquired")
+                continue
             try:
                 claim = await queries.lease_event(
                     conn, item.event_id, claimed_by=claimed_by, key=item.key, now=now, lease=lease
@@ -199,7 +208,12 @@ async def finish_events(body: DoneBatchRequest) -> Response:
     outcomes: dict[int, DoneOutcome] = {}
     async with deps.database.engine.begin() as conn:
         now = deps.clock()
+        held = [(item.event_id, item.key) for item in body.claims]
+        finished = await queries.finish_held(conn, held)
         for n, item in sorted(enumerate(body.claims), key=lambda pair: pair[1].event_id):
+            if (item.event_id, item.key) in finished:
+                outcomes[n] = DoneOutcome(event_id=item.event_id, status="done")
+                continue
             try:
                 await queries.finish_event(conn, item.event_id, key=item.key, now=now)
             except ClaimTaken:
