@@ -89,7 +89,11 @@ async def open_deps(
         yield Deps(
             bus=bus,
             http=session,
-            slack=_slack_client(settings, session) if _wants_slack(needs, settings) else None,
+            slack=(
+                _slack_client(settings, session, resend="slack" not in needs)
+                if _wants_slack(needs, settings)
+                else None
+            ),
             data=data,
             claims=claims,
             weather=_weather_client(settings, session) if "weather" in needs else None,
@@ -104,12 +108,15 @@ def _wants_slack(needs: frozenset[str], settings: WorkerSettings) -> bool:
     return "slack" in needs or ("slack-lookup" in needs and configured)
 
 
-def _slack_client(settings: WorkerSettings, session: aiohttp.ClientSession) -> AsyncWebClient:
+def _slack_client(
+    settings: WorkerSettings, session: aiohttp.ClientSession, *, resend: bool
+) -> AsyncWebClient:
     return slack_poster.make_slack_client(
         settings.require_secret("slack_bot_token"),
         base_url=settings.slack_api_url,
         session=session,
         max_retries=settings.slack_max_retries,
+        resend=resend,
     )
 
 

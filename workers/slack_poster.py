@@ -33,6 +33,7 @@ from typing import Any
 import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -40,6 +41,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from jeeves_shared.auth.errors import AuthError
 from jeeves_shared.bus import PermanentFailure, RetryLater
 from jeeves_shared.claims import EventClaims
 from jeeves_shared.dataclient import DataServiceClient, DataServiceError, NotFound
@@ -53,11 +55,16 @@ POSTER_SCOPES = ("events:claim", "workspaces:write")
 #: How long a claim protects a reply being posted. A poster that dies holding one delays that
 #: reply by this much; a post that takes longer than :data:`POST_DEADLINE` is abandoned first.
 LEASE_SECONDS = 30
+#: The history check and the post must end within this (well inside the lease)...
 POST_DEADLINE = 15.0
+#: ...and the check after a post whose outcome is unknown within this.
+CHECK_DEADLINE = 10.0
 #: The metadata ``event_type`` of Jeeves' messages; the payload carries the reply id.
 METADATA_EVENT = "jeeves_reply"
 #: How far back a taking-over poster looks for a message the dead one may have posted.
 LOOK_BACK_SECONDS = 3600
+#: At most this many pages (of 200 messages) are read back.
+HISTORY_PAGES = 5
 
 #: Slack error codes worth another try later; every other ``ok: false`` is final.
 TRANSIENT_ERRORS = frozenset(
@@ -75,29 +82,56 @@ class TransientSlackError(RuntimeError):
     """Slack could not take the message now; the message must not be acknowledged."""
 
 
+class SlackRefused(TransientSlackError):
+    """Slack answered, and did not post (a 429, or a transient ``ok: false`` code)."""
+
+
+class OutcomeUnknown(TransientSlackError):
+    """Slack may or may not have posted (a 5xx: the answer says nothing about the message)."""
+
+
 class ReplyInProgress(RetryLater):
     """Another poster holds this reply's claim right now; look again later."""
 
 
 def make_slack_client(
-    token: str, *, base_url: str, session: aiohttp.ClientSession, max_retries: int
+    token: str,
+    *,
+    base_url: str,
+    session: aiohttp.ClientSession,
+    max_retries: int,
+    resend: bool = True,
 ) -> AsyncWebClient:
-    """An ``AsyncWebClient`` on the process's pooled session, with bounded retries."""
-    return AsyncWebClient(
-        token=token,
-        base_url=base_url,
-        session=session,
-        timeout=10,
-        retry_handlers=[
+    """An ``AsyncWebClient`` on the process's pooled session, with bounded retries.
+
+    A 429 is always waited out and retried (Slack did nothing). With ``resend`` (for reads),
+    connection errors and 5xx are retried too; the poster turns it off, since resending a post
+    whose first attempt may have landed could post it twice: it checks first (see
+    :func:`handle`).
+    """
+    handlers: list[AsyncRetryHandler] = [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=max_retries)
+    ]
+    if resend:
+        handlers += [
             AsyncConnectionErrorRetryHandler(max_retry_count=max_retries),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=max_retries),
             AsyncServerErrorRetryHandler(max_retry_count=max_retries),
-        ],
+        ]
+    return AsyncWebClient(
+        token=token, base_url=base_url, session=session, timeout=10, retry_handlers=handlers
     )
 
 
 async def handle(message: Action | Reply, deps: Deps) -> None:
-    """Post a reply to its Slack conversation (in its thread, if it has one), exactly once."""
+    """Post a reply to its Slack conversation (in its thread, if it has one), exactly once.
+
+    Lease the reply id; skip it if done, retry later if someone else holds it. Within a deadline
+    well inside the lease: if the lease was taken over from a poster that died, read the
+    conversation back first; then post, and report the claim done. If Slack refused, release the
+    claim and let the bus retry. If the outcome is unknown (connection lost, timeout, 5xx), read
+    the conversation back: posted after all → done; not posted → release and retry; cannot tell
+    → keep the lease, so that the next attempt takes it over and reads again.
+    """
     if not isinstance(message, Reply):
         raise PermanentFailure(f"the slack poster got a {message.kind}")
     claims = deps.need_claims()
@@ -108,24 +142,60 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
         return
     if lease.state == "held":
         raise ReplyInProgress(f"{message.id} is being posted (lease ends in {lease.retry_after}s)")
-    if lease.taken_over and await already_posted(deps, message):
-        log.warning("slack.posted_before_crash", reply_id=message.id)
-        await _finish(claims, message.id, key)
-        return
+    sent = False
     try:
         async with asyncio.timeout(POST_DEADLINE):
+            if lease.taken_over and await already_posted(deps, message):
+                log.warning("slack.posted_before_crash", reply_id=message.id)
+                await _finish(claims, message.id, key)
+                return
+            sent = True
             await post(message, deps)
-    except BaseException:
+    except asyncio.CancelledError:
+        if not sent:
+            await _release(claims, message.id, key)
+        raise  # else: the lease runs out, and whoever takes it over reads the conversation
+    except (PermanentFailure, SlackRefused):
+        await _release(claims, message.id, key)
+        raise
+    except Exception as exc:
+        if sent:
+            await _settle_unknown(deps, claims, message, key, exc)
+            return
         await _release(claims, message.id, key)
         raise
     await _finish(claims, message.id, key)
+
+
+async def _settle_unknown(
+    deps: Deps, claims: EventClaims, message: Reply, key: str, exc: Exception
+) -> None:
+    """After a post whose outcome is unknown: done if it landed, else raise so it is retried."""
+    try:
+        async with asyncio.timeout(CHECK_DEADLINE):
+            landed = await already_posted(deps, message)
+    except (TimeoutError, aiohttp.ClientError) as check_failed:
+        # Cannot tell: keep the lease; the retry takes it over once it ends and reads again.
+        log.warning("slack.outcome_unknown", reply_id=message.id, error=repr(check_failed))
+        raise OutcomeUnknown(f"{_describe(exc)}; the conversation could not be read") from exc
+    if landed:
+        log.warning("slack.posted_despite_error", reply_id=message.id, error=_describe(exc))
+        await _finish(claims, message.id, key)
+        return
+    # Not there (or the conversation cannot be read: at least once rather than not at all).
+    await _release(claims, message.id, key)
+    raise TransientSlackError(_describe(exc)) from exc
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 async def _release(claims: EventClaims, reply_id: str, key: str) -> None:
     """Give the claim back so the retry can post at once (else it waits for the lease to end)."""
     try:
         await claims.release(reply_id, key=key)
-    except DataServiceError as exc:
+    except (DataServiceError, AuthError) as exc:
         log.warning("slack.release_failed", reply_id=reply_id, error=str(exc))
 
 
@@ -138,7 +208,7 @@ async def _finish(claims: EventClaims, reply_id: str, key: str) -> None:
     """
     try:
         await claims.finish(reply_id, key=key)
-    except DataServiceError as exc:
+    except (DataServiceError, AuthError) as exc:
         log.error("slack.finish_failed", reply_id=reply_id, error=str(exc))
 
 
@@ -167,8 +237,10 @@ async def post(message: Reply, deps: Deps) -> None:
             channel=where.channel_id,
             reply_id=message.id,
         )
-        if code in TRANSIENT_ERRORS or status == 429 or status >= 500:
-            raise TransientSlackError(code) from None
+        if status >= 500:
+            raise OutcomeUnknown(f"slack answered {status} ({code})") from None
+        if code in TRANSIENT_ERRORS or status == 429:
+            raise SlackRefused(code) from None
         if code in NOT_A_MEMBER and where.channel_id != where.user_id:
             await tell_to_invite(deps.slack, message)
         if code in REVOKED:
@@ -180,31 +252,46 @@ async def post(message: Reply, deps: Deps) -> None:
 async def already_posted(deps: Deps, message: Reply) -> bool:
     """Whether the conversation already shows ``message`` (by the reply id in its metadata).
 
-    Reading history needs the ``*:history`` scopes; without them (or on any error) the answer
-    is False and the reply is posted: at least once rather than not at all.
+    Reads up to :data:`HISTORY_PAGES` pages of the last :data:`LOOK_BACK_SECONDS`. Reading
+    history needs the ``*:history`` scopes; without them (or on any ``ok: false``) the answer is
+    False and the reply is posted: at least once rather than not at all. Connection errors and
+    timeouts propagate: they say nothing either way.
     """
     where = message.conversation
     if deps.slack is None or where.response_url:
         return False
     oldest = f"{time.time() - LOOK_BACK_SECONDS:.6f}"
-    try:
-        if where.thread_ts:
-            page = await deps.slack.conversations_replies(
-                channel=where.channel_id,
-                ts=where.thread_ts,
-                oldest=oldest,
-                include_all_metadata=True,
-                limit=200,
-            )
-        else:
-            page = await deps.slack.conversations_history(
-                channel=where.channel_id, oldest=oldest, include_all_metadata=True, limit=200
-            )
-    except SlackApiError as exc:
-        log.warning("slack.history_unreadable", error=exc.response.get("error"))
-        return False
-    messages: list[dict[str, Any]] = page.get("messages") or []
-    return any(_reply_id_of(m) == message.id for m in messages)
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        try:
+            if where.thread_ts:
+                page = await deps.slack.conversations_replies(
+                    channel=where.channel_id,
+                    ts=where.thread_ts,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            else:
+                page = await deps.slack.conversations_history(
+                    channel=where.channel_id,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+        except SlackApiError as exc:
+            log.warning("slack.history_unreadable", error=exc.response.get("error"))
+            return False
+        messages: list[dict[str, Any]] = page.get("messages") or []
+        if any(_reply_id_of(m) == message.id for m in messages):
+            return True
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return False
+    log.warning("slack.history_too_long", reply_id=message.id, pages=HISTORY_PAGES)
+    return False
 
 
 def _reply_id_of(slack_message: dict[str, Any]) -> str | None:

@@ -27,6 +27,8 @@ class Scripted:
     status: int = 200
     body: dict[str, Any] = field(default_factory=lambda: {"ok": True})
     headers: dict[str, str] = field(default_factory=dict)
+    #: Post the message all the same (a Slack that posted, then failed to say so).
+    posted: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class FakeSlack:
             [
                 Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}),
                 Scripted(500, {"ok": False, "error": "internal_error"}),
+                Scripted(503, {"ok": False, "error": "service_unavailable"}, posted=True),
             ]
         )
         self._ts = itertools.count(1)
@@ -92,7 +95,7 @@ class FakeSlack:
         ts = f"1700000000.{next(self._ts):06d}"
         async with self._changed:
             self.calls.append(call)
-            if answer is None and method == "chat.postMessage":
+            if (answer is None or answer.posted) and method == "chat.postMessage":
                 self.posts.append(body)
                 self.history.append({**body, "ts": ts})
             self._changed.notify_all()
@@ -107,7 +110,8 @@ class FakeSlack:
         return web.json_response({"ok": True, "channel": body.get("channel"), "ts": ts})
 
     def fail_for(self, seconds: float) -> None:
-        """Answer every call with a 429 (``Retry-After: 1``) or a 500, in turn, for a while."""
+        """For a while, answer every call with a 429 (``Retry-After: 1``), a 500, or a 503 for
+        a message it did post, in turn."""
         self._failing_until = time.monotonic() + seconds
 
     def _read_back(self, method: str, args: dict[str, Any]) -> web.Response:

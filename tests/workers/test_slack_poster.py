@@ -41,7 +41,7 @@ async def data(tmp_path: Path) -> AsyncIterator[ServedData]:
 async def deps(fake_slack: FakeSlack, data: ServedData) -> AsyncIterator[Deps]:
     async with aiohttp.ClientSession() as session:
         client = slack_poster.make_slack_client(
-            TOKEN, base_url=fake_slack.base_url, session=session, max_retries=2
+            TOKEN, base_url=fake_slack.base_url, session=session, max_retries=2, resend=False
         )
         data_client = data.client(session, *slack_poster.POSTER_SCOPES, "workspaces:read")
         yield Deps(
@@ -123,21 +123,48 @@ async def test_a_rate_limited_channel_does_not_hold_back_another(
     assert [p["channel"] for p in fake_slack.posts] == ["CQUIET", "CBUSY"]
 
 
-async def test_server_errors_are_retried(fake_slack: FakeSlack, deps: Deps) -> None:
-    fake_slack.script.extend([Scripted(500, {"ok": False}), Scripted(503, {"ok": False})])
-    await slack_poster.handle(reply(), deps)
-    assert len(fake_slack.calls) == 3
+async def test_a_5xx_is_not_resent_blindly_the_conversation_is_read_first(
+    fake_slack: FakeSlack, deps: Deps
+) -> None:
+    fake_slack.script.append(Scripted(500, {"ok": False}))
+    with pytest.raises(slack_poster.TransientSlackError):
+        await slack_poster.handle(reply(), deps)
+    assert [c.method for c in fake_slack.calls] == ["chat.postMessage", "conversations.history"]
+    await slack_poster.handle(reply(), deps)  # not there, so released: the bus's retry posts
     assert len(fake_slack.posts) == 1
 
 
-async def test_server_errors_past_the_retry_budget_raise_and_free_the_claim(
+@pytest.mark.parametrize("thread_ts", [None, "1700000000.000003"])
+async def test_a_post_that_landed_despite_a_5xx_is_not_posted_again(
+    fake_slack: FakeSlack, deps: Deps, thread_ts: str | None
+) -> None:
+    fake_slack.script.append(Scripted(503, {"ok": False}, posted=True))
+    await slack_poster.handle(reply(thread_ts=thread_ts), deps)  # found, so done
+    await slack_poster.handle(reply(thread_ts=thread_ts), deps)
+    assert len(fake_slack.posts) == 1
+    read_back = "conversations.replies" if thread_ts else "conversations.history"
+    assert [c.method for c in fake_slack.calls] == ["chat.postMessage", read_back]
+
+
+async def test_a_post_that_landed_after_the_deadline_is_not_posted_again(
+    fake_slack: FakeSlack, deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(slack_poster, "POST_DEADLINE", 0.2)
+    fake_slack.latency = 0.5  # recorded at once, answered too late
+    await slack_poster.handle(reply(), deps)
+    fake_slack.latency = 0
+    await slack_poster.handle(reply(), deps)
+    assert len(fake_slack.posts) == 1
+
+
+async def test_a_refusal_is_released_at_once_for_the_retry(
     fake_slack: FakeSlack, deps: Deps
 ) -> None:
-    fake_slack.script.extend([Scripted(500, {"ok": False})] * 3)
-    with pytest.raises(slack_poster.TransientSlackError):
+    fake_slack.script.append(Scripted(200, {"ok": False, "error": "internal_error"}))
+    with pytest.raises(slack_poster.SlackRefused):
         await slack_poster.handle(reply(), deps)
-    assert len(fake_slack.calls) == 3
-    await slack_poster.handle(reply(), deps)  # the bus's retry posts at once
+    assert [c.method for c in fake_slack.calls] == ["chat.postMessage"]  # nothing to check
+    await slack_poster.handle(reply(), deps)
     assert len(fake_slack.posts) == 1
 
 
