@@ -151,6 +151,9 @@ class ProcessedEvent(Base):
     status: Mapped[str] = mapped_column(String(16), default="done")
     #: Until when a ``pending`` claim is its holder's; ``None`` once ``done``.
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The holder took it over from another whose lease ended (who may have done the work);
+    #: kept so that the holder's retried claim is told so again.
+    taken_over: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Reminder(Base):

@@ -397,8 +397,8 @@ class EventLeaseRequest(_Input):
 class EventClaim(_Output):
     """A claim the caller holds: ``done``, or ``pending`` until ``lease_until``.
 
-    ``taken_over``: this claim was just taken from another claimer whose lease had ended, who
-    may have done the work before dying.
+    ``taken_over``: its holder took it from another claimer whose lease had ended, who may
+    have done the work before dying (said again to the holder's retries).
     """
 
     event_id: str

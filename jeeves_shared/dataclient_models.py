@@ -119,7 +119,7 @@ class EventLease:
     holds it, for ``retry_after`` more seconds; 0 unless ``held``).
 
     ``taken_over``: acquired from another claimer whose lease had ended, who may have done the
-    work before dying (a retry whose first answer was lost no longer says so).
+    work before dying (a retry whose first answer was lost is told so again).
     """
 
     state: Literal["acquired", "done", "held"]

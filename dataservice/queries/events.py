@@ -45,6 +45,7 @@ _COLUMNS = (
     ProcessedEvent.status,
     ProcessedEvent.lease_until,
     ProcessedEvent.idempotency_key,
+    ProcessedEvent.taken_over,
 )
 
 
@@ -172,6 +173,7 @@ async def insert_leases(
             "idempotency_key": key,
             "status": "pending",
             "lease_until": now + lease,
+            "taken_over": False,
         }
         # In id order: concurrent batches lock rows in the same order (no deadlock).
         for event_id, key in sorted(claims)
@@ -247,13 +249,16 @@ async def _take_over(
             ProcessedEvent.lease_until < now,
             ProcessedEvent.idempotency_key.is_not_distinct_from(expired.idempotency_key),
         )
-        .values(idempotency_key=key, claimed_by=claimed_by, lease_until=now + lease)
+        .values(
+            idempotency_key=key,
+            claimed_by=claimed_by,
+            lease_until=now + lease,
+            taken_over=expired.idempotency_key != key,
+        )
         .returning(*_COLUMNS)
     )
     row = (await conn.execute(stmt)).first()
-    if row is None:
-        return None
-    return EventClaimRecord(**row._mapping, taken_over=expired.idempotency_key != key)
+    return None if row is None else EventClaimRecord(**row._mapping)
 
 
 def _taken(claim: EventClaimRecord, now: datetime) -> ClaimTaken:

@@ -192,7 +192,7 @@ async def test_an_expired_lease_is_taken_over_by_the_next_claimer(
         "first_seen": iso(NOW),
         "status": "done",
         "lease_until": None,
-        "taken_over": False,
+        "taken_over": True,  # by the holder that finished it
     }
 
 
@@ -478,3 +478,23 @@ async def test_concurrent_batches_over_the_same_events_lease_each_once(
             if result["status"] == "acquired":
                 winners[result["event_id"]] = winners.get(result["event_id"], 0) + 1
     assert winners == {event: 1 for event in events}
+
+
+async def test_a_retried_take_over_is_still_told_it_took_over(
+    client: TestClientProtocol, auth: Auth, clock: WallClock
+) -> None:
+    clock.now = NOW
+    await lease(client, auth, "dead", seconds=5)
+    clock.now = at(6)
+    first = await lease(client, auth, "heir")
+    retry = await lease(client, auth, "heir")  # its first answer was lost
+    in_a_batch = await lease_batch(client, auth, [("Ev1", "heir")])
+
+    assert (await first.get_json())["taken_over"] is True
+    assert (await retry.get_json())["taken_over"] is True
+    assert in_a_batch[0]["taken_over"] is True
+    # A claim made new is not a take-over, even retried.
+    fresh = await lease(client, auth, "k", event="EvFresh")
+    fresh_again = await lease(client, auth, "k", event="EvFresh")
+    assert (await fresh.get_json())["taken_over"] is False
+    assert (await fresh_again.get_json())["taken_over"] is False

@@ -27,6 +27,9 @@ def upgrade() -> None:
     with op.batch_alter_table("processed_events") as batch:
         batch.add_column(sa.Column("status", sa.String(16), nullable=False, server_default="done"))
         batch.add_column(sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("taken_over", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         batch.create_check_constraint(_EVENT_STATUS, "status IN ('pending', 'done')")
     with op.batch_alter_table("reminders") as batch:
         batch.add_column(sa.Column("request_key", sa.String(200), nullable=True))
@@ -41,5 +44,6 @@ def downgrade() -> None:
         batch.drop_column("request_key")
     with op.batch_alter_table("processed_events") as batch:
         batch.drop_constraint(_EVENT_STATUS, type_="check")
+        batch.drop_column("taken_over")
         batch.drop_column("lease_until")
         batch.drop_column("status")
