@@ -68,6 +68,11 @@ FAILED_AT_HEADER = "x-jeeves-failed-at"
 
 #: Seconds handlers cancelled at the end of a drain get to clean up.
 CANCEL_GRACE = 2.0
+#: A message delivered this many times without ever being settled (its worker crashes on it,
+#: or its retry copy cannot be published) is dead-lettered instead of delivered again.
+REDELIVERY_LIMIT = 20
+#: Seconds to wait before putting back a message whose copy could not be published.
+FORWARD_PAUSE = 1.0
 
 #: What aio-pika raises when the broker is unreachable, goes away, or refuses an operation.
 BROKER_ERRORS = (
@@ -243,6 +248,11 @@ class AmqpSubscription:
                 self._inflight.discard(task)
 
     async def _process(self, message: AbstractIncomingMessage) -> None:
+        redelivered = _delivery_count(message)
+        if redelivered >= REDELIVERY_LIMIT:
+            reason = f"delivered {redelivered} times without an outcome (does it crash its worker?)"
+            await self._dead_letter(message, reason, attempts=failed_attempts(message))
+            return
         try:
             decoded = decode(message.body)
         except MalformedMessage as exc:
@@ -316,19 +326,30 @@ class AmqpSubscription:
             await self._bus.publish_message(exchange, routing_key, copy)
         except BusUnavailable as exc:
             log.warning("bus.forward_failed", queue=self._queue.name, error=str(exc))
-            await asyncio.sleep(1)  # do not spin on a broker in trouble
+            if _delivery_count(message) + 1 >= REDELIVERY_LIMIT:
+                # Past the limit: the queue's own dead-letter exchange takes it, no publish needed.
+                await self._settle(message, reject=True)
+                return
+            await asyncio.sleep(FORWARD_PAUSE)  # do not spin on a broker in trouble
             await self._settle(message, requeue=True)
             return
         await self._settle(message)
 
-    async def _settle(self, message: AbstractIncomingMessage, *, requeue: bool = False) -> None:
-        """Ack (or put back, with ``requeue``).
+    async def _settle(
+        self, message: AbstractIncomingMessage, *, requeue: bool = False, reject: bool = False
+    ) -> None:
+        """Ack (or put back, with ``requeue``; or reject to the queue's dead-letter exchange).
 
         If the channel was reopened by a reconnect meanwhile, the broker has already put the
         message back in its queue; it will be delivered again, so there is nothing to do.
         """
         try:
-            await (message.nack(requeue=True) if requeue else message.ack())
+            if reject:
+                await message.reject(requeue=False)
+            elif requeue:
+                await message.nack(requeue=True)
+            else:
+                await message.ack()
         except BROKER_ERRORS as exc:
             log.warning("bus.settle_failed", queue=self._queue.name, error=str(exc))
 
@@ -358,6 +379,12 @@ def failed_attempts(message: AbstractIncomingMessage) -> int:
     """How many times this message has failed before (0 for a first delivery)."""
     value = (message.headers or {}).get(ATTEMPTS_HEADER, 0)
     return value if isinstance(value, int) and value >= 0 else 0
+
+
+def _delivery_count(message: AbstractIncomingMessage) -> int:
+    """How many times a quorum queue delivered this message before, unsettled."""
+    value = (message.headers or {}).get("x-delivery-count", 0)
+    return value if isinstance(value, int) else 0
 
 
 def _reason(exc: BaseException) -> str:

@@ -37,9 +37,12 @@ class Batcher(Generic[Item, Result]):
     async def _drain(self) -> None:
         try:
             while self._queued:
+                # Calls whose callers gave up (cancelled) are not sent.
+                self._queued = [(i, f) for i, f in self._queued if not f.done()]
                 batch = self._queued[: self._max_size]
                 del self._queued[: self._max_size]
-                await self._send_one(batch)
+                if batch:
+                    await self._send_one(batch)
         finally:
             self._sender = None
 
@@ -49,8 +52,12 @@ class Batcher(Generic[Item, Result]):
             if len(results) != len(batch):
                 raise RuntimeError(f"{len(results)} results for {len(batch)} items")
         except asyncio.CancelledError:
+            # The batcher itself is stopping (its loop shuts down): its callers get an error,
+            # not a cancellation that is not theirs.
+            stopped = RuntimeError("the batch was not sent: the batcher stopped")
             for _, future in (*batch, *self._queued):
-                future.cancel()
+                if not future.done():
+                    future.set_exception(stopped)
             self._queued.clear()
             raise
         except Exception as exc:  # every caller of the batch gets the error

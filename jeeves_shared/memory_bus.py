@@ -89,10 +89,15 @@ class MemorySubscription:
             self._slots.release()
 
     async def stop(self, timeout: float) -> None:
-        """Stop taking messages; wait up to ``timeout`` s for those being handled."""
+        """Stop taking messages; wait up to ``timeout`` s for those being handled, then cancel
+        what is left (as the RabbitMQ bus does; here nothing keeps their messages)."""
         self._task.cancel()
         if self._inflight:
-            await asyncio.wait(self._inflight, timeout=timeout)
+            _, pending = await asyncio.wait(self._inflight, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1)
 
 
 class MemoryBus:

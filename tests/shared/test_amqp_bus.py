@@ -9,6 +9,7 @@ import aio_pika
 import pytest
 from structlog.testing import capture_logs
 
+from jeeves_shared import amqp
 from jeeves_shared.amqp import AmqpBus
 from jeeves_shared.bus import (
     BusUnavailable,
@@ -262,3 +263,29 @@ async def test_retry_later_is_an_attempt_without_an_error(amqp_url: str) -> None
     [retry] = [entry for entry in logs if entry["event"] == "bus.retry_later"]
     assert (retry["log_level"], retry["reason"]) == ("info", "RetryLater: someone else is on it")
     assert not any(entry["event"] == "bus.handler_failed" for entry in logs)
+
+
+async def test_a_message_whose_retry_cannot_be_published_does_not_loop_forever(
+    amqp_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(amqp, "REDELIVERY_LIMIT", 3)
+    monkeypatch.setattr(amqp, "FORWARD_PAUSE", 0.01)
+    bus = await started(amqp_url, HELP, retry=RetryPolicy((0.1,)))
+    calls: list[str] = []
+
+    async def failing(message: Action | Reply) -> None:
+        calls.append(message.id)
+        raise RuntimeError("broken")
+
+    sub = await bus.consume(HELP, failing, prefetch=1)
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(delay_queue(0.1))  # retry copies are now unroutable
+    await bus.publish(ACTIONS_EXCHANGE, "action.help", action(9))
+    await wait_for_count(amqp_url, DEAD_LETTER_QUEUE, 1)
+    await sub.stop(5)
+    await bus.close()
+    assert calls == ["ev-9"] * 3
+    [(headers, _)] = await dead_letters(amqp_url)
+    assert headers["x-death"][0]["reason"] == "rejected"  # type: ignore[index]

@@ -71,3 +71,18 @@ async def test_a_wrong_number_of_results_is_an_error_not_a_mix_up() -> None:
     batcher: Batcher[int, str] = Batcher(short)
     with pytest.raises(RuntimeError, match="1 results for 2 items"):
         await asyncio.gather(batcher(1), batcher(2))
+
+
+async def test_a_cancelled_caller_is_left_out_of_the_next_batch() -> None:
+    send = Recorder()
+    batcher: Batcher[int, str] = Batcher(send)
+    first = asyncio.create_task(batcher(1))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    gone = asyncio.create_task(batcher(2))
+    kept = asyncio.create_task(batcher(3))
+    await asyncio.sleep(0)
+    gone.cancel()
+    send.gate.set()
+    assert (await first, await kept) == ("r1", "r3")
+    assert send.batches == [[1], [3]]
