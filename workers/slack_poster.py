@@ -90,6 +90,10 @@ class OutcomeUnknown(TransientSlackError):
     """Slack may or may not have posted (a 5xx: the answer says nothing about the message)."""
 
 
+class HistoryUnavailable(RuntimeError):
+    """Slack could not show the conversation just now (rate limited, or failing)."""
+
+
 class ReplyInProgress(RetryLater):
     """Another poster holds this reply's claim right now; look again later."""
 
@@ -142,6 +146,9 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
         return
     if lease.state == "held":
         raise ReplyInProgress(f"{message.id} is being posted (lease ends in {lease.retry_after}s)")
+    # Once a post may have landed (ours, or the dead holder's), only a successful read of the
+    # conversation may give the claim back: the lease otherwise runs out, and whoever takes it
+    # over reads the conversation first.
     sent = False
     try:
         async with asyncio.timeout(POST_DEADLINE):
@@ -152,9 +159,9 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
             sent = True
             await post(message, deps)
     except asyncio.CancelledError:
-        if not sent:
+        if not (sent or lease.taken_over):
             await _release(claims, message.id, key)
-        raise  # else: the lease runs out, and whoever takes it over reads the conversation
+        raise
     except (PermanentFailure, SlackRefused):
         await _release(claims, message.id, key)
         raise
@@ -162,6 +169,8 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
         if sent:
             await _settle_unknown(deps, claims, message, key, exc)
             return
+        if lease.taken_over:
+            raise OutcomeUnknown(f"the conversation could not be read: {_describe(exc)}") from exc
         await _release(claims, message.id, key)
         raise
     await _finish(claims, message.id, key)
@@ -174,7 +183,7 @@ async def _settle_unknown(
     try:
         async with asyncio.timeout(CHECK_DEADLINE):
             landed = await already_posted(deps, message)
-    except (TimeoutError, aiohttp.ClientError) as check_failed:
+    except (TimeoutError, aiohttp.ClientError, HistoryUnavailable) as check_failed:
         # Cannot tell: keep the lease; the retry takes it over once it ends and reads again.
         log.warning("slack.outcome_unknown", reply_id=message.id, error=repr(check_failed))
         raise OutcomeUnknown(f"{_describe(exc)}; the conversation could not be read") from exc
@@ -253,9 +262,10 @@ async def already_posted(deps: Deps, message: Reply) -> bool:
     """Whether the conversation already shows ``message`` (by the reply id in its metadata).
 
     Reads up to :data:`HISTORY_PAGES` pages of the last :data:`LOOK_BACK_SECONDS`. Reading
-    history needs the ``*:history`` scopes; without them (or on any ``ok: false``) the answer is
-    False and the reply is posted: at least once rather than not at all. Connection errors and
-    timeouts propagate: they say nothing either way.
+    history needs the ``*:history`` scopes; without them (or on another permanent ``ok: false``)
+    the answer is False and the reply is posted: at least once rather than not at all. A 429, a
+    5xx (:class:`HistoryUnavailable`), connection errors and timeouts propagate: they say
+    nothing either way.
     """
     where = message.conversation
     if deps.slack is None or where.response_url:
@@ -282,7 +292,11 @@ async def already_posted(deps: Deps, message: Reply) -> bool:
                     cursor=cursor,
                 )
         except SlackApiError as exc:
-            log.warning("slack.history_unreadable", error=exc.response.get("error"))
+            code = str(exc.response.get("error", "unknown"))
+            status = exc.response.status_code
+            if status == 429 or status >= 500 or code in TRANSIENT_ERRORS:
+                raise HistoryUnavailable(f"slack answered {status} ({code})") from None
+            log.warning("slack.history_unreadable", error=code)
             return False
         messages: list[dict[str, Any]] = page.get("messages") or []
         if any(_reply_id_of(m) == message.id for m in messages):

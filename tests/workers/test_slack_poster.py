@@ -296,3 +296,27 @@ async def test_without_history_access_a_taken_over_reply_is_posted(
     fake_slack.script.append(Scripted(200, {"ok": False, "error": "missing_scope"}))
     await slack_poster.handle(answer, deps)
     assert len(fake_slack.posts) == 1
+
+
+async def test_when_the_conversation_cannot_be_read_the_lease_is_kept(
+    fake_slack: FakeSlack, deps: Deps
+) -> None:
+    assert deps.data is not None
+    fake_slack.script.extend(
+        [Scripted(503, {"ok": False}, posted=True), Scripted(500, {"ok": False})]
+    )
+    with pytest.raises(slack_poster.OutcomeUnknown):
+        await slack_poster.handle(reply(n=1), deps)
+    # Not released: a retry waits for the lease to end, then takes it over and reads again.
+    with pytest.raises(slack_poster.ReplyInProgress):
+        await slack_poster.handle(reply(n=1), deps)
+
+    taken = reply(n=2)
+    await deps.data.lease_event(taken.id, lease_seconds=1, key="dead-poster")
+    await asyncio.sleep(1.1)
+    fake_slack.script.append(Scripted(500, {"ok": False}))  # the read after the take-over
+    with pytest.raises(slack_poster.OutcomeUnknown):
+        await slack_poster.handle(taken, deps)
+    with pytest.raises(slack_poster.ReplyInProgress):
+        await slack_poster.handle(taken, deps)
+    assert len(fake_slack.posts) == 1  # only the one that landed with its 503
