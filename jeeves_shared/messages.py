@@ -51,7 +51,8 @@ class Action(_Frozen):
 
     kind: Literal["action"] = "action"
     version: Literal[1] = 1
-    #: Unique and stable across Slack retries: the Slack ``event_id`` for events.
+    #: One per Slack message, stable across Slack's retries and its two deliveries of a mention:
+    #: ``slack:<team>:<channel>:<ts>`` (the ``event_id`` if an event has no ``ts``).
     id: str = Field(min_length=1, max_length=200)
     command: str = Field(min_length=1, max_length=64)
     #: What the user typed after the command word(s), cleaned of Slack formatting.
