@@ -198,9 +198,13 @@ async def test_a_refused_token_marks_the_workspace_inactive(
 async def test_a_refused_token_for_an_unrecorded_workspace_is_still_dead_lettered(
     fake_slack: FakeSlack, deps: Deps
 ) -> None:
+    assert deps.data is not None
     fake_slack.script.append(Scripted(200, {"ok": False, "error": "invalid_auth"}))
     with pytest.raises(PermanentFailure, match="invalid_auth"):
         await slack_poster.handle(reply(), deps)
+    assert (await deps.data.list_workspaces()).items == []  # nothing invented
+    await slack_poster.handle(reply(), deps)  # released: replayed once fixed, it is posted
+    assert len(fake_slack.posts) == 1
 
 
 async def test_transient_ok_false_raises(fake_slack: FakeSlack, deps: Deps) -> None:
