@@ -11,7 +11,8 @@ process), and a fake Slack Web API, then prints:
     running as their own processes, and the poster claiming each reply in the Data Service
     (its own process on SQLite, tokens from the TokenDealer's) before posting it;
 (d) end-to-end throughput: events posted as fast as the front door takes them (closed loop,
-    32 senders) for a few seconds; answers per second from the first event to the last answer.
+    32 senders) for a few seconds; answers per second from the first event to the last answer,
+    and the CPU each Jeeves process spent per answer meanwhile (RabbitMQ's is not counted).
 
 The load generators of (a) and (b) run as their own process (wrk is installed with apt if
 missing). Everything talks on 127.0.0.1.
@@ -137,6 +138,12 @@ async def pipeline(url: str, slack: FakeSlack, seconds: float) -> dict[str, Any]
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def saturate(url: str, seconds: float, connections: int) -> dict[str, Any]:
     """wrk (C, one thread) posting distinct pre-signed events: the front door is the bottleneck."""
     ensure_wrk()
@@ -222,7 +229,23 @@ async def main(seconds: float, concurrency: int, database: str) -> None:
             await end_to_end(url, slack, rate=50, seconds=2)  # warm-up
             e2e = await end_to_end(url, slack, rate=100, seconds=seconds)
             report("(c) end to end at 100 events/s", e2e)
-            report("(d) end-to-end throughput", await pipeline(url, slack, seconds=5))
+            named = dict(
+                zip(
+                    ["frontend", "tokendealer", "dataservice", "help", "slack"],
+                    children,
+                    strict=True,
+                )
+            )
+            before = {name: cpu_seconds(child.pid) for name, child in named.items()}
+            throughput = await pipeline(url, slack, seconds=5)
+            report("(d) end-to-end throughput", throughput)
+            spent = {name: cpu_seconds(child.pid) - before[name] for name, child in named.items()}
+            answers = throughput["answered"]
+            report(
+                "(d) CPU ms per answer",
+                {name: round(1000 * used / answers, 3) for name, used in spent.items()}
+                | {"jeeves_total": round(1000 * sum(spent.values()) / answers, 3)},
+            )
     finally:
         await stop(children)
         rabbit.remove()
