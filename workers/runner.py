@@ -154,7 +154,8 @@ async def serve_kind(
     """Consume ``kind``'s queue on ``bus`` until ``stop`` is set, then drain."""
     async with open_deps(kind, settings, bus, clock) as deps:
         handler = functools.partial(_call, kind.handler, deps)
-        subscription = await bus.consume(kind.queue, handler, prefetch=settings.prefetch)
+        prefetch = settings.slack_prefetch if "claims" in kind.needs else settings.prefetch
+        subscription = await bus.consume(kind.queue, handler, prefetch=prefetch)
         if health is not None:
             health.serving = True
         log.info("worker.consuming", kind=kind.name, queue=kind.queue.name)

@@ -28,6 +28,9 @@ class WorkerSettings(JeevesSettings):
     dashboard_url: str = "http://127.0.0.1:8000/dashboard"
     #: Unacknowledged messages one worker process holds at once.
     prefetch: int = Field(default=32, gt=0)
+    #: The same for the Slack poster, which mostly waits (on Slack and the Data Service) and
+    #: whose claims travel in batches as large as the replies it holds.
+    slack_prefetch: int = Field(default=128, gt=0)
     #: How long SIGTERM waits for in-flight messages before closing.
     drain_timeout: float = Field(default=20.0, gt=0)
     #: Attempts slack_sdk makes for a rate-limited (429) or failing (5xx) Slack call.
