@@ -14,8 +14,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
 
 from dataservice.app import create_app
 from jeeves_shared.auth.client import TokenClient
@@ -30,6 +28,7 @@ from jeeves_shared.dataclient import (
     Unauthorized,
 )
 from tests.dataservice.conftest import ALL_SCOPES, WallClock, make_settings, make_verifier
+from tests.support.http import serving
 from tests.support.postgres import free_port
 from tests.support.tokens import TestIssuer
 
@@ -41,23 +40,8 @@ NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 async def base_url(database_url: str, issuer: TestIssuer, clock: WallClock) -> AsyncIterator[str]:
     """The Data Service served by Hypercorn on a free port of 127.0.0.1."""
     app = create_app(make_settings(database_url), verifier=make_verifier(issuer), clock=clock)
-    config = Config()
-    port = free_port()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    stop = asyncio.Event()
-    server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
-    url = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession() as session:
-        for _ in range(100):
-            try:
-                async with session.get(f"{url}/healthz"):
-                    break
-            except aiohttp.ClientConnectionError:
-                await asyncio.sleep(0.02)
-    yield url
-    stop.set()
-    await server
+    async with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

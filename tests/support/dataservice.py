@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -10,16 +9,13 @@ from pathlib import Path
 
 import aiohttp
 from cryptography.fernet import Fernet
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
 
 from dataservice.app import create_app
 from dataservice.migrate import upgrade
 from dataservice.settings import DataServiceSettings
 from jeeves_shared.auth import TokenVerifier
 from jeeves_shared.dataclient import DataServiceClient
-from tests.support.http import wait_until_ready
-from tests.support.rabbitmq import free_port
+from tests.support.http import serving
 from tests.support.tokens import TestIssuer
 
 
@@ -51,18 +47,5 @@ async def serving_dataservice(folder: Path) -> AsyncIterator[ServedData]:
         dataservice_encryption_keys=Fernet.generate_key().decode(),  # type: ignore[arg-type]
     )
     verifier = TokenVerifier(issuer.source(), audience="dataservice", issuer=issuer.issuer)
-    app = create_app(settings, verifier=verifier)
-    config = Config()
-    port = free_port()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    stop = asyncio.Event()
-    server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            await wait_until_ready(session, f"{url}/readyz")
+    async with serving(create_app(settings, verifier=verifier)) as url:
         yield ServedData(url, issuer)
-    finally:
-        stop.set()
-        await server

@@ -1,11 +1,17 @@
-"""Waiting for a server under test to answer."""
+"""Serving an app under test on 127.0.0.1, and waiting for a server under test to answer."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aiohttp
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from quart import Quart
 
 
 async def wait_until_ready(session: aiohttp.ClientSession, url: str, timeout: float = 30) -> None:
@@ -20,3 +26,25 @@ async def wait_until_ready(session: aiohttp.ClientSession, url: str, timeout: fl
             pass
         await asyncio.sleep(0.05)
     raise AssertionError(f"{url} was not ready within {timeout} s")
+
+
+@asynccontextmanager
+async def serving(app: Quart) -> AsyncIterator[str]:
+    """Serve ``app`` with Hypercorn on a free port of 127.0.0.1; its base URL once it answers
+    ``/healthz``. The socket is bound here and handed over, so no other process can take the
+    port in between."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config = Config()
+    config.bind = [f"fd://{sock.detach()}"]
+    config.accesslog = None
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
+    try:
+        async with aiohttp.ClientSession() as session:
+            await wait_until_ready(session, f"{url}/healthz")
+        yield url
+    finally:
+        stop.set()
+        await server

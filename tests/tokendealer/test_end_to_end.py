@@ -4,34 +4,23 @@ tokens from it, and a service verifying them with keys fetched from its JWKS end
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
 from quart import Quart
 
 from jeeves_shared.auth import HttpJwksSource, TokenClient, TokenRequestFailed, TokenVerifier
 from tests.shared.auth.conftest import make_app
+from tests.support.http import serving
 from tests.tokendealer.conftest import WORKER_SECRET
 
 
 @pytest.fixture
 async def dealer_url(app: Quart) -> AsyncIterator[str]:
     """Serve the TokenDealer app on a free port of 127.0.0.1."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = Config()
-    config.bind = [f"fd://{sock.detach()}"]
-    config.accesslog = None
-    stop = asyncio.Event()
-    server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
-    yield f"http://127.0.0.1:{port}"
-    stop.set()
-    await server
+    async with serving(app) as url:
+        yield url
 
 
 async def test_token_from_the_dealer_opens_a_protected_view(dealer_url: str) -> None:
