@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataservice.app import create_app
 from dataservice.settings import DataServiceSettings
-from jeeves_shared.logs import configure_logging
+from jeeves_shared.runtime.logs import configure_logging
 
 settings = DataServiceSettings()
 configure_logging(settings.log_level, settings.log_format)

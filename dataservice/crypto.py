@@ -8,7 +8,7 @@ import hashlib
 import structlog
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from jeeves_shared.settings import SettingsError, is_placeholder
+from jeeves_shared.runtime.settings import SettingsError, is_placeholder
 
 log = structlog.get_logger(__name__)
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import greenlet_spawn
 
-from jeeves_shared.logs import redact_url
+from jeeves_shared.runtime.logs import redact_url
 
 log = structlog.get_logger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from jeeves_shared.settings import JeevesSettings
+from jeeves_shared.runtime.settings import JeevesSettings
 
 #: Placeholder for the at-rest encryption key(s); refused outside dev mode.
 PLACEHOLDER_KEY = "change-me"

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from jeeves_shared.logs import configure_logging
-from jeeves_shared.settings import JeevesSettings, SettingsError
+from jeeves_shared.runtime.logs import configure_logging
+from jeeves_shared.runtime.settings import JeevesSettings, SettingsError
 
 #: ``jeeves serve <name>``: the module with ``create_app`` and its settings class and bind field.
 SERVICES: dict[str, tuple[str, str, str]] = {
@@ -126,7 +126,7 @@ async def _up(args: argparse.Namespace, stop: asyncio.Event) -> None:
 
 async def _serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     from jeeves.serving import serve_app
-    from jeeves_shared.lifecycle import ShutdownSettings
+    from jeeves_shared.runtime.lifecycle import ShutdownSettings
 
     module_name, settings_path, bind_field = SERVICES[args.service]
     settings = _load(settings_path)()

@@ -24,9 +24,9 @@ from jeeves_frontend.app import create_app as create_frontend
 from jeeves_frontend.devchat import ChatLog
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.auth import StaticJwksSource, TokenVerifier
-from jeeves_shared.memory_bus import MemoryBus
-from jeeves_shared.settings import Environment, is_placeholder
-from jeeves_shared.topology import DEVCHAT_QUEUE, WORKER_QUEUES
+from jeeves_shared.bus.memory import MemoryBus
+from jeeves_shared.bus.topology import DEVCHAT_QUEUE, WORKER_QUEUES
+from jeeves_shared.runtime.settings import Environment, is_placeholder
 from tokendealer.app import create_app as create_tokendealer
 from tokendealer.clients import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from tokendealer.settings import TokenDealerSettings

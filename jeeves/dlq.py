@@ -10,9 +10,9 @@ import json
 import sys
 from collections.abc import Sequence
 
-from jeeves_shared.amqp import BROKER_ERRORS
-from jeeves_shared.dead_letters import DeadLetter, list_dead_letters, replay_dead_letters
-from jeeves_shared.logs import redact_url
+from jeeves_shared.bus.amqp import BROKER_ERRORS
+from jeeves_shared.bus.dead_letters import DeadLetter, list_dead_letters, replay_dead_letters
+from jeeves_shared.runtime.logs import redact_url
 
 
 async def list_command(url: str, *, limit: int, as_json: bool) -> int:

@@ -12,7 +12,7 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from quart import Quart
 
-from jeeves_shared.lifecycle import start_draining
+from jeeves_shared.runtime.lifecycle import start_draining
 
 log = structlog.get_logger(__name__)
 

@@ -15,9 +15,9 @@ from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_frontend.signature import SignatureRejected
 from jeeves_frontend.state import FrontDoor
-from jeeves_shared.amqp import AmqpBus
 from jeeves_shared.bus import Bus, BusUnavailable
-from jeeves_shared.topology import WORKER_QUEUES
+from jeeves_shared.bus.amqp import AmqpBus
+from jeeves_shared.bus.topology import WORKER_QUEUES
 
 log = structlog.get_logger(__name__)
 

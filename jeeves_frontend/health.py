@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, current_app
 
 from jeeves_frontend.state import front_door
-from jeeves_shared.lifecycle import is_draining
+from jeeves_shared.runtime.lifecycle import is_draining
 
 blueprint = Blueprint("health", __name__)
 

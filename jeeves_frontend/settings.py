@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from jeeves_shared.settings import JeevesSettings, is_placeholder
+from jeeves_shared.runtime.settings import JeevesSettings, is_placeholder
 
 
 class FrontendSettings(JeevesSettings):
@@ -24,7 +24,8 @@ class FrontendSettings(JeevesSettings):
     def signing_secret(self) -> str | None:
         """The signing secret, or None in dev mode when none is configured.
 
-        Outside dev mode a missing secret is a :class:`~jeeves_shared.settings.SettingsError`.
+        Outside dev mode a missing secret is a
+        :class:`~jeeves_shared.runtime.settings.SettingsError`.
         """
         secret = self.require_secret("slack_signing_secret")
         return None if self.is_dev and is_placeholder(secret) else secret

@@ -11,8 +11,8 @@ from slack_sdk.signature import SignatureVerifier
 from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus import Bus
+from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, action_key
 from jeeves_shared.messages import Action
-from jeeves_shared.topology import ACTIONS_EXCHANGE, action_key
 
 log = structlog.get_logger(__name__)
 

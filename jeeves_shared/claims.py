@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from jeeves_shared.batching import Batcher
 from jeeves_shared.dataclient import Conflict, DataServiceClient, NotFound
-from jeeves_shared.dataclient_models import EventLease
+from jeeves_shared.dataclient.models import EventLease
 
 
 class EventClaims:

@@ -14,12 +14,12 @@ import yaml
 
 from jeeves.cli import SERVICES, WORKER_KINDS
 from jeeves.serving import GRACEFUL_TIMEOUT
-from jeeves_shared.settings import parse_bind
+from jeeves_shared.runtime.settings import parse_bind
+from tests.jeeves.test_cli import jeeves
 from tests.support.http import wait_until_ready
 from tests.support.production import production_env
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import SIGNING_SECRET
-from tests.test_cli import jeeves
 from workers.settings import WorkerSettings
 
 K8S = Path(__file__).resolve().parents[1] / "k8s"

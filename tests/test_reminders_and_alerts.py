@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from jeeves_shared.amqp import AmqpBus
-from jeeves_shared.topology import WORKER_QUEUES
+from jeeves_shared.bus.amqp import AmqpBus
+from jeeves_shared.bus.topology import WORKER_QUEUES
 from tests.support.slack_requests import event_callback, mention
 from tests.support.stack import Stack, running_stack
 from tests.test_commands import Conversation

@@ -31,8 +31,8 @@ def create_app(
     """Build the TokenDealer.
 
     Keys and clients are loaded here, from files (no network): a missing or broken one is a
-    :class:`~jeeves_shared.settings.SettingsError` now rather than a failure later. In dev mode
-    missing keys and clients are replaced by throwaway ones. ``clock`` (wall-clock seconds)
+    :class:`~jeeves_shared.runtime.settings.SettingsError` now rather than a failure later. In dev
+    mode missing keys and clients are replaced by throwaway ones. ``clock`` (wall-clock seconds)
     dates tokens and drives the failure throttle.
     """
     state = build_dealer(settings or TokenDealerSettings(), clock)

@@ -25,8 +25,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from jeeves_shared.scopes import DATASERVICE_SCOPES
-from jeeves_shared.settings import SettingsError
+from jeeves_shared.dataclient.scopes import DATASERVICE_SCOPES
+from jeeves_shared.runtime.settings import SettingsError
 from tokendealer.settings import TokenDealerSettings
 
 #: scrypt cost: N = 2**14, r = 8, p = 1 (about 16 MiB and 50-80 ms per check here). Client

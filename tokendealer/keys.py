@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from jeeves_shared.settings import SettingsError
+from jeeves_shared.runtime.settings import SettingsError
 from tokendealer.settings import TokenDealerSettings
 
 log = structlog.get_logger(__name__)

@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
 from jeeves_shared.auth import DEFAULT_ISSUER
-from jeeves_shared.settings import JeevesSettings
+from jeeves_shared.runtime.settings import JeevesSettings
 
 
 class TokenDealerSettings(JeevesSettings):

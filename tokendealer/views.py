@@ -7,7 +7,7 @@ from typing import Any
 from quart import Blueprint, Response, current_app, jsonify, request
 
 from jeeves_shared.auth import InvalidToken
-from jeeves_shared.lifecycle import is_draining
+from jeeves_shared.runtime.lifecycle import is_draining
 from tokendealer.credentials import parse_token_request
 from tokendealer.errors import InvalidRequest
 from tokendealer.state import dealer

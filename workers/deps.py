@@ -10,10 +10,10 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_shared.bus import Bus
+from jeeves_shared.bus.topology import REPLIES_EXCHANGE, reply_key
 from jeeves_shared.claims import EventClaims
 from jeeves_shared.dataclient import DataServiceClient
 from jeeves_shared.messages import Action, Conversation, Reply
-from jeeves_shared.topology import REPLIES_EXCHANGE, reply_key
 from workers.mrkdwn import split_message
 from workers.weather_api import WeatherClient
 

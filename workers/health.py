@@ -16,7 +16,7 @@ import structlog
 from aiohttp import web
 
 from jeeves_shared.bus import Bus
-from jeeves_shared.settings import parse_bind
+from jeeves_shared.runtime.settings import parse_bind
 
 log = structlog.get_logger(__name__)
 

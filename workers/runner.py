@@ -18,14 +18,14 @@ import aiohttp
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
-from jeeves_shared.amqp import AmqpBus
 from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus import Bus
+from jeeves_shared.bus.amqp import AmqpBus
+from jeeves_shared.bus.topology import WORKER_QUEUES, QueueSpec
 from jeeves_shared.claims import EventClaims
 from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES, DataServiceClient
 from jeeves_shared.messages import Action, Reply
-from jeeves_shared.settings import is_placeholder
-from jeeves_shared.topology import WORKER_QUEUES, QueueSpec
+from jeeves_shared.runtime.settings import is_placeholder
 from workers import help, reminders, slack_poster, user, weather
 from workers.deps import Deps, utcnow
 from workers.health import WorkerHealth, serve_health

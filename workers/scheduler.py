@@ -23,9 +23,9 @@ import structlog
 
 from jeeves_shared.auth import TokenRequestFailed
 from jeeves_shared.bus import BusUnavailable
+from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, action_key
 from jeeves_shared.dataclient import DataServiceError, DueAlert, DueReminder
 from jeeves_shared.messages import Action, Conversation, origin_of
-from jeeves_shared.topology import ACTIONS_EXCHANGE, action_key
 from workers.deps import Deps
 from workers.mrkdwn import to_slack_text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 
 from jeeves_shared.bus import RetryPolicy
-from jeeves_shared.settings import JeevesSettings, parse_bind
+from jeeves_shared.runtime.settings import JeevesSettings, parse_bind
 
 
 class WorkerSettings(JeevesSettings):

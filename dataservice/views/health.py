@@ -12,7 +12,7 @@ from dataservice import queries
 from dataservice.routing import Api
 from dataservice.schemas import Health
 from dataservice.views.common import json_response, resources
-from jeeves_shared.lifecycle import is_draining
+from jeeves_shared.runtime.lifecycle import is_draining
 
 log = structlog.get_logger(__name__)
 

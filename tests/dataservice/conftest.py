@@ -19,7 +19,7 @@ from dataservice.migrate import upgrade
 from dataservice.models import Base, utcnow
 from dataservice.settings import DataServiceSettings
 from jeeves_shared.auth import TokenVerifier
-from jeeves_shared.scopes import DATASERVICE_SCOPES
+from jeeves_shared.dataclient.scopes import DATASERVICE_SCOPES
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401
 from tests.support.tokens import TestIssuer
 

@@ -18,8 +18,8 @@ import aio_pika
 import aiohttp
 import pytest
 
-from jeeves_shared.dead_letters import list_dead_letters
-from jeeves_shared.topology import DEAD_LETTER_QUEUE, WORKER_QUEUES
+from jeeves_shared.bus.dead_letters import list_dead_letters
+from jeeves_shared.bus.topology import DEAD_LETTER_QUEUE, WORKER_QUEUES
 from tests.faults.cluster import Cluster
 from tests.faults.load import Load, Tally, tally
 from tests.faults.report import SUMMARIES

@@ -24,9 +24,9 @@ from jeeves.dev import data_services
 from jeeves.serving import serve_app
 from jeeves_frontend.app import create_app as create_frontend
 from jeeves_frontend.settings import FrontendSettings
-from jeeves_shared.amqp import AmqpBus
-from jeeves_shared.settings import Environment
-from jeeves_shared.topology import WORKER_QUEUES
+from jeeves_shared.bus.amqp import AmqpBus
+from jeeves_shared.bus.topology import WORKER_QUEUES
+from jeeves_shared.runtime.settings import Environment
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_weather import FakeWeather
 from tests.support.http import wait_until_ready

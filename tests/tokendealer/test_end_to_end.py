@@ -11,7 +11,7 @@ import pytest
 from quart import Quart
 
 from jeeves_shared.auth import HttpJwksSource, TokenClient, TokenRequestFailed, TokenVerifier
-from tests.shared.auth.conftest import make_app
+from tests.jeeves_shared.auth.conftest import make_app
 from tests.support.http import serving
 from tests.tokendealer.conftest import WORKER_SECRET
 

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from structlog.testing import capture_logs
 
-from jeeves_shared.settings import SettingsError
+from jeeves_shared.runtime.settings import SettingsError
 from tests.tokendealer.conftest import WORKER_SECRET, clients_json, write_pem
 from tokendealer.app import create_app
 from tokendealer.clients import (

@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 from pydantic import ValidationError
 
-from jeeves_shared.amqp import AmqpBus
-from jeeves_shared.memory_bus import MemoryBus
+from jeeves_shared.bus.amqp import AmqpBus
+from jeeves_shared.bus.memory import MemoryBus
 from tests.support.http import wait_until_ready
 from tests.support.rabbitmq import free_port
 from workers.health import WorkerHealth, serve_health

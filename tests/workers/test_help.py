@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import asyncio
 
+from jeeves_shared.bus.memory import MemoryBus
+from jeeves_shared.bus.topology import REPLIES_EXCHANGE, QueueSpec
 from jeeves_shared.commands import COMMANDS
-from jeeves_shared.memory_bus import MemoryBus
 from jeeves_shared.messages import Action, Conversation, Reply, decode
-from jeeves_shared.topology import REPLIES_EXCHANGE, QueueSpec
 from workers import help
 from workers.deps import Deps
 

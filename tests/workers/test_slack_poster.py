@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 
 from jeeves_shared.bus import PermanentFailure
+from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.claims import EventClaims
-from jeeves_shared.memory_bus import MemoryBus
 from jeeves_shared.messages import Action, Conversation, Reply
 from tests.support.dataservice import ServedData, serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted

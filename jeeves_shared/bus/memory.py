@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import structlog
 
 from jeeves_shared.bus import Handler, PermanentFailure, RetryLater, RetryPolicy, Unroutable
+from jeeves_shared.bus.topology import QueueSpec, topic_matches
 from jeeves_shared.messages import Action, MalformedMessage, Reply, decode, encode
-from jeeves_shared.topology import QueueSpec, topic_matches
 
 log = structlog.get_logger(__name__)
 

@@ -10,7 +10,7 @@ import pytest
 
 from jeeves_shared.claims import EventClaims
 from jeeves_shared.dataclient import Conflict, NotFound
-from jeeves_shared.dataclient_models import EventLease
+from jeeves_shared.dataclient.models import EventLease
 from tests.support.dataservice import serving_dataservice
 
 

@@ -10,9 +10,9 @@ import sys
 import pytest
 
 from jeeves_shared.bus import PermanentFailure
+from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE
 from jeeves_shared.messages import Action, Reply
-from jeeves_shared.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE
-from tests.shared.test_amqp_bus import HELP, action, started, wait_for_count
+from tests.jeeves_shared.bus.test_amqp_bus import HELP, action, started, wait_for_count
 from tests.support.rabbitmq import free_port, message_count
 
 pytestmark = pytest.mark.rabbitmq

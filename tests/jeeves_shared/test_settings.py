@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from jeeves_frontend.settings import FrontendSettings
-from jeeves_shared.settings import Environment, SettingsError, parse_bind
+from jeeves_shared.runtime.settings import Environment, SettingsError, parse_bind
 from workers.settings import WorkerSettings
 
 

@@ -5,9 +5,9 @@ import asyncio
 import pytest
 
 from jeeves_shared.bus import RetryPolicy, Unroutable
-from jeeves_shared.memory_bus import MemoryBus
+from jeeves_shared.bus.memory import MemoryBus
+from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, QueueSpec
 from jeeves_shared.messages import Action, Conversation, Reply
-from jeeves_shared.topology import ACTIONS_EXCHANGE, QueueSpec
 
 HELP = QueueSpec("q.help", ACTIONS_EXCHANGE, ("action.help",))
 EVERYTHING = QueueSpec("q.all", ACTIONS_EXCHANGE, ("action.#",))

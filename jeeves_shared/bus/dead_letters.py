@@ -19,15 +19,15 @@ import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
-from jeeves_shared.amqp import (
+from jeeves_shared.bus import Unroutable
+from jeeves_shared.bus.amqp import (
     ATTEMPTS_HEADER,
     ERROR_HEADER,
     FAILED_AT_HEADER,
     QUEUE_HEADER,
     REASON_HEADER,
 )
-from jeeves_shared.bus import Unroutable
-from jeeves_shared.topology import DEAD_LETTER_QUEUE, REQUEUE_EXCHANGE, requeue_key
+from jeeves_shared.bus.topology import DEAD_LETTER_QUEUE, REQUEUE_EXCHANGE, requeue_key
 
 #: Headers a replayed copy does not keep: the attempt count starts again.
 _FAILURE_HEADERS = frozenset(

@@ -13,10 +13,10 @@ from quart.typing import TestClientProtocol as Client
 
 from jeeves_frontend.app import create_app
 from jeeves_frontend.settings import FrontendSettings
-from jeeves_shared.amqp import AmqpBus
-from jeeves_shared.memory_bus import MemoryBus
+from jeeves_shared.bus.amqp import AmqpBus
+from jeeves_shared.bus.memory import MemoryBus
+from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.messages import Action, decode
-from jeeves_shared.topology import WORKER_QUEUES
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
     SIGNING_SECRET,

@@ -10,7 +10,7 @@ import pytest
 from jeeves_shared.auth import InsufficientScope, InvalidToken, TokenVerifier
 from jeeves_shared.auth.claims import Claims
 from jeeves_shared.auth.token_cache import TokenCache
-from tests.shared.auth.conftest import make_app
+from tests.jeeves_shared.auth.conftest import make_app
 from tests.support.clock import FakeClock
 from tests.support.tokens import TestIssuer
 

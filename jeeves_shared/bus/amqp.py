@@ -42,9 +42,7 @@ from jeeves_shared.bus import (
     RetryPolicy,
     Unroutable,
 )
-from jeeves_shared.logs import redact_url
-from jeeves_shared.messages import Action, MalformedMessage, Reply, decode, encode
-from jeeves_shared.topology import (
+from jeeves_shared.bus.topology import (
     ACTIONS_EXCHANGE,
     DEAD_LETTER_EXCHANGE,
     DEAD_LETTER_QUEUE,
@@ -56,6 +54,8 @@ from jeeves_shared.topology import (
     delay_queue,
     requeue_key,
 )
+from jeeves_shared.messages import Action, MalformedMessage, Reply, decode, encode
+from jeeves_shared.runtime.logs import redact_url
 
 log = structlog.get_logger(__name__)
 

@@ -9,17 +9,17 @@ import aio_pika
 import pytest
 from structlog.testing import capture_logs
 
-from jeeves_shared import amqp
-from jeeves_shared.amqp import AmqpBus
 from jeeves_shared.bus import (
     BusUnavailable,
     PermanentFailure,
     RetryLater,
     RetryPolicy,
     Unroutable,
+    amqp,
 )
+from jeeves_shared.bus.amqp import AmqpBus
+from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE, QueueSpec, delay_queue
 from jeeves_shared.messages import Action, Conversation, Reply
-from jeeves_shared.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE, QueueSpec, delay_queue
 from tests.support.rabbitmq import RabbitNode, free_port, message_count
 
 pytestmark = pytest.mark.rabbitmq

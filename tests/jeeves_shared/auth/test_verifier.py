@@ -19,7 +19,7 @@ from jeeves_shared.auth import (
     StaticJwksSource,
     TokenVerifier,
 )
-from tests.shared.auth.conftest import make_app
+from tests.jeeves_shared.auth.conftest import make_app
 from tests.support.clock import FakeClock
 from tests.support.tokens import TestIssuer, b64url
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, WORKER_QUEUES, action_key, topic_matches
 from jeeves_shared.commands import COMMANDS, UNKNOWN
-from jeeves_shared.topology import ACTIONS_EXCHANGE, WORKER_QUEUES, action_key, topic_matches
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ import aiohttp
 from jeeves.serving import serve_app
 from jeeves_frontend.app import create_app
 from jeeves_frontend.settings import FrontendSettings
-from jeeves_shared.lifecycle import start_draining
-from jeeves_shared.memory_bus import MemoryBus
-from jeeves_shared.topology import WORKER_QUEUES
+from jeeves_shared.bus.memory import MemoryBus
+from jeeves_shared.bus.topology import WORKER_QUEUES
+from jeeves_shared.runtime.lifecycle import start_draining
 from tests.support.http import wait_until_ready
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import SIGNING_SECRET

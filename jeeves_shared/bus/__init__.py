@@ -1,7 +1,7 @@
 """The message bus interface, with two implementations behind it.
 
-:class:`~jeeves_shared.amqp.AmqpBus` talks to RabbitMQ (``jeeves up`` and production);
-:class:`~jeeves_shared.memory_bus.MemoryBus` keeps everything in one process (``jeeves dev`` and
+:class:`~jeeves_shared.bus.amqp.AmqpBus` talks to RabbitMQ (``jeeves up`` and production);
+:class:`~jeeves_shared.bus.memory.MemoryBus` keeps everything in one process (``jeeves dev`` and
 fast tests). Both route with AMQP topic semantics, both encode every message with
 :func:`jeeves_shared.messages.encode`, and both give consumers the same contract:
 
@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from jeeves_shared.bus.topology import QueueSpec
 from jeeves_shared.messages import Action, Reply
-from jeeves_shared.topology import QueueSpec
 
 Handler = Callable[[Action | Reply], Awaitable[None]]
 

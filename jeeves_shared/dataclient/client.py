@@ -40,20 +40,15 @@ import structlog
 from pydantic import BaseModel
 
 from jeeves_shared.auth.client import TokenClient
-from jeeves_shared.dataclient_errors import (
+from jeeves_shared.dataclient.errors import (
     ERRORS_BY_STATUS,
     Conflict,
     DataServiceError,
     DataServiceUnavailable,
-    InvalidRequest,
     NotFound,
-    PreconditionFailed,
-    Unauthorized,
 )
-from jeeves_shared.dataclient_models import (
+from jeeves_shared.dataclient.models import (
     Claimed,
-    DueAlert,
-    DueReminder,
     EventLease,
     Reminder,
     User,
@@ -61,30 +56,6 @@ from jeeves_shared.dataclient_models import (
     Workspace,
     WorkspacePage,
 )
-
-# The errors and answer models live in their own modules; import them from here.
-__all__ = [
-    "AUDIENCE",
-    "SCHEDULER_SCOPES",
-    "WORKER_SCOPES",
-    "Claimed",
-    "Conflict",
-    "DataServiceClient",
-    "DataServiceError",
-    "DataServiceUnavailable",
-    "DueAlert",
-    "DueReminder",
-    "EventLease",
-    "InvalidRequest",
-    "NotFound",
-    "PreconditionFailed",
-    "Reminder",
-    "Unauthorized",
-    "User",
-    "UserPage",
-    "Workspace",
-    "WorkspacePage",
-]
 
 log = structlog.get_logger(__name__)
 

@@ -1,0 +1,1 @@
+"""What every Jeeves process runs on: typed settings, structured logging, draining on SIGTERM."""
