@@ -22,11 +22,12 @@ from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus import Bus
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES, QueueSpec
-from jeeves_shared.claims import EventClaims
+from workers.slack.claims import EventClaims
 from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES, DataServiceClient
 from jeeves_shared.messages import Action, Reply
 from jeeves_shared.runtime.settings import is_placeholder
-from workers import help, reminders, slack_poster, user, weather
+from workers import help, reminders, user, weather
+from workers.slack import poster as slack_poster
 from workers.deps import Deps, utcnow
 from workers.health import WorkerHealth, serve_health
 from workers.scheduler import Scheduler

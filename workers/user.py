@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from jeeves_shared.messages import Action, Conversation, Reply
-from workers import settings_command
+from workers import preferences
 from workers.deps import Deps, expect_action
 from workers.mrkdwn import to_slack_text
 from workers.people import asker
@@ -73,7 +73,7 @@ async def _login(action: Action, deps: Deps) -> str | None:
 _ANSWERS: dict[str, Answer] = {
     "set_location": set_location,
     "get_location": get_location,
-    "config": settings_command.config,
-    "alerts": settings_command.alerts,
+    "config": preferences.config,
+    "alerts": preferences.alerts,
     "login": _login,
 }

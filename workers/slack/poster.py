@@ -8,7 +8,7 @@ of times; slash-command answers go to their ``response_url`` instead.
 Exactly once: before posting, the poster takes a lease on the reply's id in the Data Service
 (reply ids are derived from the Slack event, so redeliveries, Slack retries and re-fired
 reminders share them); the claims of concurrent replies travel together, one request per round
-trip (:class:`~jeeves_shared.claims.EventClaims`). A reply already done is skipped; one
+trip (:class:`~workers.slack.claims.EventClaims`). A reply already done is skipped; one
 another poster is posting now is retried later; a lease left by a poster that died expires
 and is taken over. After a successful post the claim is marked done; after a failure it is
 released, so the retry can post at once. Every message carries its reply id in Slack message
@@ -43,7 +43,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_shared.auth.errors import AuthError
 from jeeves_shared.bus import PermanentFailure, RetryLater
-from jeeves_shared.claims import EventClaims
+from workers.slack.claims import EventClaims
 from jeeves_shared.dataclient import DataServiceClient, DataServiceError, NotFound
 from jeeves_shared.messages import Action, Reply
 from workers.deps import Deps

@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from jeeves_shared.claims import EventClaims
+from workers.slack.claims import EventClaims
 from jeeves_shared.dataclient import Conflict, NotFound
 from jeeves_shared.dataclient.models import EventLease
 from tests.support.dataservice import serving_dataservice

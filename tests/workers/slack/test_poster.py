@@ -12,11 +12,11 @@ import pytest
 
 from jeeves_shared.bus import PermanentFailure
 from jeeves_shared.bus.memory import MemoryBus
-from jeeves_shared.claims import EventClaims
+from workers.slack.claims import EventClaims
 from jeeves_shared.messages import Action, Conversation, Reply
 from tests.support.dataservice import ServedData, serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
-from workers import slack_poster
+from workers.slack import poster as slack_poster
 from workers.deps import Deps
 
 TOKEN = "xoxb-test-token"

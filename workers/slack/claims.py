@@ -8,7 +8,7 @@ sends the claims and reports of concurrent handlers together (group commit, see
 
 from __future__ import annotations
 
-from jeeves_shared.batching import Batcher
+from workers.slack.batching import Batcher
 from jeeves_shared.dataclient import Conflict, DataServiceClient, NotFound
 from jeeves_shared.dataclient.models import EventLease
 
