@@ -11,10 +11,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_shared.bus import Bus
 from jeeves_shared.bus.topology import REPLIES_EXCHANGE, reply_key
-from workers.slack.claims import EventClaims
 from jeeves_shared.dataclient import DataServiceClient
 from jeeves_shared.messages import Action, Conversation, Reply
 from workers.mrkdwn import split_message
+from workers.slack.claims import EventClaims
 from workers.weather_api import WeatherClient
 
 

@@ -22,16 +22,17 @@ from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus import Bus
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES, QueueSpec
-from workers.slack.claims import EventClaims
 from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES, DataServiceClient
 from jeeves_shared.messages import Action, Reply
 from jeeves_shared.runtime.settings import is_placeholder
 from workers import help, reminders, user, weather
-from workers.slack import poster as slack_poster
 from workers.deps import Deps, utcnow
 from workers.health import WorkerHealth, serve_health
 from workers.scheduler import Scheduler
 from workers.settings import WorkerSettings
+from workers.slack import poster as slack_poster
+from workers.slack.claims import EventClaims
+from workers.slack.client import make_slack_client
 from workers.weather_api import WeatherClient
 
 log = structlog.get_logger(__name__)
@@ -112,7 +113,7 @@ def _wants_slack(needs: frozenset[str], settings: WorkerSettings) -> bool:
 def _slack_client(
     settings: WorkerSettings, session: aiohttp.ClientSession, *, resend: bool
 ) -> AsyncWebClient:
-    return slack_poster.make_slack_client(
+    return make_slack_client(
         settings.require_secret("slack_bot_token"),
         base_url=settings.slack_api_url,
         session=session,

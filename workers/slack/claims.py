@@ -8,9 +8,9 @@ sends the claims and reports of concurrent handlers together (group commit, see
 
 from __future__ import annotations
 
-from workers.slack.batching import Batcher
 from jeeves_shared.dataclient import Conflict, DataServiceClient, NotFound
 from jeeves_shared.dataclient.models import EventLease
+from workers.slack.batching import Batcher
 
 
 class EventClaims:

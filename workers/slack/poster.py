@@ -26,27 +26,30 @@ the user by DM how to invite it; a revoked or invalid token marks the workspace 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from typing import Any
 
 import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_shared.auth.errors import AuthError
-from jeeves_shared.bus import PermanentFailure, RetryLater
-from workers.slack.claims import EventClaims
+from jeeves_shared.bus import PermanentFailure
 from jeeves_shared.dataclient import DataServiceClient, DataServiceError, NotFound
 from jeeves_shared.messages import Action, Reply
 from workers.deps import Deps
+from workers.slack.claims import EventClaims
+from workers.slack.errors import (
+    NOT_A_MEMBER,
+    REVOKED,
+    TRANSIENT_ERRORS,
+    HistoryUnavailable,
+    OutcomeUnknown,
+    ReplyInProgress,
+    SlackRefused,
+    TransientSlackError,
+)
+from workers.slack.readback import already_posted, reply_metadata
 
 log = structlog.get_logger(__name__)
 
@@ -59,71 +62,6 @@ LEASE_SECONDS = 30
 POST_DEADLINE = 15.0
 #: ...and the check after a post whose outcome is unknown within this.
 CHECK_DEADLINE = 10.0
-#: The metadata ``event_type`` of Jeeves' messages; the payload carries the reply id.
-METADATA_EVENT = "jeeves_reply"
-#: How far back a taking-over poster looks for a message the dead one may have posted.
-LOOK_BACK_SECONDS = 3600
-#: At most this many pages (of 200 messages) are read back.
-HISTORY_PAGES = 5
-
-#: Slack error codes worth another try later; every other ``ok: false`` is final.
-TRANSIENT_ERRORS = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
-
-
-#: The bot cannot post in the channel; the user can fix that by inviting it.
-NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
-#: The workspace's token no longer works: the installation is inactive until reinstalled.
-REVOKED = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed"})
-
-
-class TransientSlackError(RuntimeError):
-    """Slack could not take the message now; the message must not be acknowledged."""
-
-
-class SlackRefused(TransientSlackError):
-    """Slack answered, and did not post (a 429, or a transient ``ok: false`` code)."""
-
-
-class OutcomeUnknown(TransientSlackError):
-    """Slack may or may not have posted (a 5xx: the answer says nothing about the message)."""
-
-
-class HistoryUnavailable(RuntimeError):
-    """Slack could not show the conversation just now (rate limited, or failing)."""
-
-
-class ReplyInProgress(RetryLater):
-    """Another poster holds this reply's claim right now; look again later."""
-
-
-def make_slack_client(
-    token: str,
-    *,
-    base_url: str,
-    session: aiohttp.ClientSession,
-    max_retries: int,
-    resend: bool = True,
-) -> AsyncWebClient:
-    """An ``AsyncWebClient`` on the process's pooled session, with bounded retries.
-
-    A 429 is always waited out and retried (Slack did nothing). With ``resend`` (for reads),
-    connection errors and 5xx are retried too; the poster turns it off, since resending a post
-    whose first attempt may have landed could post it twice: it checks first (see
-    :func:`handle`).
-    """
-    handlers: list[AsyncRetryHandler] = [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=max_retries)
-    ]
-    if resend:
-        handlers += [
-            AsyncConnectionErrorRetryHandler(max_retry_count=max_retries),
-            AsyncServerErrorRetryHandler(max_retry_count=max_retries),
-        ]
-    return AsyncWebClient(
-        token=token, base_url=base_url, session=session, timeout=10, retry_handlers=handlers
-    )
 
 
 async def handle(message: Action | Reply, deps: Deps) -> None:
@@ -152,7 +90,7 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
     sent = False
     try:
         async with asyncio.timeout(POST_DEADLINE):
-            if lease.taken_over and await already_posted(deps, message):
+            if lease.taken_over and await _already_posted(deps, message):
                 log.warning("slack.posted_before_crash", reply_id=message.id)
                 await _finish(claims, message.id, key)
                 return
@@ -182,7 +120,7 @@ async def _settle_unknown(
     """After a post whose outcome is unknown: done if it landed, else raise so it is retried."""
     try:
         async with asyncio.timeout(CHECK_DEADLINE):
-            landed = await already_posted(deps, message)
+            landed = await _already_posted(deps, message)
     except (TimeoutError, aiohttp.ClientError, HistoryUnavailable) as check_failed:
         # Cannot tell: keep the lease; the retry takes it over once it ends and reads again.
         log.warning("slack.outcome_unknown", reply_id=message.id, error=repr(check_failed))
@@ -234,7 +172,7 @@ async def post(message: Reply, deps: Deps) -> None:
             channel=where.channel_id,
             text=message.text,
             thread_ts=where.thread_ts,
-            metadata={"event_type": METADATA_EVENT, "event_payload": {"reply_id": message.id}},
+            metadata=reply_metadata(message.id),
         )
     except SlackApiError as exc:
         code = str(exc.response.get("error", "unknown"))
@@ -258,63 +196,10 @@ async def post(message: Reply, deps: Deps) -> None:
     log.info("slack.posted", channel=where.channel_id, reply_id=message.id)
 
 
-async def already_posted(deps: Deps, message: Reply) -> bool:
-    """Whether the conversation already shows ``message`` (by the reply id in its metadata).
-
-    Reads up to :data:`HISTORY_PAGES` pages of the last :data:`LOOK_BACK_SECONDS`. Reading
-    history needs the ``*:history`` scopes; without them (or on another permanent ``ok: false``)
-    the answer is False and the reply is posted: at least once rather than not at all. A 429, a
-    5xx (:class:`HistoryUnavailable`), connection errors and timeouts propagate: they say
-    nothing either way.
-    """
-    where = message.conversation
-    if deps.slack is None or where.response_url:
+async def _already_posted(deps: Deps, message: Reply) -> bool:
+    if deps.slack is None:
         return False
-    oldest = f"{time.time() - LOOK_BACK_SECONDS:.6f}"
-    cursor: str | None = None
-    for _ in range(HISTORY_PAGES):
-        try:
-            if where.thread_ts:
-                page = await deps.slack.conversations_replies(
-                    channel=where.channel_id,
-                    ts=where.thread_ts,
-                    oldest=oldest,
-                    include_all_metadata=True,
-                    limit=200,
-                    cursor=cursor,
-                )
-            else:
-                page = await deps.slack.conversations_history(
-                    channel=where.channel_id,
-                    oldest=oldest,
-                    include_all_metadata=True,
-                    limit=200,
-                    cursor=cursor,
-                )
-        except SlackApiError as exc:
-            code = str(exc.response.get("error", "unknown"))
-            status = exc.response.status_code
-            if status == 429 or status >= 500 or code in TRANSIENT_ERRORS:
-                raise HistoryUnavailable(f"slack answered {status} ({code})") from None
-            log.warning("slack.history_unreadable", error=code)
-            return False
-        messages: list[dict[str, Any]] = page.get("messages") or []
-        if any(_reply_id_of(m) == message.id for m in messages):
-            return True
-        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-        if not cursor:
-            return False
-    log.warning("slack.history_too_long", reply_id=message.id, pages=HISTORY_PAGES)
-    return False
-
-
-def _reply_id_of(slack_message: dict[str, Any]) -> str | None:
-    metadata = slack_message.get("metadata") or {}
-    if metadata.get("event_type") != METADATA_EVENT:
-        return None
-    payload = metadata.get("event_payload") or {}
-    reply_id = payload.get("reply_id")
-    return reply_id if isinstance(reply_id, str) else None
+    return await already_posted(deps.slack, message.conversation, message.id)
 
 
 async def mark_inactive(data: DataServiceClient, team_id: str, code: str) -> None:

@@ -12,12 +12,14 @@ import pytest
 
 from jeeves_shared.bus import PermanentFailure
 from jeeves_shared.bus.memory import MemoryBus
-from workers.slack.claims import EventClaims
 from jeeves_shared.messages import Action, Conversation, Reply
 from tests.support.dataservice import ServedData, serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
-from workers.slack import poster as slack_poster
 from workers.deps import Deps
+from workers.slack import errors
+from workers.slack import poster as slack_poster
+from workers.slack.claims import EventClaims
+from workers.slack.client import make_slack_client
 
 TOKEN = "xoxb-test-token"
 
@@ -40,7 +42,7 @@ async def data(tmp_path: Path) -> AsyncIterator[ServedData]:
 @pytest.fixture
 async def deps(fake_slack: FakeSlack, data: ServedData) -> AsyncIterator[Deps]:
     async with aiohttp.ClientSession() as session:
-        client = slack_poster.make_slack_client(
+        client = make_slack_client(
             TOKEN, base_url=fake_slack.base_url, session=session, max_retries=2, resend=False
         )
         data_client = data.client(session, *slack_poster.POSTER_SCOPES, "workspaces:read")
@@ -94,7 +96,7 @@ async def test_two_posters_at_once_post_once(fake_slack: FakeSlack, deps: Deps) 
     )
     assert len(fake_slack.posts) == 1
     [failure] = [o for o in outcomes if o is not None]
-    assert isinstance(failure, slack_poster.ReplyInProgress)
+    assert isinstance(failure, errors.ReplyInProgress)
     await slack_poster.handle(reply(), deps)  # the retry of the second finds it done
     assert len(fake_slack.posts) == 1
 
@@ -127,7 +129,7 @@ async def test_a_5xx_is_not_resent_blindly_the_conversation_is_read_first(
     fake_slack: FakeSlack, deps: Deps
 ) -> None:
     fake_slack.script.append(Scripted(500, {"ok": False}))
-    with pytest.raises(slack_poster.TransientSlackError):
+    with pytest.raises(errors.TransientSlackError):
         await slack_poster.handle(reply(), deps)
     assert [c.method for c in fake_slack.calls] == ["chat.postMessage", "conversations.history"]
     await slack_poster.handle(reply(), deps)  # not there, so released: the bus's retry posts
@@ -161,7 +163,7 @@ async def test_a_refusal_is_released_at_once_for_the_retry(
     fake_slack: FakeSlack, deps: Deps
 ) -> None:
     fake_slack.script.append(Scripted(200, {"ok": False, "error": "internal_error"}))
-    with pytest.raises(slack_poster.SlackRefused):
+    with pytest.raises(errors.SlackRefused):
         await slack_poster.handle(reply(), deps)
     assert [c.method for c in fake_slack.calls] == ["chat.postMessage"]  # nothing to check
     await slack_poster.handle(reply(), deps)
@@ -209,7 +211,7 @@ async def test_a_refused_token_for_an_unrecorded_workspace_is_still_dead_lettere
 
 async def test_transient_ok_false_raises(fake_slack: FakeSlack, deps: Deps) -> None:
     fake_slack.script.append(Scripted(200, {"ok": False, "error": "internal_error"}))
-    with pytest.raises(slack_poster.TransientSlackError):
+    with pytest.raises(errors.TransientSlackError):
         await slack_poster.handle(reply(), deps)
 
 
@@ -264,7 +266,7 @@ async def test_a_lease_left_by_a_dead_poster_is_taken_over_and_posted(
     assert deps.data is not None
     answer = reply(thread_ts="1700000000.000007")
     await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
-    with pytest.raises(slack_poster.ReplyInProgress):
+    with pytest.raises(errors.ReplyInProgress):
         await slack_poster.handle(answer, deps)
     await asyncio.sleep(1.1)
     await slack_poster.handle(answer, deps)
@@ -309,18 +311,18 @@ async def test_when_the_conversation_cannot_be_read_the_lease_is_kept(
     fake_slack.script.extend(
         [Scripted(503, {"ok": False}, posted=True), Scripted(500, {"ok": False})]
     )
-    with pytest.raises(slack_poster.OutcomeUnknown):
+    with pytest.raises(errors.OutcomeUnknown):
         await slack_poster.handle(reply(n=1), deps)
     # Not released: a retry waits for the lease to end, then takes it over and reads again.
-    with pytest.raises(slack_poster.ReplyInProgress):
+    with pytest.raises(errors.ReplyInProgress):
         await slack_poster.handle(reply(n=1), deps)
 
     taken = reply(n=2)
     await deps.data.lease_event(taken.id, lease_seconds=1, key="dead-poster")
     await asyncio.sleep(1.1)
     fake_slack.script.append(Scripted(500, {"ok": False}))  # the read after the take-over
-    with pytest.raises(slack_poster.OutcomeUnknown):
+    with pytest.raises(errors.OutcomeUnknown):
         await slack_poster.handle(taken, deps)
-    with pytest.raises(slack_poster.ReplyInProgress):
+    with pytest.raises(errors.ReplyInProgress):
         await slack_poster.handle(taken, deps)
     assert len(fake_slack.posts) == 1  # only the one that landed with its 503
