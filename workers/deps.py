@@ -1,20 +1,31 @@
-"""What handlers may use; built once per process by the runner."""
+"""What handlers may use: one typed dependencies class per worker kind, built by that class.
+
+The runner opens what every kind shares (:class:`Resources`: settings, bus, pooled HTTP session,
+clock) and asks the kind's dependencies class to build itself from it
+(``WeatherDeps.build(resources)``). Each class declares exactly the clients its kind uses, none
+of them optional unless the kind works without it, so a handler that uses a client its kind
+does not build is a mypy error rather than a ``RuntimeError`` at run time.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus import Bus
 from jeeves_shared.bus.topology import REPLIES_EXCHANGE, reply_key
-from jeeves_shared.dataclient import DataServiceClient
+from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES, DataServiceClient
 from jeeves_shared.messages import Action, Conversation, Reply
+from jeeves_shared.runtime.settings import is_placeholder
 from workers.mrkdwn import split_message
-from workers.slack.claims import EventClaims
+from workers.settings import WorkerSettings
+from workers.slack.client import make_slack_client
 from workers.weather_api import WeatherClient
 
 
@@ -24,25 +35,57 @@ def utcnow() -> datetime:
 
 
 @dataclass(frozen=True)
-class Deps:
-    """A handler's dependencies. Handlers never see aio-pika objects.
+class Resources:
+    """What the runner opens for every worker kind, for the kind's dependencies to build on."""
 
-    Each worker kind gets only what it declared it needs; the others stay None.
-    """
+    settings: WorkerSettings
+    bus: Bus
+    #: The process's pooled HTTP session (closed by the runner).
+    http: aiohttp.ClientSession
+    clock: Callable[[], datetime] = utcnow
+
+    def data_client(self, scopes: tuple[str, ...]) -> DataServiceClient:
+        """A Data Service client asking the TokenDealer for ``scopes``.
+
+        Raises ``ValueError`` if the workers' client secret is a placeholder outside dev mode.
+        """
+        settings = self.settings
+        tokens = TokenClient(
+            self.http,
+            token_url=f"{settings.tokendealer_url.rstrip('/')}/oauth/token",
+            client_id=settings.worker_client_id,
+            client_secret=settings.require_secret("worker_client_secret"),
+        )
+        return DataServiceClient.from_token_client(
+            self.http, settings.dataservice_url, tokens, scopes=scopes
+        )
+
+    def slack_client(self, *, resend: bool) -> AsyncWebClient:
+        """A Slack Web API client with the bot token (see :func:`make_slack_client`)."""
+        return make_slack_client(
+            self.settings.require_secret("slack_bot_token"),
+            base_url=self.settings.slack_api_url,
+            session=self.http,
+            max_retries=self.settings.slack_max_retries,
+            resend=resend,
+        )
+
+    def has_slack_token(self) -> bool:
+        """Whether a real bot token is configured (lookups are skipped without one)."""
+        return not is_placeholder(self.settings.slack_bot_token.get_secret_value())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deps:
+    """What every handler has: the bus (to answer) and the clock. The ``help`` kind's."""
 
     bus: Bus
-    #: The process's pooled HTTP session.
-    http: aiohttp.ClientSession | None = None
-    slack: AsyncWebClient | None = None
-    data: DataServiceClient | None = None
-    weather: WeatherClient | None = None
-    #: Batched leased claims in the Data Service (the Slack poster's).
-    claims: EventClaims | None = None
-    #: Web address of the dashboard, for ``login``.
-    dashboard_url: str = ""
-    #: Where slash-command answers may be posted (anything else is refused).
-    response_url_prefix: str = "https://hooks.slack.com/"
     clock: Callable[[], datetime] = field(default=utcnow)
+
+    @classmethod
+    def build(cls, resources: Resources) -> Deps:
+        """The dependencies of a kind that needs nothing but the bus."""
+        return Deps(bus=resources.bus, clock=resources.clock)
 
     async def reply(self, reply: Reply) -> None:
         """Publish ``reply`` towards the conversation it answers."""
@@ -61,17 +104,78 @@ class Deps:
                 reply = reply.model_copy(update={"conversation": to})
             await self.reply(reply)
 
-    def need_data(self) -> DataServiceClient:
-        """The Data Service client; a worker kind without one is misconfigured."""
-        if self.data is None:
-            raise RuntimeError("this worker kind has no Data Service client")
-        return self.data
 
-    def need_claims(self) -> EventClaims:
-        """The claims client; a worker kind without one is misconfigured."""
-        if self.claims is None:
-            raise RuntimeError("this worker kind has no claims client")
-        return self.claims
+@dataclass(frozen=True, kw_only=True)
+class DataDeps(Deps):
+    """A kind that keeps its state in the Data Service (``reminders``)."""
+
+    #: The Data Service scopes the kind's client asks the TokenDealer for.
+    SCOPES: ClassVar[tuple[str, ...]] = WORKER_SCOPES
+
+    data: DataServiceClient
+
+    @classmethod
+    def build(cls, resources: Resources) -> DataDeps:
+        """A Data Service client with :attr:`SCOPES`."""
+        return DataDeps(
+            bus=resources.bus, clock=resources.clock, data=resources.data_client(cls.SCOPES)
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchedulerDeps(DataDeps):
+    """The scheduler's: it claims due reminders and alerts."""
+
+    SCOPES: ClassVar[tuple[str, ...]] = SCHEDULER_SCOPES
+
+    @classmethod
+    def build(cls, resources: Resources) -> SchedulerDeps:
+        """A Data Service client with the scheduler's scopes."""
+        return SchedulerDeps(
+            bus=resources.bus, clock=resources.clock, data=resources.data_client(cls.SCOPES)
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeatherDeps(DataDeps):
+    """The ``weather`` kind's: the user's location and units, and the weather provider."""
+
+    weather: WeatherClient
+
+    @classmethod
+    def build(cls, resources: Resources) -> WeatherDeps:
+        """The Data Service and weather clients (without an API key, weather apologises)."""
+        settings = resources.settings
+        key = settings.weather_api_key.get_secret_value().strip()
+        return WeatherDeps(
+            bus=resources.bus,
+            clock=resources.clock,
+            data=resources.data_client(cls.SCOPES),
+            weather=WeatherClient(
+                resources.http, base_url=settings.weather_api_url, api_key=key or None
+            ),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserDeps(DataDeps):
+    """The ``user`` kind's: location, settings, alerts and the dashboard link."""
+
+    #: For read-only lookups (a user's time zone); None when no bot token is configured.
+    slack: AsyncWebClient | None = None
+    #: Web address of the dashboard, for ``login``.
+    dashboard_url: str = ""
+
+    @classmethod
+    def build(cls, resources: Resources) -> UserDeps:
+        """The Data Service client, and a Slack client if a bot token is configured."""
+        return UserDeps(
+            bus=resources.bus,
+            clock=resources.clock,
+            data=resources.data_client(cls.SCOPES),
+            slack=resources.slack_client(resend=True) if resources.has_slack_token() else None,
+            dashboard_url=resources.settings.dashboard_url,
+        )
 
 
 def expect_action(message: Action | Reply) -> Action:

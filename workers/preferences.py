@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from jeeves_shared.dataclient import DataServiceClient, InvalidRequest, NotFound, User
 from jeeves_shared.messages import Action
-from workers.deps import Deps
+from workers.deps import UserDeps
 from workers.mrkdwn import to_slack_text
 from workers.people import asker
 
@@ -32,12 +32,12 @@ CONFIG_USAGE = (
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
-async def config(action: Action, deps: Deps) -> str:
+async def config(action: Action, deps: UserDeps) -> str:
     """``config show | get <key> | set <key> <value> | unset <key>``."""
     verb, _, rest = action.args.strip().partition(" ")
     key, _, value = rest.strip().partition(" ")
     verb, key, value = verb.lower(), key.lower(), value.strip()
-    data = deps.need_data()
+    data = deps.data
     if verb in ("", "show"):
         return show(await asker(data, action))
     if verb not in ("get", "set", "unset") or not key:
@@ -121,10 +121,10 @@ async def unset(data: DataServiceClient, user: User, key: str) -> str:
     return f"`{key}` is unset."
 
 
-async def alerts(action: Action, deps: Deps) -> str:
+async def alerts(action: Action, deps: UserDeps) -> str:
     """``alerts``, ``alerts on [HH:MM]``, ``alerts off``."""
     verb, _, when = action.args.strip().lower().partition(" ")
-    data = deps.need_data()
+    data = deps.data
     user = await asker(data, action)
     if verb == "":
         return describe_alerts(user)
@@ -145,7 +145,7 @@ async def alerts(action: Action, deps: Deps) -> str:
     return describe_alerts(user)
 
 
-async def slack_timezone(deps: Deps, slack_user_id: str) -> str | None:
+async def slack_timezone(deps: UserDeps, slack_user_id: str) -> str | None:
     """The timezone Slack knows for the user (``users.info``), when Jeeves may ask Slack."""
     if deps.slack is None:
         return None

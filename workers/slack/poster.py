@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 
 import aiohttp
 import structlog
@@ -37,7 +38,8 @@ from jeeves_shared.auth.errors import AuthError
 from jeeves_shared.bus import PermanentFailure
 from jeeves_shared.dataclient import DataServiceClient, DataServiceError, NotFound
 from jeeves_shared.messages import Action, Reply
-from workers.deps import Deps
+from workers.deps import Deps, Resources
+from workers.settings import WorkerSettings
 from workers.slack.claims import EventClaims
 from workers.slack.errors import (
     NOT_A_MEMBER,
@@ -64,7 +66,42 @@ POST_DEADLINE = 15.0
 CHECK_DEADLINE = 10.0
 
 
-async def handle(message: Action | Reply, deps: Deps) -> None:
+@dataclass(frozen=True, kw_only=True)
+class PosterDeps(Deps):
+    """The Slack poster's dependencies."""
+
+    #: For ``response_url`` answers (the process's pooled session).
+    http: aiohttp.ClientSession
+    #: Posts without resending (see :func:`~workers.slack.client.make_slack_client`).
+    slack: AsyncWebClient
+    #: Marks workspaces inactive (scopes :data:`POSTER_SCOPES`).
+    data: DataServiceClient
+    #: The reply claims, batched across the replies the poster holds at once.
+    claims: EventClaims
+    #: Where slash-command answers may be posted (anything else is refused).
+    response_url_prefix: str
+
+    @classmethod
+    def build(cls, resources: Resources) -> PosterDeps:
+        """The poster's clients, on the runner's pooled session."""
+        data = resources.data_client(POSTER_SCOPES)
+        return PosterDeps(
+            bus=resources.bus,
+            clock=resources.clock,
+            http=resources.http,
+            slack=resources.slack_client(resend=False),
+            data=data,
+            claims=EventClaims(data, lease_seconds=LEASE_SECONDS),
+            response_url_prefix=resources.settings.slack_response_url_prefix,
+        )
+
+
+def prefetch(settings: WorkerSettings) -> int:
+    """Replies one poster holds at once: more than other kinds, since their claims are batched."""
+    return settings.slack_prefetch
+
+
+async def handle(message: Action | Reply, deps: PosterDeps) -> None:
     """Post a reply to its Slack conversation (in its thread, if it has one), exactly once.
 
     Lease the reply id; skip it if done, retry later if someone else holds it. Within a deadline
@@ -76,7 +113,7 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
     """
     if not isinstance(message, Reply):
         raise PermanentFailure(f"the slack poster got a {message.kind}")
-    claims = deps.need_claims()
+    claims = deps.claims
     key = uuid.uuid4().hex
     lease = await claims.lease(message.id, key=key)
     if lease.state == "done":
@@ -115,7 +152,7 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
 
 
 async def _settle_unknown(
-    deps: Deps, claims: EventClaims, message: Reply, key: str, exc: Exception
+    deps: PosterDeps, claims: EventClaims, message: Reply, key: str, exc: Exception
 ) -> None:
     """After a post whose outcome is unknown: done if it landed, else raise so it is retried."""
     try:
@@ -159,10 +196,8 @@ async def _finish(claims: EventClaims, reply_id: str, key: str) -> None:
         log.error("slack.finish_failed", reply_id=reply_id, error=str(exc))
 
 
-async def post(message: Reply, deps: Deps) -> None:
+async def post(message: Reply, deps: PosterDeps) -> None:
     """Post ``message`` once, mapping Slack's failures to transient or permanent errors."""
-    if deps.slack is None:
-        raise RuntimeError("the slack poster needs a Slack client")
     where = message.conversation
     if where.response_url:
         await post_to_response_url(deps, where.response_url, message)
@@ -191,14 +226,12 @@ async def post(message: Reply, deps: Deps) -> None:
         if code in NOT_A_MEMBER and where.channel_id != where.user_id:
             await tell_to_invite(deps.slack, message)
         if code in REVOKED:
-            await mark_inactive(deps.need_data(), where.team_id, code)
+            await mark_inactive(deps.data, where.team_id, code)
         raise PermanentFailure(f"slack: {code}") from None
     log.info("slack.posted", channel=where.channel_id, reply_id=message.id)
 
 
-async def _already_posted(deps: Deps, message: Reply) -> bool:
-    if deps.slack is None:
-        return False
+async def _already_posted(deps: PosterDeps, message: Reply) -> bool:
     return await already_posted(deps.slack, message.conversation, message.id)
 
 
@@ -228,10 +261,8 @@ async def tell_to_invite(slack: AsyncWebClient, reply: Reply) -> None:
         log.warning("slack.invite_hint_failed", error=exc.response.get("error"))
 
 
-async def post_to_response_url(deps: Deps, url: str, reply: Reply) -> None:
+async def post_to_response_url(deps: PosterDeps, url: str, reply: Reply) -> None:
     """Answer a slash command through its ``response_url`` (only the asker sees it)."""
-    if deps.http is None:
-        raise RuntimeError("the slack poster needs an HTTP session")
     if not url.startswith(deps.response_url_prefix):
         # Only Slack's own hooks: a message on the bus must not make us call anything else.
         raise PermanentFailure("response_url is not a Slack hook")

@@ -15,11 +15,11 @@ from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.messages import Action, Conversation, Reply
 from tests.support.dataservice import ServedData, serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
-from workers.deps import Deps
 from workers.slack import errors
 from workers.slack import poster as slack_poster
 from workers.slack.claims import EventClaims
 from workers.slack.client import make_slack_client
+from workers.slack.poster import PosterDeps
 
 TOKEN = "xoxb-test-token"
 
@@ -40,13 +40,13 @@ async def data(tmp_path: Path) -> AsyncIterator[ServedData]:
 
 
 @pytest.fixture
-async def deps(fake_slack: FakeSlack, data: ServedData) -> AsyncIterator[Deps]:
+async def deps(fake_slack: FakeSlack, data: ServedData) -> AsyncIterator[PosterDeps]:
     async with aiohttp.ClientSession() as session:
         client = make_slack_client(
             TOKEN, base_url=fake_slack.base_url, session=session, max_retries=2, resend=False
         )
         data_client = data.client(session, *slack_poster.POSTER_SCOPES, "workspaces:read")
-        yield Deps(
+        yield PosterDeps(
             bus=MemoryBus(),
             http=session,
             slack=client,
@@ -57,7 +57,7 @@ async def deps(fake_slack: FakeSlack, data: ServedData) -> AsyncIterator[Deps]:
 
 
 async def test_posts_to_the_channel_with_the_bot_token_and_the_reply_id(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
     answer = reply()
     await slack_poster.handle(answer, deps)
@@ -73,19 +73,19 @@ async def test_posts_to_the_channel_with_the_bot_token_and_the_reply_id(
     }
 
 
-async def test_posts_in_the_thread(fake_slack: FakeSlack, deps: Deps) -> None:
+async def test_posts_in_the_thread(fake_slack: FakeSlack, deps: PosterDeps) -> None:
     await slack_poster.handle(reply(thread_ts="1700000000.000001"), deps)
     assert fake_slack.posts[0]["thread_ts"] == "1700000000.000001"
 
 
-async def test_the_same_reply_twice_is_posted_once(fake_slack: FakeSlack, deps: Deps) -> None:
+async def test_the_same_reply_twice_is_posted_once(fake_slack: FakeSlack, deps: PosterDeps) -> None:
     await slack_poster.handle(reply(), deps)
     await slack_poster.handle(reply(), deps)
     await slack_poster.handle(reply(n=2), deps)
     assert len(fake_slack.posts) == 2
 
 
-async def test_two_posters_at_once_post_once(fake_slack: FakeSlack, deps: Deps) -> None:
+async def test_two_posters_at_once_post_once(fake_slack: FakeSlack, deps: PosterDeps) -> None:
     fake_slack.script.append(  # the first post is slow: the second poster finds it held
         Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
     )
@@ -101,7 +101,7 @@ async def test_two_posters_at_once_post_once(fake_slack: FakeSlack, deps: Deps) 
     assert len(fake_slack.posts) == 1
 
 
-async def test_rate_limit_waits_for_retry_after(fake_slack: FakeSlack, deps: Deps) -> None:
+async def test_rate_limit_waits_for_retry_after(fake_slack: FakeSlack, deps: PosterDeps) -> None:
     fake_slack.script.append(
         Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
     )
@@ -112,7 +112,7 @@ async def test_rate_limit_waits_for_retry_after(fake_slack: FakeSlack, deps: Dep
 
 
 async def test_a_rate_limited_channel_does_not_hold_back_another(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
     fake_slack.script.append(
         Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
@@ -126,7 +126,7 @@ async def test_a_rate_limited_channel_does_not_hold_back_another(
 
 
 async def test_a_5xx_is_not_resent_blindly_the_conversation_is_read_first(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
     fake_slack.script.append(Scripted(500, {"ok": False}))
     with pytest.raises(errors.TransientSlackError):
@@ -138,7 +138,7 @@ async def test_a_5xx_is_not_resent_blindly_the_conversation_is_read_first(
 
 @pytest.mark.parametrize("thread_ts", [None, "1700000000.000003"])
 async def test_a_post_that_landed_despite_a_5xx_is_not_posted_again(
-    fake_slack: FakeSlack, deps: Deps, thread_ts: str | None
+    fake_slack: FakeSlack, deps: PosterDeps, thread_ts: str | None
 ) -> None:
     fake_slack.script.append(Scripted(503, {"ok": False}, posted=True))
     await slack_poster.handle(reply(thread_ts=thread_ts), deps)  # found, so done
@@ -149,7 +149,7 @@ async def test_a_post_that_landed_despite_a_5xx_is_not_posted_again(
 
 
 async def test_a_post_that_landed_after_the_deadline_is_not_posted_again(
-    fake_slack: FakeSlack, deps: Deps, monkeypatch: pytest.MonkeyPatch
+    fake_slack: FakeSlack, deps: PosterDeps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(slack_poster, "POST_DEADLINE", 0.2)
     fake_slack.latency = 0.5  # recorded at once, answered too late
@@ -160,7 +160,7 @@ async def test_a_post_that_landed_after_the_deadline_is_not_posted_again(
 
 
 async def test_a_refusal_is_released_at_once_for_the_retry(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
     fake_slack.script.append(Scripted(200, {"ok": False, "error": "internal_error"}))
     with pytest.raises(errors.SlackRefused):
@@ -172,7 +172,7 @@ async def test_a_refusal_is_released_at_once_for_the_retry(
 
 @pytest.mark.parametrize("code", ["is_archived", "msg_too_long"])
 async def test_permanent_errors_are_dead_lettered_not_retried(
-    fake_slack: FakeSlack, deps: Deps, code: str
+    fake_slack: FakeSlack, deps: PosterDeps, code: str
 ) -> None:
     fake_slack.script.append(Scripted(200, {"ok": False, "error": code}))
     started = time.monotonic()
@@ -187,9 +187,8 @@ async def test_permanent_errors_are_dead_lettered_not_retried(
 
 @pytest.mark.parametrize("code", ["invalid_auth", "token_revoked", "account_inactive"])
 async def test_a_refused_token_marks_the_workspace_inactive(
-    fake_slack: FakeSlack, deps: Deps, code: str
+    fake_slack: FakeSlack, deps: PosterDeps, code: str
 ) -> None:
-    assert deps.data is not None
     await deps.data.create_workspace("T", name="Acme")
     fake_slack.script.append(Scripted(200, {"ok": False, "error": code}))
     with pytest.raises(PermanentFailure, match=code):
@@ -198,9 +197,8 @@ async def test_a_refused_token_marks_the_workspace_inactive(
 
 
 async def test_a_refused_token_for_an_unrecorded_workspace_is_still_dead_lettered(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
-    assert deps.data is not None
     fake_slack.script.append(Scripted(200, {"ok": False, "error": "invalid_auth"}))
     with pytest.raises(PermanentFailure, match="invalid_auth"):
         await slack_poster.handle(reply(), deps)
@@ -209,7 +207,7 @@ async def test_a_refused_token_for_an_unrecorded_workspace_is_still_dead_lettere
     assert len(fake_slack.posts) == 1
 
 
-async def test_transient_ok_false_raises(fake_slack: FakeSlack, deps: Deps) -> None:
+async def test_transient_ok_false_raises(fake_slack: FakeSlack, deps: PosterDeps) -> None:
     fake_slack.script.append(Scripted(200, {"ok": False, "error": "internal_error"}))
     with pytest.raises(errors.TransientSlackError):
         await slack_poster.handle(reply(), deps)
@@ -217,7 +215,7 @@ async def test_transient_ok_false_raises(fake_slack: FakeSlack, deps: Deps) -> N
 
 @pytest.mark.parametrize("code", ["not_in_channel", "channel_not_found"])
 async def test_not_a_member_tells_the_user_by_dm_how_to_invite_the_bot(
-    fake_slack: FakeSlack, deps: Deps, code: str
+    fake_slack: FakeSlack, deps: PosterDeps, code: str
 ) -> None:
     fake_slack.script.append(Scripted(200, {"ok": False, "error": code}))
     with pytest.raises(PermanentFailure, match=code):
@@ -230,7 +228,9 @@ async def test_not_a_member_tells_the_user_by_dm_how_to_invite_the_bot(
     )
 
 
-async def test_response_url_outside_slack_is_refused(fake_slack: FakeSlack, deps: Deps) -> None:
+async def test_response_url_outside_slack_is_refused(
+    fake_slack: FakeSlack, deps: PosterDeps
+) -> None:
     where = Conversation(
         origin="slack",
         team_id="T",
@@ -245,7 +245,7 @@ async def test_response_url_outside_slack_is_refused(fake_slack: FakeSlack, deps
 
 
 async def test_slash_command_answers_go_to_the_response_url_once(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
     where = Conversation(
         origin="slack",
@@ -261,9 +261,8 @@ async def test_slash_command_answers_go_to_the_response_url_once(
 
 
 async def test_a_lease_left_by_a_dead_poster_is_taken_over_and_posted(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
-    assert deps.data is not None
     answer = reply(thread_ts="1700000000.000007")
     await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
     with pytest.raises(errors.ReplyInProgress):
@@ -277,9 +276,8 @@ async def test_a_lease_left_by_a_dead_poster_is_taken_over_and_posted(
 
 @pytest.mark.parametrize("thread_ts", [None, "1700000000.000008"])
 async def test_a_dead_poster_that_did_post_is_not_posted_again(
-    fake_slack: FakeSlack, deps: Deps, thread_ts: str | None
+    fake_slack: FakeSlack, deps: PosterDeps, thread_ts: str | None
 ) -> None:
-    assert deps.data is not None and deps.slack is not None
     answer = reply(thread_ts=thread_ts)
     # A poster claimed it, posted it, and died before marking it done.
     await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
@@ -293,9 +291,8 @@ async def test_a_dead_poster_that_did_post_is_not_posted_again(
 
 
 async def test_without_history_access_a_taken_over_reply_is_posted(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
-    assert deps.data is not None
     answer = reply()
     await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
     await asyncio.sleep(1.1)
@@ -305,9 +302,8 @@ async def test_without_history_access_a_taken_over_reply_is_posted(
 
 
 async def test_when_the_conversation_cannot_be_read_the_lease_is_kept(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
-    assert deps.data is not None
     fake_slack.script.extend(
         [Scripted(503, {"ok": False}, posted=True), Scripted(500, {"ok": False})]
     )
