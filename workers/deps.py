@@ -96,13 +96,14 @@ class Deps:
     ) -> None:
         """Say ``text`` in answer to ``action`` (in ``to``, if given, else where it was asked).
 
-        Text longer than one Slack message is sent as several, each with its own stable id.
+        Text longer than one Slack message is cut into parts (:func:`split_message`), each with
+        its own stable id (numbered from ``first_part``), all in one reply: the poster posts
+        them in order.
         """
-        for part, chunk in enumerate(split_message(text), start=first_part):
-            reply = Reply.to(action, chunk, part=part)
-            if to is not None:
-                reply = reply.model_copy(update={"conversation": to})
-            await self.reply(reply)
+        reply = Reply.to(action, *split_message(text), part=first_part)
+        if to is not None:
+            reply = reply.model_copy(update={"conversation": to})
+        await self.reply(reply)
 
 
 @dataclass(frozen=True, kw_only=True)

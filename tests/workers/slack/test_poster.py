@@ -281,7 +281,8 @@ async def test_a_dead_poster_that_did_post_is_not_posted_again(
     answer = reply(thread_ts=thread_ts)
     # A poster claimed it, posted it, and died before marking it done.
     await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
-    await slack_poster.post(answer, deps)
+    [part] = answer.parts
+    await slack_poster.post(answer, part, deps)
     await asyncio.sleep(1.1)
     await slack_poster.handle(answer, deps)
     assert len(fake_slack.posts) == 1
@@ -322,3 +323,35 @@ async def test_when_the_conversation_cannot_be_read_the_lease_is_kept(
     with pytest.raises(errors.ReplyInProgress):
         await slack_poster.handle(taken, deps)
     assert len(fake_slack.posts) == 1  # only the one that landed with its 503
+
+
+async def test_an_answer_interrupted_after_its_first_part_resumes_at_the_second(
+    fake_slack: FakeSlack, deps: PosterDeps
+) -> None:
+    where = Conversation(origin="slack", team_id="T", channel_id="C42", user_id="U")
+    answer = Reply.to(Action(id="Ev9", command="help", conversation=where), "one", "two", "three")
+    # Part 1 is posted; Slack refuses part 2 for now (the retry comes from the bus).
+    fake_slack.script.extend(
+        [Scripted(posted=True), Scripted(200, {"ok": False, "error": "fatal_error"})]
+    )
+    with pytest.raises(errors.SlackRefused):
+        await slack_poster.handle(answer, deps)
+    assert [p["text"] for p in fake_slack.posts] == ["one"]
+    await slack_poster.handle(answer, deps)
+    await slack_poster.handle(answer, deps)  # a redelivery of the whole answer posts nothing
+    assert [p["text"] for p in fake_slack.posts] == ["one", "two", "three"]
+    assert [p["metadata"]["event_payload"]["reply_id"] for p in fake_slack.posts] == [
+        part.id for part in answer.parts
+    ]
+
+
+async def test_a_refused_part_names_itself_in_the_dead_letter_reason(
+    fake_slack: FakeSlack, deps: PosterDeps
+) -> None:
+    where = Conversation(origin="slack", team_id="T", channel_id="C42", user_id="U")
+    answer = Reply.to(Action(id="Ev10", command="help", conversation=where), "one", "two")
+    fake_slack.script.extend(
+        [Scripted(posted=True), Scripted(200, {"ok": False, "error": "is_archived"})]
+    )
+    with pytest.raises(PermanentFailure, match=r"^slack: is_archived \(part 2 of 2\)$"):
+        await slack_poster.handle(answer, deps)
