@@ -20,7 +20,7 @@ import aiormq
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from jeeves_shared.bus import Unroutable
-from jeeves_shared.bus.amqp import (
+from jeeves_shared.bus.amqp_consumer import (
     ATTEMPTS_HEADER,
     ERROR_HEADER,
     FAILED_AT_HEADER,
