@@ -47,7 +47,8 @@ class Resources:
     def data_client(self, scopes: tuple[str, ...]) -> DataServiceClient:
         """A Data Service client asking the TokenDealer for ``scopes``.
 
-        Raises ``ValueError`` if the workers' client secret is a placeholder outside dev mode.
+        Raises :class:`~jeeves_shared.runtime.settings.SettingsError` if the workers' client
+        secret is a placeholder outside dev mode.
         """
         settings = self.settings
         tokens = TokenClient(
@@ -61,7 +62,11 @@ class Resources:
         )
 
     def slack_client(self, *, resend: bool) -> AsyncWebClient:
-        """A Slack Web API client with the bot token (see :func:`make_slack_client`)."""
+        """A Slack Web API client with the bot token (see :func:`make_slack_client`).
+
+        Raises :class:`~jeeves_shared.runtime.settings.SettingsError` if the token is a
+        placeholder outside dev mode.
+        """
         return make_slack_client(
             self.settings.require_secret("slack_bot_token"),
             base_url=self.settings.slack_api_url,
