@@ -11,7 +11,7 @@ after the other, so they arrive in order, and a failure stops the answer at that
 Exactly once: before posting a part, the poster takes a lease on the part's id in the Data
 Service (ids are derived from the Slack event, so redeliveries, Slack retries and re-fired
 reminders share them); the claims of concurrent replies travel together, one request per round
-trip (:class:`~workers.slack.claims.EventClaims`). A part already done is skipped (so a retry
+trip (:class:`~workers.slack.reply_claims.EventClaims`). A part already done is skipped (so a retry
 resumes at the first part not done); one another poster is posting now is retried later; a
 lease left by a poster that died expires and is taken over. After a successful post the claim
 is marked done; after a failure it is released, so the retry can post at once. Every message
@@ -44,7 +44,6 @@ from jeeves_shared.dataclient import DataServiceClient, DataServiceError, NotFou
 from jeeves_shared.messages import Action, Reply, ReplyPart
 from workers.deps import Deps, Resources
 from workers.settings import WorkerSettings
-from workers.slack.claims import EventClaims
 from workers.slack.errors import (
     NOT_A_MEMBER,
     REVOKED,
@@ -56,6 +55,7 @@ from workers.slack.errors import (
     TransientSlackError,
 )
 from workers.slack.readback import already_posted, reply_metadata
+from workers.slack.reply_claims import EventClaims
 
 log = structlog.get_logger(__name__)
 

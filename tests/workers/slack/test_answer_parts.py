@@ -29,9 +29,9 @@ from workers.deps import Deps
 from workers.mrkdwn import MAX_MESSAGE_LENGTH
 from workers.settings import WorkerSettings
 from workers.slack import poster
-from workers.slack.claims import EventClaims
 from workers.slack.client import make_slack_client
 from workers.slack.poster import PosterDeps
+from workers.slack.reply_claims import EventClaims
 
 pytestmark = pytest.mark.rabbitmq
 

@@ -17,9 +17,9 @@ from tests.support.dataservice import ServedData, serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
 from workers.slack import errors
 from workers.slack import poster as slack_poster
-from workers.slack.claims import EventClaims
 from workers.slack.client import make_slack_client
 from workers.slack.poster import PosterDeps
+from workers.slack.reply_claims import EventClaims
 
 TOKEN = "xoxb-test-token"
 

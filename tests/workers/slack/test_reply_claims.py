@@ -11,7 +11,7 @@ import pytest
 from jeeves_shared.dataclient import Conflict, NotFound
 from jeeves_shared.dataclient.models import EventLease
 from tests.support.dataservice import serving_dataservice
-from workers.slack.claims import EventClaims
+from workers.slack.reply_claims import EventClaims
 
 
 async def test_concurrent_claims_travel_in_few_requests_with_each_answer_right(
