@@ -147,6 +147,7 @@ async def test_a_channel_that_refuses_gets_one_invite_hint_per_answer(running: P
     assert total == 1  # one answer, one dead letter, one reason
     assert letters[0].reason == "PermanentFailure: slack: not_in_channel (part 1 of 2)"
     assert letters[0].type == "reply.v2"
+    assert letters[0].summary.startswith("00 xxx")
 
     # Replayed while the bot is still not a member: refused again, and no second hint.
     running.slack.script.append(Scripted(200, {"ok": False, "error": "not_in_channel"}))
