@@ -85,19 +85,35 @@ function messageRow(m) {
   return row;
 }
 
-function isNearBottom() {
-  const { scrollTop, scrollHeight, clientHeight } = page.main;
-  return scrollHeight - scrollTop - clientHeight < 80;
+// Follow the conversation while the person is at its end; leave them be when they scrolled up.
+let atEnd = true;
+
+function scrollToEnd() {
+  page.main.scrollTop = page.main.scrollHeight;
 }
 
+page.main.addEventListener(
+  "scroll",
+  () => {
+    const { scrollTop, scrollHeight, clientHeight } = page.main;
+    atEnd = scrollHeight - scrollTop - clientHeight < 80;
+  },
+  { passive: true },
+);
+// An error or a status above the input makes the conversation's box smaller: keep its end shown.
+new ResizeObserver(() => {
+  if (atEnd) scrollToEnd();
+}).observe(page.main);
+
 function show(messages) {
-  const follow = isNearBottom() || messages.some((m) => m.sender === "you");
+  let follow = atEnd;
   for (const m of messages) {
     if (!isMessage(m) || m.id <= lastId) continue;
     page.log.append(messageRow(m));
     lastId = m.id;
+    follow ||= m.sender === "you";
   }
-  if (follow) page.main.scrollTop = page.main.scrollHeight;
+  if (follow) scrollToEnd();
 }
 
 function showNote(text) {

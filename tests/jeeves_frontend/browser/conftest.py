@@ -1,4 +1,8 @@
-"""One Chromium and one ``jeeves dev`` for the session, a fresh page per test.
+"""One Chromium and one ``jeeves dev`` for this package, a fresh page per test.
+
+Package scope, not session: Playwright's sync API keeps its own event loop marked as running
+in the main thread while the browser is open, and the async tests that pytest runs after this
+package need that thread free. All browser tests live here, so it is still one browser.
 
 Each page records what would show a broken page: script errors, console errors (a
 Content-Security-Policy violation is one) and failed requests; a test fails on any of them
@@ -17,17 +21,17 @@ from tests.support.browser import chromium
 from tests.support.jeeves_dev import DevServer, jeeves_dev
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium (installed with apt when missing), headless."""
     with chromium() as browser:
         yield browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    """A private ``jeeves dev`` on free ports, shared by the session's page tests (each
-    test reads only the answers to what it says)."""
+    """A private ``jeeves dev`` on free ports, shared by the page tests (each test reads only
+    the answers to what it says)."""
     with jeeves_dev(tmp_path_factory.mktemp("jeeves-dev")) as server:
         yield server
 
