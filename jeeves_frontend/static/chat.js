@@ -5,10 +5,10 @@ import { escapeSlack, renderMrkdwn } from "./mrkdwn.js";
 
 const MESSAGES = "/dev/chat/messages";
 const POLL_WAIT_S = 20;
-// The long poll can sit in a draining server for its whole wait, so a separate, short
-// heartbeat is what notices a stopped server within a few seconds.
+// A waiting long poll cannot tell a quiet conversation from a hung or vanished server: a short
+// heartbeat on /healthz is what notices a stopped jeeves dev within a few seconds.
 const HEARTBEAT_EVERY_MS = 2000;
-const HEARTBEAT_TIMEOUT_MS = 2000;
+const HEARTBEAT_TIMEOUT_MS = 4000; // a busy machine may be slow to answer; a stopped one refuses
 const SEND_TIMEOUT_MS = 10000;
 
 const NAMES = { you: "You", jeeves: "Jeeves" };
@@ -27,7 +27,6 @@ const page = {
   log: document.getElementById("log"),
   form: document.getElementById("say"),
   input: document.getElementById("text"),
-  send: document.getElementById("send"),
   error: document.getElementById("error"),
   connection: document.getElementById("connection"),
 };
@@ -248,10 +247,10 @@ function errorText(failure) {
   if (!(failure instanceof RequestFailed)) return UNREACHABLE;
   const body = failure.body ?? {};
   if (typeof body.message === "string" && body.message) return body.message;
-  return (
-    ERRORS[body.error] ??
-    `Jeeves could not take that message (HTTP ${failure.status}). Your message is kept; send it again.`
-  );
+  if (typeof body.error === "string" && Object.hasOwn(ERRORS, body.error)) {
+    return ERRORS[body.error];
+  }
+  return `Jeeves could not take that message (HTTP ${failure.status}). It is kept; send it again.`;
 }
 
 async function post(text) {
@@ -274,7 +273,7 @@ async function send(text) {
   page.form.setAttribute("aria-busy", "true");
   try {
     await post(text);
-    // The poll shows the message, in order with Jeeves' answers. The text is cleared only now that Jeeves has it.
+    // Jeeves has it: only now is the text cleared. The poll shows it, in order with the answers.
     if (page.input.value === text) page.input.value = "";
     showError("");
   } catch (failure) {
