@@ -129,7 +129,7 @@ ANY_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=200)
 TEXTS = st.one_of(ANY_TEXT, st.lists(st.one_of(MARKUP, TOKENS), max_size=4).map("".join))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(text=TEXTS, as_typed=st.booleans())
 def test_any_text_makes_only_harmless_elements(renderer: Page, text: str, as_typed: bool) -> None:
     shown = render(renderer, text, as_typed=as_typed)
@@ -139,7 +139,7 @@ def test_any_text_makes_only_harmless_elements(renderer: Page, text: str, as_typ
     assert shown["roundTrip"] == text
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(text=TEXTS)
 def test_nothing_a_person_typed_is_lost_or_invented(renderer: Page, text: str) -> None:
     shown = render(renderer, text, as_typed=True)
