@@ -481,7 +481,13 @@ class DataServiceClient:
         delay = min(self.max_backoff, self.backoff * 2**failures) * self._rng()
         if retry_after is not None and retry_after.isdigit():
             delay = max(delay, min(float(retry_after), self.max_backoff))
-        log.info("dataservice.retry", status=status, attempt=failures + 1, delay=round(delay, 3))
+        log.info(
+            "dataservice.retry",
+            status=status,
+            attempt=failures + 1,
+            delay=round(delay, 3),
+            error=description,
+        )
         await self._sleep(delay)
         return failures + 1
 
