@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.dml import Insert
 
-from dataservice.errors import NotFound, PreconditionFailed
+from dataservice.errors import RecordNotFound, VersionMismatch
 
 
 async def ping(conn: AsyncConnection) -> None:
@@ -30,4 +30,4 @@ async def raise_missing_or_stale(
 ) -> NoReturn:
     """After a conditional write changed nothing: say whether the row is missing or stale."""
     exists = (await conn.execute(select(column).where(column == key))).first()
-    raise (PreconditionFailed if exists else NotFound)(kind, key)
+    raise (VersionMismatch if exists else RecordNotFound)(kind, key)
