@@ -11,24 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dataservice.errors import RecordNotFound, TooManyReminders
 from dataservice.models import Reminder, User
-from dataservice.queries.shared import insert_ignoring_conflicts
+from dataservice.queries.shared import columns_for, insert_ignoring_conflicts
 from jeeves_shared.dataclient import models as wire
 
 #: Pending reminders one user may have at once.
 MAX_PENDING_REMINDERS = 100
 
 
-REMINDER_COLUMNS = (
-    Reminder.id,
-    Reminder.user_id,
-    Reminder.text,
-    Reminder.due_at,
-    Reminder.channel_id,
-    Reminder.thread_ts,
-    Reminder.status,
-    Reminder.created_at,
-    Reminder.delivered_at,
-)
+REMINDER_COLUMNS = columns_for(wire.Reminder, Reminder)
 
 _PENDING_COUNT = select(func.count()).where(Reminder.status == "pending")
 # The user row with their pending reminders, in one round trip: no reminder columns (a row of

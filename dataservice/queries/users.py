@@ -12,25 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from dataservice.alerts import DEFAULT_ALERT_TIME, next_alert_at
 from dataservice.errors import RecordNotFound
 from dataservice.models import User, UserSetting, Workspace
-from dataservice.queries.shared import insert_ignoring_conflicts, raise_missing_or_stale
+from dataservice.queries.shared import (
+    columns_for,
+    insert_ignoring_conflicts,
+    raise_missing_or_stale,
+)
 from dataservice.queries.workspaces import new_workspace_values
 from jeeves_shared.dataclient import models as wire
 
-_USER_COLUMNS = (
-    User.id,
-    Workspace.team_id,
-    User.slack_user_id,
-    User.display_name,
-    User.location,
-    User.timezone,
-    User.units,
-    User.is_admin,
-    User.version,
-    User.created_at,
-    User.updated_at,
-    User.alerts_enabled,
-    User.alert_time,
-    User.next_alert_at,
+# The settings come from their own table (see _to_user_with_settings).
+_USER_COLUMNS = columns_for(
+    wire.User, User, computed={"team_id": Workspace.team_id}, skip={"settings"}
 )
 
 

@@ -12,22 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from dataservice.crypto import TokenCipher
 from dataservice.errors import AlreadyExists, RecordNotFound
 from dataservice.models import Workspace
-from dataservice.queries.shared import insert_ignoring_conflicts, raise_missing_or_stale
+from dataservice.queries.shared import (
+    columns_for,
+    insert_ignoring_conflicts,
+    raise_missing_or_stale,
+)
 from jeeves_shared.dataclient import models as wire
 
+# The row id too: it is the list's cursor, though no answer shows it.
 _WORKSPACE_COLUMNS = (
     Workspace.id,
-    Workspace.team_id,
-    Workspace.name,
-    Workspace.bot_user_id,
-    Workspace.bot_id,
-    Workspace.bot_token_encrypted.is_not(None).label("has_bot_token"),
-    Workspace.scopes,
-    Workspace.is_installed,
-    Workspace.is_active,
-    Workspace.version,
-    Workspace.created_at,
-    Workspace.updated_at,
+    *columns_for(
+        wire.Workspace,
+        Workspace,
+        computed={"has_bot_token": Workspace.bot_token_encrypted.is_not(None)},
+    ),
 )
 
 

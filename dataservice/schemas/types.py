@@ -48,7 +48,7 @@ SettingKey = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
 ]
 SettingValue = Annotated[str, StringConstraints(max_length=2000, pattern=_NO_NUL)]
-#: A reply id (the path segment of ``/events/{event_id}``).
+# A reply id (the path segment of `/events/{event_id}`).
 EventId = Annotated[
     str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")
 ]

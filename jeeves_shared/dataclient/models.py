@@ -3,7 +3,9 @@
 The Data Service validates its query rows straight into these models and serialises them (they
 are also the response schemas of its OpenAPI document); :class:`~jeeves_shared.dataclient.
 DataServiceClient` validates the JSON it receives into the same classes. Adding a field to an
-answer is one edit here (plus the migration adding its column).
+answer is one edit here, plus its column (the migration, and the table in
+:mod:`dataservice.models`): the queries select a model's fields by name
+(:func:`dataservice.queries.shared.columns_for`).
 
 Every model ignores fields it does not know, so that the service can add one without breaking
 workers that are older than it. Import them from :mod:`jeeves_shared.dataclient`, which
