@@ -11,7 +11,7 @@ after the other, so they arrive in order, and a failure stops the answer at that
 Exactly once: before posting a part, the poster takes a lease on the part's id in the Data
 Service (ids are derived from the Slack event, so redeliveries, Slack retries and re-fired
 reminders share them); the claims of concurrent replies travel together, one request per round
-trip (:class:`~workers.slack.reply_claims.EventClaims`). A part already done is skipped (so a retry
+trip (:class:`~workers.slack.reply_claims.ReplyClaims`). A part already done is skipped (so a retry
 resumes at the first part not done); one another poster is posting now is retried later; a
 lease left by a poster that died expires and is taken over. After a successful post the claim
 is marked done; after a failure it is released, so the retry can post at once. Every message
@@ -55,7 +55,7 @@ from workers.slack.errors import (
     TransientSlackError,
 )
 from workers.slack.readback import already_posted, reply_metadata
-from workers.slack.reply_claims import EventClaims
+from workers.slack.reply_claims import ReplyClaims
 
 log = structlog.get_logger(__name__)
 
@@ -81,7 +81,7 @@ class PosterDeps(Deps):
     #: Marks workspaces inactive (scopes :data:`POSTER_SCOPES`).
     data: DataServiceClient
     #: The reply claims, batched across the replies the poster holds at once.
-    claims: EventClaims
+    claims: ReplyClaims
     #: Where slash-command answers may be posted (anything else is refused).
     response_url_prefix: str
 
@@ -95,7 +95,7 @@ class PosterDeps(Deps):
             http=resources.http,
             slack=resources.slack_client(resend=False),
             data=data,
-            claims=EventClaims(data, lease_seconds=LEASE_SECONDS),
+            claims=ReplyClaims(data, lease_seconds=LEASE_SECONDS),
             response_url_prefix=resources.settings.slack_response_url_prefix,
         )
 
@@ -140,10 +140,10 @@ async def post_once(reply: Reply, part: ReplyPart, deps: PosterDeps) -> None:
     claims = deps.claims
     key = uuid.uuid4().hex
     lease = await claims.lease(part.id, key=key)
-    if lease.state == "done":
+    if lease.status == "done":
         log.info("slack.duplicate_skipped", reply_id=part.id)
         return
-    if lease.state == "held":
+    if lease.status == "held":
         raise ReplyInProgress(f"{part.id} is being posted (lease ends in {lease.retry_after}s)")
     # Once a post may have landed (ours, or the dead holder's), only a successful read of the
     # conversation may give the claim back: the lease otherwise runs out, and whoever takes it
@@ -199,7 +199,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-async def _release(claims: EventClaims, reply_id: str, key: str) -> None:
+async def _release(claims: ReplyClaims, reply_id: str, key: str) -> None:
     """Give the claim back so the retry can post at once (else it waits for the lease to end)."""
     try:
         await claims.release(reply_id, key=key)
@@ -207,7 +207,7 @@ async def _release(claims: EventClaims, reply_id: str, key: str) -> None:
         log.warning("slack.release_failed", reply_id=reply_id, error=str(exc))
 
 
-async def _finish(claims: EventClaims, reply_id: str, key: str) -> None:
+async def _finish(claims: ReplyClaims, reply_id: str, key: str) -> None:
     """Mark the part posted.
 
     If the Data Service cannot be told (after the client's retries), the part was still posted:
@@ -215,9 +215,12 @@ async def _finish(claims: EventClaims, reply_id: str, key: str) -> None:
     (none should) could post it again.
     """
     try:
-        await claims.finish(reply_id, key=key)
+        outcome = await claims.finish(reply_id, key=key)
     except (DataServiceError, AuthError) as exc:
         log.error("slack.finish_failed", reply_id=reply_id, error=str(exc))
+        return
+    if outcome.status != "done":  # taken over by another poster, or released meanwhile
+        log.error("slack.finish_failed", reply_id=reply_id, error=f"claim {outcome.status}")
 
 
 async def post(reply: Reply, part: ReplyPart, deps: PosterDeps) -> None:
@@ -294,8 +297,8 @@ async def tell_to_invite(deps: PosterDeps, reply: Reply) -> None:
         # The hint is a courtesy: without the Data Service, say it (perhaps again) rather than not.
         log.warning("slack.invite_hint_unclaimed", reply_id=reply.id, error=str(exc))
     else:
-        if lease.state != "acquired":
-            log.info("slack.invite_hint_skipped", reply_id=reply.id, state=lease.state)
+        if lease.status != "acquired":
+            log.info("slack.invite_hint_skipped", reply_id=reply.id, status=lease.status)
             return
         claimed = True
     try:

@@ -31,7 +31,7 @@ from workers.settings import WorkerSettings
 from workers.slack import poster
 from workers.slack.client import make_slack_client
 from workers.slack.poster import PosterDeps
-from workers.slack.reply_claims import EventClaims
+from workers.slack.reply_claims import ReplyClaims
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -74,7 +74,7 @@ async def running(amqp_url: str, tmp_path: Path, fake_slack: FakeSlack) -> Async
                 resend=False,
             ),
             data=client,
-            claims=EventClaims(client, lease_seconds=poster.LEASE_SECONDS),
+            claims=ReplyClaims(client, lease_seconds=poster.LEASE_SECONDS),
             response_url_prefix=fake_slack.response_url(""),
         )
 

@@ -19,7 +19,7 @@ from workers.slack import errors
 from workers.slack import poster as slack_poster
 from workers.slack.client import make_slack_client
 from workers.slack.poster import PosterDeps
-from workers.slack.reply_claims import EventClaims
+from workers.slack.reply_claims import ReplyClaims
 
 TOKEN = "xoxb-test-token"
 
@@ -51,7 +51,7 @@ async def deps(fake_slack: FakeSlack, data: ServedData) -> AsyncIterator[PosterD
             http=session,
             slack=client,
             data=data_client,
-            claims=EventClaims(data_client, lease_seconds=slack_poster.LEASE_SECONDS),
+            claims=ReplyClaims(data_client, lease_seconds=slack_poster.LEASE_SECONDS),
             response_url_prefix=fake_slack.response_url(""),
         )
 
@@ -264,7 +264,7 @@ async def test_a_lease_left_by_a_dead_poster_is_taken_over_and_posted(
     fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
     answer = reply(thread_ts="1700000000.000007")
-    await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
+    await deps.data.lease_replies([(answer.id, "dead-poster")], lease_seconds=1)
     with pytest.raises(errors.ReplyInProgress):
         await slack_poster.handle(answer, deps)
     await asyncio.sleep(1.1)
@@ -280,7 +280,7 @@ async def test_a_dead_poster_that_did_post_is_not_posted_again(
 ) -> None:
     answer = reply(thread_ts=thread_ts)
     # A poster claimed it, posted it, and died before marking it done.
-    await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
+    await deps.data.lease_replies([(answer.id, "dead-poster")], lease_seconds=1)
     [part] = answer.parts
     await slack_poster.post(answer, part, deps)
     await asyncio.sleep(1.1)
@@ -295,7 +295,7 @@ async def test_without_history_access_a_taken_over_reply_is_posted(
     fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
     answer = reply()
-    await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
+    await deps.data.lease_replies([(answer.id, "dead-poster")], lease_seconds=1)
     await asyncio.sleep(1.1)
     fake_slack.script.append(Scripted(200, {"ok": False, "error": "missing_scope"}))
     await slack_poster.handle(answer, deps)
@@ -315,7 +315,7 @@ async def test_when_the_conversation_cannot_be_read_the_lease_is_kept(
         await slack_poster.handle(reply(n=1), deps)
 
     taken = reply(n=2)
-    await deps.data.lease_event(taken.id, lease_seconds=1, key="dead-poster")
+    await deps.data.lease_replies([(taken.id, "dead-poster")], lease_seconds=1)
     await asyncio.sleep(1.1)
     fake_slack.script.append(Scripted(500, {"ok": False}))  # the read after the take-over
     with pytest.raises(errors.OutcomeUnknown):
