@@ -1,4 +1,4 @@
-"""Terraform: the provider-free module runs fully offline; the provider roots stay thin and pinned."""
+"""Terraform: the provider-free module runs offline; the provider roots stay thin and pinned."""
 
 from __future__ import annotations
 
