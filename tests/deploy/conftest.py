@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.render import render
+from tests.deploy.render import GROUPS, render_outputs
 from tests.deploy.tools import Tools, tools
 
 
@@ -18,9 +18,15 @@ def deploy_tools() -> Tools:
 
 
 @pytest.fixture(scope="session")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
-    """The module's objects for the k8s/base variables, by group (foundation, ...)."""
-    return render(tmp_path_factory.mktemp("render"))
+def module_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every output of the module for the k8s/base variables."""
+    return render_outputs(tmp_path_factory.mktemp("render"))
+
+
+@pytest.fixture(scope="session")
+def rendered(module_outputs: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The module's objects by group (foundation, migration, workloads)."""
+    return {group: list(module_outputs[group].values()) for group in GROUPS}
 
 
 @pytest.fixture(scope="session")

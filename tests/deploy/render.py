@@ -31,11 +31,19 @@ HEADER = (
 Manifest = dict[str, Any]
 
 
+GROUPS = ("foundation", "migration", "workloads")
+
+
 def render(work: Path, variables: dict[str, Any] | None = None) -> dict[str, list[Manifest]]:
+    """The module's ``foundation``, ``migration`` and ``workloads``, each a list of objects."""
+    outputs = render_outputs(work, variables)
+    return {group: list(outputs[group].values()) for group in GROUPS}
+
+
+def render_outputs(work: Path, variables: dict[str, Any] | None = None) -> dict[str, Any]:
     """Apply the module (it has no providers: nothing leaves this machine) into ``work``.
 
-    Returns its ``foundation``, ``migration`` and ``workloads`` outputs, each a list of objects.
-    Raises AssertionError with Terraform's output if any step fails.
+    Returns every output by name. Raises AssertionError with Terraform's output if a step fails.
     """
     env = terraform_env(work)
     tf = terraform()
@@ -50,11 +58,7 @@ def render(work: Path, variables: dict[str, Any] | None = None) -> dict[str, lis
     for step in steps:
         done = run(step, env=env, cwd=MODULE)
         assert done.returncode == 0, f"{' '.join(step[:2])} failed:\n{done.stdout}{done.stderr}"
-    outputs = json.loads(done.stdout)
-    return {
-        group: list(outputs[group]["value"].values())
-        for group in ("foundation", "migration", "workloads")
-    }
+    return {name: output["value"] for name, output in json.loads(done.stdout).items()}
 
 
 def file_of(manifest: Manifest) -> str:
@@ -66,7 +70,7 @@ def file_of(manifest: Manifest) -> str:
 def base_files(groups: dict[str, list[Manifest]]) -> dict[str, str]:
     """The k8s/base tree: file name -> text, with its kustomization.yaml."""
     files: dict[str, list[Manifest]] = {}
-    for group in ("foundation", "migration", "workloads"):
+    for group in GROUPS:
         for manifest in groups[group]:
             files.setdefault(file_of(manifest), []).append(manifest)
     texts = {

@@ -57,6 +57,8 @@ locals {
     JEEVES_LOG_FORMAT = "json"
   }
   default_settings = {
+    # `jeeves db upgrade` reads the database URL (from the Secret) and the logging settings.
+    migrate = {}
     frontend = {
       JEEVES_SLACK_BOT_USER_ID = ""
       JEEVES_MAX_BODY_BYTES    = "1048576"
@@ -315,7 +317,7 @@ locals {
             image           = var.image
             imagePullPolicy = "Always"
             command         = ["jeeves", "db", "upgrade"]
-            envFrom         = [{ configMapRef = { name = "jeeves-dataservice" } }]
+            envFrom         = [{ configMapRef = { name = "jeeves-migrate" } }]
             env             = local.database_env
             resources       = local.resources
             securityContext = local.container_security
