@@ -25,6 +25,9 @@ from tests.deploy.tools import ROOT
 from workers.runner import KINDS, SCHEDULER
 from workers.settings import WorkerSettings
 
+#: Rendering the module (terraform init and apply) takes seconds on a busy machine.
+pytestmark = pytest.mark.timeout(1200)
+
 Manifest = dict[str, Any]
 
 #: Settings a process's class has but that the process does not read, and why. Each is checked:

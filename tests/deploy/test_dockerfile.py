@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.deploy.tools import ROOT, Tools, checkov_env, run
+
+#: The first test installs the tools (minutes on a bare machine); checkov takes seconds a run.
+pytestmark = pytest.mark.timeout(1200)
 
 DOCKERFILE = ROOT / "Dockerfile"
 

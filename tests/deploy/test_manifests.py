@@ -13,6 +13,9 @@ import pytest
 from tests.deploy.render import BASE, base_files
 from tests.deploy.tools import ROOT, Tools, checkov_env, run
 
+#: The first test installs the tools (minutes on a bare machine); checkov takes seconds a run.
+pytestmark = pytest.mark.timeout(1200)
+
 Manifest = dict[str, Any]
 
 #: Kinds that kubernetes-validate knows (the rest are custom resources, checked below).

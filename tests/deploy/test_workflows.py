@@ -6,9 +6,13 @@ import json
 import re
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.deploy.tools import ROOT, Tools, checkov_env, run
+
+#: The first test installs the tools (minutes on a bare machine); checkov takes seconds a run.
+pytestmark = pytest.mark.timeout(1200)
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 

@@ -85,9 +85,10 @@ variable "settings" {
   validation {
     condition = alltrue(flatten([
       for values in values(var.settings) : [
-        for name in keys(values) :
-        !can(regex("(SECRET|TOKEN|PASSWORD|_KEYS?$)", name))
-        && !contains(["JEEVES_AMQP_URL", "JEEVES_DATABASE_URL", "JEEVES_TOKENDEALER_CLIENTS"], name)
+        for name in keys(values) : !(
+          can(regex("(SECRET|TOKEN|PASSWORD|_KEYS?$)", name)) ||
+          contains(["JEEVES_AMQP_URL", "JEEVES_DATABASE_URL", "JEEVES_TOKENDEALER_CLIENTS"], name)
+        )
       ]
     ]))
     error_message = "settings must not carry secrets (tokens, passwords, keys, URLs with credentials): those come from Secrets."
