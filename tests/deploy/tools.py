@@ -49,7 +49,8 @@ def tools(*, with_image: bool = False) -> Tools:
     args = [str(ROOT / "scripts" / "deploy-tools")]
     if with_image:
         args.append("--with-image")
-    done = subprocess.run(args, check=True, capture_output=True, text=True)
+    done = subprocess.run(args, check=False, capture_output=True, text=True)
+    assert done.returncode == 0, f"scripts/deploy-tools failed:\n{done.stdout}{done.stderr}"
     return Tools(Path(done.stdout.strip().splitlines()[-1]))
 
 

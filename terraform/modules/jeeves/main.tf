@@ -303,9 +303,10 @@ locals {
     # Service of that image rolls out (terraform/jeeves waits for it to complete).
     metadata = { name = "jeeves-migrate-${substr(sha256(var.image), 0, 10)}", namespace = local.ns, labels = local.labels["migrate"] }
     spec = {
-      backoffLimit            = 4
-      activeDeadlineSeconds   = 600
-      ttlSecondsAfterFinished = 86400
+      # No ttlSecondsAfterFinished: Terraform would see the collected Job as gone and run it
+      # again; the next image's apply replaces it instead.
+      backoffLimit          = 4
+      activeDeadlineSeconds = 600
       template = {
         metadata = { labels = local.labels["migrate"] }
         spec = {
