@@ -253,7 +253,7 @@ def test_every_worker_kind_with_a_queue_scales_on_it_with_keda(objects: list[Man
 def test_the_worker_client_may_ask_for_every_scope_its_kinds_request(
     module_outputs: dict[str, Any],
 ) -> None:
-    from jeeves_shared.dataclient.client import SCHEDULER_SCOPES
+    from jeeves_shared.dataclient import SCHEDULER_SCOPES
 
     requested = {s for kind in KINDS.values() for s in kind.scopes} | set(SCHEDULER_SCOPES)
     assert set(module_outputs["worker_client_scopes"]) == requested
