@@ -20,6 +20,7 @@ from pydantic import AfterValidator, Field
 _TOKEN = re.compile(r"<([^<>]*)>")
 #: C0 controls but tab and newline, DEL, and C1 controls: invisible, and PostgreSQL refuses NUL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Most elements read from a message's ``blocks`` (Slack allows 50 blocks of a few elements).
 MAX_BLOCK_ELEMENTS = 10_000
 
@@ -32,7 +33,7 @@ def to_safe_text(text: str) -> str:
     """
     if text.isascii() and text.isprintable():
         return text  # the common case, untouched
-    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    text = _SURROGATE.sub("\ufffd", text)  # JSON parsers join valid pairs: these are lone
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub("", text)
 
@@ -83,7 +84,8 @@ def blocks_text(blocks: Any) -> str:
     """The words of a message's ``rich_text`` blocks, in Slack's ``text`` formatting.
 
     Some clients send a message's words only in ``blocks`` (``text`` empty). Mentions come back
-    as ``<@U…>`` and links as ``<url|label>``, so :func:`to_plain_text` reads both the same way.
+    as ``<@U…>``, links as their label (or URL) and text escaped, so :func:`to_plain_text`
+    reads the result exactly as it reads ``text``.
     Anything that is not a rich-text element is skipped; the walk is iterative and bounded, so
     no nesting or size of ``blocks`` can exhaust the stack.
     """

@@ -30,9 +30,7 @@ RANGE = "I can remind you from 1 minute to 365 days from now."
 #: The time first: ``in 10 minutes to stretch``; the time is up to the first "to".
 _TIME_FIRST = re.compile(r"((?:in|at)\s.*?)\s+to(?:\s+(.*))?", re.IGNORECASE | re.DOTALL)
 #: The time last: ``to stretch in 10 minutes``; the text is up to the last "in"/"at".
-_TIME_LAST = re.compile(
-    r"to\s+(.+)\s+((?:in|at)\s+\S+(?:\s+\S+)?)", re.IGNORECASE | re.DOTALL
-)
+_TIME_LAST = re.compile(r"to\s+(.+)\s+((?:in|at)\s+\S+(?:\s+\S+)?)", re.IGNORECASE | re.DOTALL)
 _DELAY = re.compile(r"in\s+([-−]?\d+|[^\W\d_]+|\S+?)\s*([^\W\d_]*)", re.IGNORECASE)
 _CLOCK = re.compile(r"at\s+(\d{1,2})(?:[:.h](\d{2}))?\s*([ap])?(?:\.?m\.?)?", re.IGNORECASE)
 _NUMBER_WORDS = {
