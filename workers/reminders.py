@@ -31,12 +31,16 @@ RANGE = "I can remind you from 1 minute to 365 days from now."
 _TIME_FIRST = re.compile(r"((?:in|at)\s.*?)\s+to(?:\s+(.*))?", re.IGNORECASE | re.DOTALL)
 #: The time last: ``to stretch in 10 minutes``; the text is up to the last "in"/"at".
 _TIME_LAST = re.compile(r"to\s+(.+)\s+((?:in|at)\s+\S+(?:\s+\S+)?)", re.IGNORECASE | re.DOTALL)
-_DELAY = re.compile(r"in\s+([-−]?\d+|[^\W\d_]+|\S+?)\s*([^\W\d_]*)", re.IGNORECASE)
+#: ``in <amount> <unit>``: digits (maybe negative: said to be in the past), a word, or anything.
+_DELAY = re.compile(r"in\s+([-\u2212]?\d+|[^\W\d_]+|\S+?)\s*([^\W\d_]*)", re.IGNORECASE)
 _CLOCK = re.compile(r"at\s+(\d{1,2})(?:[:.h](\d{2}))?\s*([ap])?(?:\.?m\.?)?", re.IGNORECASE)
 _NUMBER_WORDS = {
     word: n
     for n, word in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve".split()
+        (
+            *("zero", "one", "two", "three", "four", "five", "six"),
+            *("seven", "eight", "nine", "ten", "eleven", "twelve"),
+        )
     )
 } | {"a": 1, "an": 1}
 _UNITS = {
@@ -129,7 +133,7 @@ def due_time(when: str, *, now: datetime, zone: ZoneInfo) -> datetime | str:
 
 def _looks_like_a_time(when: str) -> bool:
     first = when.split()[1].lower() if len(when.split()) > 1 else ""
-    return bool(first) and (first[0] in "-−0123456789" or first in _NUMBER_WORDS)
+    return bool(first) and (first[0] in "-\u22120123456789" or first in _NUMBER_WORDS)
 
 
 def _after_delay(amount: str, unit: str, *, now: datetime) -> datetime | str:
@@ -139,7 +143,7 @@ def _after_delay(amount: str, unit: str, *, now: datetime) -> datetime | str:
     if step is None:
         shown = to_slack_text(unit[:20])
         return f"`{shown}` is not a unit I know: use minutes, hours, days or weeks."
-    if re.fullmatch(r"[-−]\d+", amount):
+    if re.fullmatch(r"[-\u2212]\d+", amount):
         return f"I can't remind you in the past (`in {to_slack_text(amount)} {unit}`). {RANGE}"
     if amount.isascii() and amount.isdigit():
         if len(amount) > 7:  # more than 365 days in any unit; int() of it needs no time

@@ -7,7 +7,7 @@ dropped (case-insensitive, whole words), because none can be part of a command's
   ``-``): a greeting (``hey``, ``hi``, ``hello``, ``good morning``, ...), Jeeves' name
   (``jeeves``, ``@jeeves``, ``/jeeves``; in Slack the ``<@U…>`` mention is already gone),
   and ``please`` or ``can you``/``could you``/``would you``;
-* at the end: ``?``, ``.``, ``!``, a trailing ``please``, ``thanks`` or ``thank you`` — except
+* at the end: ``?``, ``.``, ``!``, a trailing ``please``, ``thanks`` or ``thank you`` \u2014 except
   for commands whose arguments end in the person's own words (:attr:`Command.free_text`:
   a reminder's text, a setting's value), which are kept exactly as typed.
 
@@ -29,8 +29,9 @@ _GREETINGS = (
 _NAMES = r"[@/]?jeeves"
 _POLITE = "please|pls|kindly|can you|could you|would you|will you"
 #: One leading decoration, with the punctuation and spaces after it.
+_PUNCTUATION = r",:;!\-\u2013\u2014"  # and hyphens, en and em dashes
 _LEADING = re.compile(
-    rf"(?:(?:{_GREETINGS}|{_NAMES}|{_POLITE})(?![\w@/])|[,:;!\-–—])[\s,:;!\-–—]*",
+    rf"(?:(?:{_GREETINGS}|{_NAMES}|{_POLITE})(?![\w@/])|[{_PUNCTUATION}])[\s{_PUNCTUATION}]*",
     re.IGNORECASE,
 )
 #: One trailing decoration, with the punctuation and spaces before it.
