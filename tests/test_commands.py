@@ -155,7 +155,8 @@ async def test_values_are_echoed_quoted_with_their_spacing(stack: Stack) -> None
         "`my.key` is now “has  spaces in it”."
     )
     assert await me.say("config get my.key?") == "`my.key` is “has  spaces in it”."
-    assert await me.say("config set motto <!channel> & `code`") == (
+    # As Slack sends it typed: a literal "<!channel>" arrives escaped and must stay inert.
+    assert await me.say("config set motto &lt;!channel&gt; &amp; `code`") == (
         "`motto` is now “&lt;!channel&gt; &amp; 'code'”."
     )
 

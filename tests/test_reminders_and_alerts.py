@@ -132,7 +132,7 @@ async def test_alerts_take_slacks_timezone_when_none_is_set(stack: Stack) -> Non
     me = Conversation(stack, "UTOKYO", "DTOKYO")
     await me.say("set location Berlin")
     assert await me.say("alerts on 19:00") == "Daily weather alerts are on, at 19:00 Asia/Tokyo."
-    assert await me.say("config get timezone") == "`timezone` is Asia/Tokyo."
+    assert await me.say("config get timezone") == "`timezone` is “Asia/Tokyo”."
     stack.clock.advance(hours=1)  # 10:00 UTC is 19:00 in Tokyo
     [alert] = await fired(stack, 1)
     assert alert["text"].startswith("Weather in Berlin, DE:")
