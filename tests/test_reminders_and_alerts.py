@@ -233,9 +233,7 @@ async def test_each_bad_reminder_says_what_is_wrong(stack: Stack, said: str, ans
 async def test_a_reminder_without_a_time_or_text_asks_for_it(stack: Stack) -> None:
     me = Conversation(stack)
     assert (await me.say("remind me to stretch")).startswith("When should I remind you? Say")
-    assert (await me.say("remind me in 5 minutes")).startswith(
-        "What should I remind you of? Say"
-    )
+    assert (await me.say("remind me in 5 minutes")).startswith("What should I remind you of? Say")
 
 
 async def test_without_a_weather_key_weather_and_alerts_say_what_is_missing(

@@ -131,9 +131,8 @@ def unknown_timezone(name: str, zones: dict[str, str]) -> str:
     close = difflib.get_close_matches(name.casefold(), zones, n=1, cutoff=0.75)
     hint = "".join(f"`{zones[folded]}`" for folded in close)
     example = "`Europe/Paris` or `America/New_York`"
-    return (
-        f"I don't know the timezone {quoted(name[:60])}. "
-        + (f"Did you mean {hint}?" if hint else f"Use an IANA name such as {example}.")
+    return f"I don't know the timezone {quoted(name[:60])}. " + (
+        f"Did you mean {hint}?" if hint else f"Use an IANA name such as {example}."
     )
 
 
