@@ -119,8 +119,9 @@ async def test_unknown_command_is_published_for_the_help_worker(
         {**direct_message("help"), "bot_id": "B0BOT"},
         {**direct_message("help"), "subtype": "message_deleted"},
         {"type": "team_join", "user": {"id": "U9"}},
+        {**direct_message(""), "subtype": "file_share", "files": [{"id": "F1", "name": "a.png"}]},
     ],
-    ids=["own-message", "subtype", "other-event"],
+    ids=["other-bot", "subtype", "other-event", "bare-upload"],
 )
 async def test_ignored_events_are_acked_and_not_published(
     client: Client, bus: MemoryBus, event: dict[str, Any]
@@ -128,6 +129,16 @@ async def test_ignored_events_are_acked_and_not_published(
     status, _ = await post_event(client, event_callback(event))
     assert status == 200
     assert await Recorder(bus).drain() == []
+
+
+async def test_words_only_in_rich_text_blocks_are_read(client: Client, bus: MemoryBus) -> None:
+    section = {"type": "rich_text_section", "elements": [{"type": "text", "text": "weather?"}]}
+    event = {**direct_message(""), "blocks": [{"type": "rich_text", "elements": [section]}]}
+    assert (await post_event(client, event_callback(event, event_id="EvBlocks")))[0] == 200
+    queue = bus._queues[WORKER_QUEUES["weather"].name].pending
+    action = decode(queue.get_nowait().body)
+    assert isinstance(action, Action) and (action.command, action.args) == ("weather", "")
+    assert await Recorder(bus).drain() == []  # not the help list
 
 
 async def test_other_envelope_types_are_acked(client: Client) -> None:
