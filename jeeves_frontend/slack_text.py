@@ -103,7 +103,7 @@ def blocks_text(blocks: Any) -> str:
             parts.append(f"<#{element['channel_id']}>")
         elif kind in ("rich_text_section", "rich_text_preformatted", "rich_text_quote"):
             parts.append("\n")
-    return "".join(parts).strip()
+    return to_safe_text("".join(parts).strip())  # blocks are read raw, not through the models
 
 
 def _elements(blocks: Any) -> Iterator[dict[str, Any]]:

@@ -221,6 +221,21 @@ def test_deep_nesting_and_huge_numbers_are_refused_cleanly(door: Door, body: byt
     door.still_serves()
 
 
+def test_any_text_in_blocks_is_published_encodable(door: Door) -> None:
+    @PROPERTY
+    @given(NASTY_TEXT, st.sampled_from(["text", "user", "link", "channel"]))
+    def check(text: str, kind: str) -> None:
+        element = {"type": kind, "text": text, "user_id": text, "url": text, "channel_id": text}
+        section = {"type": "rich_text_section", "elements": [element]}
+        event = {**direct_message(""), "blocks": [{"type": "rich_text", "elements": [section]}]}
+        assert door.post("/slack/events", to_json(event_callback(event))) == 200
+        for action in door.published():
+            action.text.encode("utf-8")
+
+    check()
+    door.still_serves()
+
+
 def test_deeply_nested_blocks_are_read_without_exhausting_the_stack(door: Door) -> None:
     # As deep as the JSON parser takes: the words are still found, iteratively.
     depth = 200  # 400 levels of objects and lists
