@@ -75,6 +75,10 @@ class Resources:
             resend=resend,
         )
 
+    def weather_api_key(self) -> str | None:
+        """The weather provider's API key, None if not configured (weather then apologises)."""
+        return self.settings.weather_api_key.get_secret_value().strip() or None
+
     def has_slack_token(self) -> bool:
         """Whether a real bot token is configured (lookups are skipped without one)."""
         return not is_placeholder(self.settings.slack_bot_token.get_secret_value())
@@ -151,14 +155,14 @@ class WeatherDeps(DataDeps):
     @classmethod
     def build(cls, resources: Resources) -> WeatherDeps:
         """The Data Service and weather clients (without an API key, weather apologises)."""
-        settings = resources.settings
-        key = settings.weather_api_key.get_secret_value().strip()
         return WeatherDeps(
             bus=resources.bus,
             clock=resources.clock,
             data=resources.data_client(cls.SCOPES),
             weather=WeatherClient(
-                resources.http, base_url=settings.weather_api_url, api_key=key or None
+                resources.http,
+                base_url=resources.settings.weather_api_url,
+                api_key=resources.weather_api_key(),
             ),
         )
 
@@ -171,6 +175,8 @@ class UserDeps(DataDeps):
     slack: AsyncWebClient | None = None
     #: Web address of the dashboard, for ``login``.
     dashboard_url: str = ""
+    #: Whether weather is set up (``alerts on`` warns that alerts will only apologise if not).
+    has_weather_key: bool = True
 
     @classmethod
     def build(cls, resources: Resources) -> UserDeps:
@@ -181,6 +187,7 @@ class UserDeps(DataDeps):
             data=resources.data_client(cls.SCOPES),
             slack=resources.slack_client(resend=True) if resources.has_slack_token() else None,
             dashboard_url=resources.settings.dashboard_url,
+            has_weather_key=resources.weather_api_key() is not None,
         )
 
 

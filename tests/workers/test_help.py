@@ -64,3 +64,18 @@ def test_user_text_cannot_ping_a_channel() -> None:
     assert (
         help.answer(ask("unknown", "<!channel>")) == "I don't know `&lt;!channel&gt;`. Try `help`."
     )
+
+
+def test_suggestions_are_commands_that_work_never_the_word_typed() -> None:
+    assert help.answer(ask("unknown", "where")) == (
+        "I don't know `where`. Did you mean `where am i`? Try `help`."
+    )
+    assert help.answer(ask("unknown", "location")) == (
+        "I don't know `location`. Did you mean `set location` or `get location`? Try `help`."
+    )
+
+
+def test_help_me_and_help_about_a_word() -> None:
+    assert help.answer(ask("help", "me")).startswith("Here is what I can do:")
+    about = help.answer(ask("help", "location"))
+    assert about.startswith("`set location <place>`") and "`get location`" in about
