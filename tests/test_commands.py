@@ -47,12 +47,12 @@ class Conversation:
 async def test_help_lists_every_command(stack: Stack) -> None:
     answer = await Conversation(stack).say("help")
     for usage in (
-        "weather [in <place>]",
-        "set location <place>",
+        "weather [in &lt;place&gt;]",
+        "set location &lt;place&gt;",
         "config show",
         "alerts [on",
-        "remind me in <n>",
-        "reminders [cancel <id>]",
+        "remind me in &lt;n&gt;",
+        "reminders [cancel &lt;id&gt;]",
         "login",
     ):
         assert usage in answer
@@ -60,7 +60,7 @@ async def test_help_lists_every_command(stack: Stack) -> None:
 
 async def test_help_for_one_command(stack: Stack) -> None:
     answer = await Conversation(stack).say("help weather")
-    assert answer.startswith("`weather [in <place>]`")
+    assert answer.startswith("`weather [in &lt;place&gt;]`")
 
 
 async def test_unknown_command_suggests(stack: Stack) -> None:
@@ -202,7 +202,7 @@ async def test_answers_a_person_finds_helpful(stack: Stack, said: str, answer: s
 
 async def test_help_about_a_word_describes_every_command_with_it(stack: Stack) -> None:
     answer = await Conversation(stack).say("help location")
-    assert answer.startswith("`set location <place>`")
+    assert answer.startswith("`set location &lt;place&gt;`")
     assert "`get location` — Where I think you are." in answer
     assert "login" not in answer
 

@@ -75,7 +75,7 @@ def overview() -> str:
     lines = ["Here is what I can do:"]
     lines += [f"• `{command.usage}` — {command.summary}" for command in COMMANDS]
     lines.append("Say `help <command>` for details.")
-    return "\n".join(lines)
+    return _as_mrkdwn("\n".join(lines))
 
 
 def describe(command: Command) -> str:
@@ -85,7 +85,17 @@ def describe(command: Command) -> str:
         lines.append(command.details)
     if command.examples:
         lines.append("Examples: " + ", ".join(f"`{example}`" for example in command.examples))
-    return "\n".join(lines)
+    return _as_mrkdwn("\n".join(lines))
+
+
+def _as_mrkdwn(text: str) -> str:
+    """``text`` with ``&``, ``<`` and ``>`` as entities, as Slack requires of message text.
+
+    Usage lines hold placeholders such as ``<place>``, which Slack (and the dev chat page) would
+    otherwise read as a link and show as ``place``. Source: Slack's "Formatting text for app
+    surfaces", escaping text.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def help_text(args: str) -> str | None:

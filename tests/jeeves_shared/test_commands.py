@@ -103,9 +103,9 @@ def test_help_text_covers_every_command_and_details_one() -> None:
     everything = help_text("")
     assert everything is not None
     for command in COMMANDS:
-        assert f"`{command.usage}` — {command.summary}" in everything
+        assert f"`{as_shown_escaped(command.usage)}` — {command.summary}" in everything
     weather = help_text("weather")
-    assert weather is not None and weather.startswith("`weather [in <place>]`")
+    assert weather is not None and weather.startswith("`weather [in &lt;place&gt;]`")
     assert "Examples: `weather`" in weather
     assert help_text("teleport") is None
 
@@ -118,7 +118,7 @@ def test_help_me_is_the_overview(args: str) -> None:
 def test_help_about_a_word_in_several_commands_describes_each() -> None:
     text = help_text("location")
     assert text is not None
-    assert text.startswith("`set location <place>`")
+    assert text.startswith("`set location &lt;place&gt;`")
     assert "`get location`" in text
 
 
@@ -180,3 +180,8 @@ def test_every_command_survives_every_decoration(
             continue
         decorated = parse_command(said + suffix)
         assert (decorated.command, decorated.args.lower()) == (command.name, expected.args.lower())
+
+
+def as_shown_escaped(text: str) -> str:
+    """``text`` as Slack message text must carry it: ``&``, ``<``, ``>`` as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
