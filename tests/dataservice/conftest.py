@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,17 +15,18 @@ from quart import Quart
 
 from dataservice.app import create_app
 from dataservice.migrate import upgrade
-from dataservice.models import Base, utcnow
+from dataservice.models import Base
 from dataservice.settings import DataServiceSettings
 from jeeves_shared.auth import TokenVerifier
 from jeeves_shared.dataclient.scopes import DATASERVICE_SCOPES
+from tests.support.clock import WallClock
+from tests.support.dataservice_api import Auth
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401
 from tests.support.tokens import TestIssuer
 
 AUDIENCE = "dataservice"
 ALL_SCOPES = DATASERVICE_SCOPES
 ENCRYPTION_KEY = Fernet.generate_key().decode()
-Auth = Callable[..., dict[str, str]]
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol
@@ -110,16 +110,6 @@ def issuer() -> TestIssuer:
 def make_verifier(issuer: TestIssuer) -> TokenVerifier:
     """A verifier trusting ``issuer`` with the static JWKS."""
     return TokenVerifier(issuer.source(), audience=AUDIENCE, issuer=issuer.issuer)
-
-
-class WallClock:
-    """The app's clock: the real time, until a test sets :attr:`now`."""
-
-    def __init__(self) -> None:
-        self.now: datetime | None = None
-
-    def __call__(self) -> datetime:
-        return self.now or utcnow()
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from dataservice.db import open_database
 from dataservice.errors import ClaimTaken, Conflict
 from dataservice.models import ProcessedEvent, utcnow
 from dataservice.queries import claim_event, lease_event
-from tests.dataservice.conftest import Auth, WallClock
+from tests.support.clock import WallClock
+from tests.support.dataservice_api import Auth
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol
