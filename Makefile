@@ -1,6 +1,7 @@
 # The two commands of the README, and a few more for developers.
 #   make dev   — run Jeeves (jeeves dev: one process, in-memory bus, chat page)
-#   make test  — the whole test suite: lint, types, docs and pytest (real RabbitMQ and PostgreSQL)
+#   make test  — the whole test suite: lint, types, docs and pytest (real RabbitMQ and PostgreSQL),
+#                with branch coverage and its floor (scripts/test)
 
 PYTHON ?= python3
 VENV   := .venv
