@@ -64,7 +64,7 @@ async def run_dev(stop: asyncio.Event) -> None:
         workers=[kind.name for kind in kinds],
     )
     try:
-        await asyncio.gather(*servers, *workers)
+        await asyncio.gather(*servers, *workers, _close_on(stop, chat))
     finally:
         await chat_subscription.stop(timeout=1)
 
@@ -91,6 +91,12 @@ async def data_services(
         serve_app(dealer, dealer_settings.tokendealer_bind, stop),
         serve_app(data, data_settings.dataservice_bind, stop),
     ]
+
+
+async def _close_on(stop: asyncio.Event, chat: ChatLog) -> None:
+    """Let the chat page's long polls go when ``jeeves dev`` stops (they would delay it)."""
+    await stop.wait()
+    await chat.close()
 
 
 def _can_run(needs: frozenset[str], settings: WorkerSettings) -> bool:
