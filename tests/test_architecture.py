@@ -65,15 +65,6 @@ def test_the_cli_offers_every_worker_kind() -> None:
     assert set(WORKER_KINDS) == {*KINDS, SCHEDULER}
 
 
-#: Test modules still allowed to import another test module, each with the reason. The rule
-#: fails once an entry is no longer needed, so that the list only shrinks.
-BORROWS_FROM_A_TEST_MODULE = {
-    # Shares test_dataclient's fixtures until the Data Service client's tests move next to the
-    # client, with those fixtures in tests/support (issue 9, item 8).
-    "tests/dataservice/test_dataclient_schedule.py",
-}
-
-
 def imported_test_modules(path: Path) -> set[str]:
     """The modules of ours named ``test_*`` that the file at ``path`` imports (or imports from)."""
     found: set[str] = set()
@@ -98,5 +89,4 @@ def test_test_modules_never_import_each_other() -> None:
         for path in (ROOT / "tests").rglob("*.py")
         if (imported := imported_test_modules(path))
     }
-    assert set(offenders) <= BORROWS_FROM_A_TEST_MODULE, offenders
-    assert set(offenders) == BORROWS_FROM_A_TEST_MODULE, "remove the entries no longer needed"
+    assert offenders == {}

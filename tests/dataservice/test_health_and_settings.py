@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from dataservice.app import create_app
 from dataservice.settings import DataServiceSettings
 from jeeves_shared.runtime.settings import SettingsError
-from tests.dataservice.conftest import make_settings, make_verifier
+from tests.support.dataservice_fixtures import make_settings, make_verifier
 from tests.support.postgres import free_port
 from tests.support.tokens import TestIssuer
 

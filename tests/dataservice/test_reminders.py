@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from tests.support.clock import WallClock
-from tests.support.dataservice_api import Auth, add_reminder, create_user, reminder_body
+from tests.support.dataservice_api import NOW, add_reminder, create_user, reminder_body
+from tests.support.dataservice_fixtures import Auth
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol
 
 READ = ("reminders:read",)
 WRITE = ("reminders:write",)
-NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 
 
 async def pending_ids(client: TestClientProtocol, auth: Auth, user_id: int) -> list[int]:

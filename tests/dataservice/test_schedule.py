@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.support.clock import WallClock
 from tests.support.dataservice_api import (
-    Auth,
+    NOW,
     add_reminder,
     check_against_document,
     claim,
@@ -15,12 +15,12 @@ from tests.support.dataservice_api import (
     create_user_in,
     put_alerts,
 )
+from tests.support.dataservice_fixtures import Auth
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol
 
 CLAIM = ("schedule:claim",)
-NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 
 
 async def finish_reminder(

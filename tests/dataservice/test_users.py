@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from tests.support.dataservice_api import Auth, create_user
-
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol
 
+
+from tests.support.dataservice_api import create_user
+from tests.support.dataservice_fixtures import Auth
 
 READ = ("users:read",)
 WRITE = ("users:write",)

@@ -1,14 +1,10 @@
-"""Calls to the Data Service's API through Quart's test client, as its test modules make them.
-
-Each helper asserts that its call succeeded, so a test reads as the story it tells;
-:func:`check_against_document` holds an answer to the OpenAPI document the app serves.
-"""
+"""Calls the Data Service's tests make again and again, through the app's test client, and the
+check of an answer against the OpenAPI document."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -16,18 +12,14 @@ from urllib.parse import urlsplit
 from openapi_schema_validator import OAS31Validator
 
 from dataservice.app import openapi_bytes
+from tests.support.dataservice_fixtures import Auth
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol
 
-#: The ``auth`` fixture: headers carrying a token with the scopes given.
-Auth = Callable[..., dict[str, str]]
-
-USERS_WRITE = ("users:write",)
-REMINDERS_WRITE = ("reminders:write",)
-SCHEDULE_CLAIM = ("schedule:claim",)
-#: The instant reminders are due around, unless a test says otherwise.
+#: The instant the scheduling and reminder tests start from.
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
+DOCUMENT: dict[str, Any] = json.loads(openapi_bytes())
 
 
 async def create_user(
@@ -35,7 +27,7 @@ async def create_user(
 ) -> dict[str, Any]:
     """POST a get-or-create and return the user."""
     body = {"team_id": team, "slack_user_id": user, **extra}
-    response = await client.post("/api/v1/users", json=body, headers=auth(*USERS_WRITE))
+    response = await client.post("/api/v1/users", json=body, headers=auth("users:write"))
     assert response.status_code in (200, 201), await response.get_data()
     result: dict[str, Any] = await response.get_json()
     return result
@@ -47,7 +39,7 @@ async def create_user_in(
     """A new user living in time zone ``zone``."""
     user = await create_user(client, auth, **lookup)
     path = f"/api/v1/users/{user['id']}"
-    response = await client.patch(path, json={"timezone": zone}, headers=auth(*USERS_WRITE))
+    response = await client.patch(path, json={"timezone": zone}, headers=auth("users:write"))
     assert response.status_code == 200
     result: dict[str, Any] = await response.get_json()
     return result
@@ -56,14 +48,14 @@ async def create_user_in(
 async def put_alerts(
     client: TestClientProtocol, auth: Auth, user_id: int, body: Any, **headers: str
 ) -> Any:
-    """PUT ``body`` as ``user_id``'s alert settings and return the response, whatever it is."""
+    """PUT the user's daily alert switch; the response."""
     return await client.put(
-        f"/api/v1/users/{user_id}/alerts", json=body, headers={**auth(*USERS_WRITE), **headers}
+        f"/api/v1/users/{user_id}/alerts", json=body, headers={**auth("users:write"), **headers}
     )
 
 
 def reminder_body(due_at: datetime | str = NOW + timedelta(hours=1), **extra: Any) -> Any:
-    """A reminder's JSON body, due an hour after :data:`NOW` unless ``due_at`` says otherwise."""
+    """A valid reminder creation body, due an hour after :data:`NOW` unless told."""
     when = due_at if isinstance(due_at, str) else due_at.isoformat()
     return {"text": "feed the newts", "due_at": when, "channel_id": "D123", **extra}
 
@@ -75,7 +67,7 @@ async def add_reminder(
     response = await client.post(
         f"/api/v1/users/{user_id}/reminders",
         json=reminder_body(**body),
-        headers=auth(*REMINDERS_WRITE),
+        headers=auth("reminders:write"),
     )
     assert response.status_code == 201, await response.get_data()
     created: dict[str, Any] = await response.get_json()
@@ -85,16 +77,14 @@ async def add_reminder(
 async def claim(
     client: TestClientProtocol, auth: Auth, owner: str, now: datetime, **options: Any
 ) -> dict[str, Any]:
-    """POST a claim and return what it leased."""
+    """POST a schedule claim and return what it leased."""
     body = {"owner": owner, "now": now.isoformat(), **options}
-    response = await client.post("/api/v1/schedule/claim", json=body, headers=auth(*SCHEDULE_CLAIM))
+    response = await client.post(
+        "/api/v1/schedule/claim", json=body, headers=auth("schedule:claim")
+    )
     assert response.status_code == 200, await response.get_data()
     claimed: dict[str, Any] = await response.get_json()
     return claimed
-
-
-#: The OpenAPI document the app serves, parsed.
-DOCUMENT: dict[str, Any] = json.loads(openapi_bytes())
 
 
 def operation_for(method: str, url: str) -> tuple[str, dict[str, Any]]:

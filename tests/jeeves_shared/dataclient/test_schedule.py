@@ -15,21 +15,16 @@ from jeeves_shared.dataclient import (
     NotFound,
     Unauthorized,
 )
-from tests.dataservice.conftest import WallClock
-from tests.dataservice.test_dataclient import (  # noqa: F401 - fixtures
-    base_url,
-    make_client,
-    session,
-    token_of,
-)
+from tests.support.clock import WallClock
+from tests.support.dataclient import make_client, token_of
 from tests.support.tokens import TestIssuer
 
 NOW = datetime(2025, 3, 29, 12, 0, tzinfo=UTC)
 
 
 async def test_alerts_round_trip(
-    session: aiohttp.ClientSession,  # noqa: F811
-    base_url: str,  # noqa: F811
+    session: aiohttp.ClientSession,
+    base_url: str,
     issuer: TestIssuer,
     clock: WallClock,
 ) -> None:
@@ -53,8 +48,8 @@ async def test_alerts_round_trip(
 
 
 async def test_reminders_round_trip(
-    session: aiohttp.ClientSession,  # noqa: F811
-    base_url: str,  # noqa: F811
+    session: aiohttp.ClientSession,
+    base_url: str,
     issuer: TestIssuer,
 ) -> None:
     client = make_client(session, base_url, issuer)
@@ -91,8 +86,8 @@ async def test_reminders_round_trip(
 
 
 async def test_a_reminder_created_twice_with_one_key_is_made_once(
-    session: aiohttp.ClientSession,  # noqa: F811
-    base_url: str,  # noqa: F811
+    session: aiohttp.ClientSession,
+    base_url: str,
     issuer: TestIssuer,
 ) -> None:
     client = make_client(session, base_url, issuer)
@@ -114,8 +109,8 @@ async def test_a_reminder_created_twice_with_one_key_is_made_once(
 
 
 async def test_claim_and_finish(
-    session: aiohttp.ClientSession,  # noqa: F811
-    base_url: str,  # noqa: F811
+    session: aiohttp.ClientSession,
+    base_url: str,
     issuer: TestIssuer,
     clock: WallClock,
 ) -> None:
@@ -154,8 +149,8 @@ async def test_claim_and_finish(
 
 
 async def test_the_scope_sets(
-    session: aiohttp.ClientSession,  # noqa: F811
-    base_url: str,  # noqa: F811
+    session: aiohttp.ClientSession,
+    base_url: str,
     issuer: TestIssuer,
 ) -> None:
     worker = DataServiceClient(session, base_url, token_of(issuer, " ".join(WORKER_SCOPES)))

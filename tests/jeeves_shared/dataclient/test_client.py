@@ -14,64 +14,27 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from structlog.testing import capture_logs
 
-from dataservice.app import create_app
 from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.dataclient import (
     Conflict,
     DataServiceClient,
     DataServiceUnavailable,
-    EventLease,
+    DoneOutcome,
     InvalidRequest,
+    LeaseOutcome,
     NotFound,
     PreconditionFailed,
     Unauthorized,
 )
-from tests.dataservice.conftest import ALL_SCOPES, WallClock, make_settings, make_verifier
-from tests.support.http import serving
+from tests.support.clock import WallClock
+from tests.support.dataclient import Sleeps, make_client, token_of
 from tests.support.postgres import free_port
 from tests.support.tokens import TestIssuer
 
 TOKEN = "xoxb-1-2-secret"
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def base_url(database_url: str, issuer: TestIssuer, clock: WallClock) -> AsyncIterator[str]:
-    """The Data Service served by Hypercorn on a free port of 127.0.0.1."""
-    app = create_app(make_settings(database_url), verifier=make_verifier(issuer), clock=clock)
-    async with serving(app) as url:
-        yield url
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-class Sleeps:
-    """A fake ``sleep`` recording the delays asked for."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-
-
-def token_of(issuer: TestIssuer, scope: str = " ".join(ALL_SCOPES)) -> Callable[[], Awaitable[str]]:
-    async def token() -> str:
-        return issuer.mint(scope=scope)
-
-    return token
-
-
-def make_client(
-    session: aiohttp.ClientSession, url: str, issuer: TestIssuer, **options: Any
-) -> DataServiceClient:
-    options.setdefault("sleep", Sleeps())
-    return DataServiceClient(session, url, token_of(issuer), **options)
 
 
 async def test_users_round_trip(
@@ -135,40 +98,36 @@ async def test_workspaces_and_bot_token(
         await client.get_workspace("T1")
 
 
-async def test_claims(session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer) -> None:
-    client = make_client(session, base_url, issuer)
-
-    results = await asyncio.gather(*(client.claim_event("Ev42") for _ in range(10)))
-
-    assert sorted(results) == [False] * 9 + [True]
+def leased(status: str, **fields: object) -> LeaseOutcome:
+    """The outcome of a lease on reply ``R1``."""
+    return LeaseOutcome.model_validate({"event_id": "R1", "status": status, **fields})
 
 
-async def test_leased_claims(
+async def test_reply_claims(
     session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer, clock: WallClock
 ) -> None:
     clock.now = NOW
     client = make_client(session, base_url, issuer)
 
-    mine = await client.lease_event("Ev1", lease_seconds=30, key="a")
-    retried = await client.lease_event("Ev1", lease_seconds=30, key="a")
+    mine, retried = await client.lease_replies([("R1", "a"), ("R1", "a")], lease_seconds=30)
     clock.now = NOW + timedelta(seconds=10)
-    rival = await client.lease_event("Ev1", lease_seconds=30, key="b")
-    with pytest.raises(Conflict) as not_theirs:
-        await client.finish_event("Ev1", key="b")
+    [rival] = await client.lease_replies([("R1", "b")], lease_seconds=30)
+    [not_theirs] = await client.finish_replies([("R1", "b")])
+    with pytest.raises(Conflict) as not_released:
+        await client.release_reply("R1", key="b")
+    done, again = await client.finish_replies([("R1", "a"), ("R1", "a")])  # a retry is fine
+    [redelivered] = await client.lease_replies([("R1", "c")], lease_seconds=30)
     with pytest.raises(Conflict):
-        await client.release_event("Ev1", key="b")
-    await client.finish_event("Ev1", key="a")
-    await client.finish_event("Ev1", key="a")  # a retry is fine
-    redelivered = await client.lease_event("Ev1", lease_seconds=30, key="c")
-    with pytest.raises(Conflict):
-        await client.release_event("Ev1", key="a")
-    with pytest.raises(NotFound):
-        await client.finish_event("EvNever", key="a")
+        await client.release_reply("R1", key="a")
+    [never] = await client.finish_replies([("RNever", "a")])
 
-    assert (mine, retried) == (EventLease("acquired"), EventLease("acquired"))
-    assert rival == EventLease("held", retry_after=20.0)
-    assert not_theirs.value.error == "conflict"
-    assert redelivered == EventLease("done")
+    assert (mine, retried) == (leased("acquired"),) * 2
+    assert rival == leased("held", retry_after=20)
+    assert not_theirs == DoneOutcome(event_id="R1", status="taken")
+    assert not_released.value.error == "conflict"
+    assert (done.status, again.status) == ("done", "done")
+    assert redelivered.status == "done"
+    assert never == DoneOutcome(event_id="RNever", status="not_found")
 
 
 async def test_a_lease_is_released_or_taken_over_once_it_ends(
@@ -177,18 +136,18 @@ async def test_a_lease_is_released_or_taken_over_once_it_ends(
     clock.now = NOW
     client = make_client(session, base_url, issuer)
 
-    await client.lease_event("Ev1", lease_seconds=5, key="failed")
-    await client.release_event("Ev1", key="failed")
-    await client.release_event("Ev1", key="failed")  # nothing left to release: fine
-    again = await client.lease_event("Ev1", lease_seconds=5, key="dead")
+    await client.lease_replies([("R1", "failed")], lease_seconds=5)
+    await client.release_reply("R1", key="failed")
+    await client.release_reply("R1", key="failed")  # nothing left to release: fine
+    [again] = await client.lease_replies([("R1", "dead")], lease_seconds=5)
     clock.now = NOW + timedelta(seconds=6)
-    heir = await client.lease_event("Ev1", lease_seconds=5, key="heir")
-    with pytest.raises(Conflict):
-        await client.finish_event("Ev1", key="dead")
-    await client.finish_event("Ev1", key="heir")
+    [heir] = await client.lease_replies([("R1", "heir")], lease_seconds=5)
+    [late] = await client.finish_replies([("R1", "dead")])
+    [finished] = await client.finish_replies([("R1", "heir")])
 
-    assert again == EventLease("acquired")
-    assert heir == EventLease("acquired", taken_over=True)
+    assert again == leased("acquired")
+    assert heir == leased("acquired", taken_over=True)
+    assert (late.status, finished.status) == ("taken", "done")
 
 
 async def test_a_refused_token_is_reported_and_replaced_once(
@@ -271,7 +230,8 @@ async def test_with_the_auth_helpers_token_client(
         client = DataServiceClient.from_token_client(session, base_url, tokens)
 
         assert (await client.get_or_create_user("T1", "U1")).id == 1
-        assert await client.claim_event("Ev1") is True
+        [lease] = await client.lease_replies([("R1", "k")], lease_seconds=30)
+        assert lease.status == "acquired"
     finally:
         await runner.cleanup()
 
@@ -343,6 +303,9 @@ USER = {
     "version": 1,
     "created_at": "2025-01-01T00:00:00Z",
     "updated_at": "2025-01-01T00:00:00Z",
+    "alerts_enabled": False,
+    "alert_time": None,
+    "next_alert_at": None,
 }
 
 
@@ -426,18 +389,42 @@ async def test_unreachable_service_fails_after_the_retries(
     assert len(sleeps.delays) == 3
 
 
-async def test_retried_lease_calls_send_the_callers_key(
+async def test_a_retried_release_sends_the_callers_key_each_time(
     session: aiohttp.ClientSession, issuer: TestIssuer, scripted: Any
 ) -> None:
-    body = {"event_id": "E1", "first_seen": "2025-01-01T00:00:00Z", "status": "pending"}
-    server, url = await scripted(["drop", 503, 201, 502, 200, "drop", 204], body)
+    server, url = await scripted(["drop", 503, 204], None)
     client = make_client(session, url, issuer)
 
-    assert await client.lease_event("E1", lease_seconds=30, key="my-key") == EventLease("acquired")
-    await client.finish_event("E1", key="my-key")
-    await client.release_event("E1", key="my-key")
+    await client.release_reply("E1", key="my-key")
 
-    assert [headers["Idempotency-Key"] for headers in server.headers] == ["my-key"] * 7
+    assert [headers["Idempotency-Key"] for headers in server.headers] == ["my-key"] * 3
+
+
+async def test_each_retry_is_logged_with_the_error_it_retries_on(
+    session: aiohttp.ClientSession, issuer: TestIssuer, scripted: Any
+) -> None:
+    _, url = await scripted(["drop", 503, 200], USER)
+    client = make_client(session, url, issuer)
+
+    with capture_logs() as logs:
+        await client.get_or_create_user("T1", "U1")  # a POST: aiohttp itself never retries it
+
+    retries = [entry for entry in logs if entry["event"] == "dataservice.retry"]
+    assert [entry["status"] for entry in retries] == [0, 503]
+    assert "ServerDisconnectedError" in retries[0]["error"]
+
+
+async def test_a_field_added_by_a_newer_service_is_ignored(
+    session: aiohttp.ClientSession, issuer: TestIssuer, scripted: Any
+) -> None:
+    """Workers older than the service keep working when an answer grows a field."""
+    _, url = await scripted([200], {**USER, "pronouns": "he/him", "settings": {"lang": "en"}})
+    client = make_client(session, url, issuer)
+
+    user = await client.get_user(1)
+
+    assert (user.id, user.settings) == (1, {"lang": "en"})
+    assert "pronouns" not in user.model_dump()
 
 
 async def test_a_retried_reminder_creation_keeps_its_idempotency_key(
@@ -454,17 +441,3 @@ async def test_a_retried_reminder_creation_keeps_its_idempotency_key(
     assert made.id == 7
     keys = [headers.get("Idempotency-Key") for headers in server.headers]
     assert keys == ["action-1", "action-1", None]
-
-
-async def test_a_retried_claim_keeps_its_idempotency_key(
-    session: aiohttp.ClientSession, issuer: TestIssuer, scripted: Any
-) -> None:
-    body = {"event_id": "E1", "first_seen": "2025-01-01T00:00:00Z"}
-    server, url = await scripted(["drop", 201], body)
-    client = make_client(session, url, issuer)
-
-    assert await client.claim_event("E1") is True
-
-    keys = [headers["Idempotency-Key"] for headers in server.headers]
-    assert len(keys) == 2
-    assert keys[0] == keys[1]

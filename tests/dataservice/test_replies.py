@@ -1,5 +1,5 @@
-"""Event claims: exactly one winner, however many claimers and however concurrent; leased
-claims: pending, then done or released, and taken over once the lease ends."""
+"""Reply claims (URL ``/events``): exactly one winner, however many claimers and however
+concurrent; pending, then done or released, and taken over once the lease ends."""
 
 from __future__ import annotations
 
@@ -10,98 +10,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from dataservice.db import open_database
-from dataservice.errors import ClaimTaken, Conflict
-from dataservice.models import ProcessedEvent, utcnow
-from dataservice.queries import claim_event, lease_event
+from dataservice.errors import ClaimTaken
+from dataservice.models import ReplyClaim, utcnow
+from dataservice.queries import lease_reply
 from tests.support.clock import WallClock
-from tests.support.dataservice_api import Auth
+from tests.support.dataservice_fixtures import Auth
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol
 
 CLAIM = ("events:claim",)
+MINUTE = timedelta(seconds=60)
 
-
-async def test_first_claim_is_201_then_409(client: TestClientProtocol, auth: Auth) -> None:
-    first = await client.post("/api/v1/events/Ev0123ABC/claim", headers=auth(*CLAIM))
-    second = await client.post("/api/v1/events/Ev0123ABC/claim", headers=auth(*CLAIM))
-    other = await client.post("/api/v1/events/Ev0456DEF/claim", headers=auth(*CLAIM))
-
-    assert (first.status_code, second.status_code, other.status_code) == (201, 409, 201)
-    body = await first.get_json()
-    assert body["event_id"] == "Ev0123ABC"
-    assert body["first_seen"].endswith("Z")
-    assert body["status"] == "done"
-    assert body["lease_until"] is None
-    assert (await second.get_json())["error"] == "conflict"
-    assert (await second.get_json())["status"] == "done"
-
-
-async def test_a_retry_with_the_same_idempotency_key_is_201_again(
-    client: TestClientProtocol, auth: Auth
-) -> None:
-    mine = {**auth(*CLAIM), "Idempotency-Key": "a1b2c3"}
-    theirs = {**auth(*CLAIM), "Idempotency-Key": "zzz"}
-
-    first = await client.post("/api/v1/events/Ev1/claim", headers=mine)
-    retry = await client.post("/api/v1/events/Ev1/claim", headers=mine)
-    rival = await client.post("/api/v1/events/Ev1/claim", headers=theirs)
-    anonymous = await client.post("/api/v1/events/Ev1/claim", headers=auth(*CLAIM))
-
-    assert (first.status_code, retry.status_code) == (201, 201)
-    assert await first.get_json() == await retry.get_json()
-    assert (rival.status_code, anonymous.status_code) == (409, 409)
-
-
-async def test_bad_event_ids_and_keys_are_422(client: TestClientProtocol, auth: Auth) -> None:
-    too_long = await client.post(f"/api/v1/events/{'E' * 201}/claim", headers=auth(*CLAIM))
-    spaces = await client.post("/api/v1/events/E%201/claim", headers=auth(*CLAIM))
-    bad_key = await client.post(
-        "/api/v1/events/E1/claim", headers={**auth(*CLAIM), "Idempotency-Key": "k" * 65}
-    )
-
-    assert (too_long.status_code, spaces.status_code, bad_key.status_code) == (422, 422, 422)
-    assert (await bad_key.get_json())["details"][0]["loc"] == ["header", "Idempotency-Key"]
-
-
-async def test_concurrent_claims_through_the_api_have_one_winner(
-    client: TestClientProtocol, auth: Auth
-) -> None:
-    headers = [{**auth(*CLAIM), "Idempotency-Key": f"worker-{n}"} for n in range(20)]
-
-    responses = await asyncio.gather(
-        *(client.post("/api/v1/events/EvRace/claim", headers=h) for h in headers)
-    )
-
-    statuses = sorted(response.status_code for response in responses)
-    assert statuses == [201] + [409] * 19
-
-
-async def test_concurrent_claims_on_separate_connections_have_one_winner(
-    database_url: str,
-) -> None:
-    """Many connections racing in the database itself (real parallelism on PostgreSQL)."""
-    database = open_database(database_url, pool_size=10)
-
-    async def claim(n: int) -> bool:
-        try:
-            async with database.engine.begin() as conn:
-                await claim_event(
-                    conn, "EvDbRace", claimed_by=f"w{n}", idempotency_key=None, now=utcnow()
-                )
-        except Conflict:
-            return False
-        return True
-
-    try:
-        outcomes = await asyncio.gather(*(claim(n) for n in range(10)))
-    finally:
-        await database.dispose()
-
-    assert sorted(outcomes) == [False] * 9 + [True]
-
-
-# --- leased claims ------------------------------------------------------------------------------
 
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 
@@ -221,12 +141,11 @@ async def test_a_done_claim_is_skipped_and_cannot_be_undone(
     again = await finish(client, auth, "a")
     redelivered = await lease(client, auth, "b")
     same_key = await lease(client, auth, "a")
-    for_good = await client.post("/api/v1/events/Ev1/claim", headers=keyed(auth, "c"))
     undo = await release(client, auth, "a")
 
     assert (first_done.status_code, again.status_code) == (200, 200)
     assert await again.get_json() == await first_done.get_json()
-    for refused in (redelivered, same_key, for_good, undo):
+    for refused in (redelivered, same_key, undo):
         assert refused.status_code == 409
         assert "Retry-After" not in refused.headers
         body = await refused.get_json()
@@ -266,25 +185,82 @@ async def test_release_hands_the_event_to_the_next_claimer_at_once(
     assert never_claimed.status_code == 204
 
 
+async def test_first_claim_is_201_then_409(client: TestClientProtocol, auth: Auth) -> None:
+    first = await lease(client, auth, "a", event="Ev0123ABC")
+    second = await lease(client, auth, "b", event="Ev0123ABC")
+    other = await lease(client, auth, "c", event="Ev0456DEF")
+
+    assert (first.status_code, second.status_code, other.status_code) == (201, 409, 201)
+    body = await first.get_json()
+    assert body["event_id"] == "Ev0123ABC"
+    assert body["first_seen"].endswith("Z")
+    assert body["status"] == "pending"
+    assert body["lease_until"].endswith("Z")
+    assert (await second.get_json())["error"] == "conflict"
+    assert (await second.get_json())["status"] == "pending"
+
+
+async def test_a_retry_with_the_same_idempotency_key_is_201_again(
+    client: TestClientProtocol, auth: Auth
+) -> None:
+    first = await lease(client, auth, "a1b2c3")
+    retry = await lease(client, auth, "a1b2c3")
+    rival = await lease(client, auth, "zzz")
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert await first.get_json() == await retry.get_json()
+    assert rival.status_code == 409
+
+
+async def test_bad_reply_ids_and_keys_are_422(client: TestClientProtocol, auth: Auth) -> None:
+    too_long = await lease(client, auth, "a", event="E" * 201)
+    spaces = await lease(client, auth, "a", event="E%201")
+    bad_key = await lease(client, auth, "k" * 65)
+
+    assert (too_long.status_code, spaces.status_code, bad_key.status_code) == (422, 422, 422)
+    assert (await bad_key.get_json())["details"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
+async def test_concurrent_claims_through_the_api_have_one_winner(
+    client: TestClientProtocol, auth: Auth
+) -> None:
+    responses = await asyncio.gather(
+        *(lease(client, auth, f"worker-{n}", event="EvRace") for n in range(20))
+    )
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] + [409] * 19
+
+
+async def test_concurrent_claims_on_separate_connections_have_one_winner(
+    database_url: str,
+) -> None:
+    """Many connections racing in the database itself (real parallelism on PostgreSQL)."""
+    database = open_database(database_url, pool_size=10)
+
+    async def claim(n: int) -> bool:
+        try:
+            async with database.engine.begin() as conn:
+                await lease_reply(
+                    conn, "EvDbRace", claimed_by=f"w{n}", key=f"w{n}", now=utcnow(), lease=MINUTE
+                )
+        except ClaimTaken:
+            return False
+        return True
+
+    try:
+        outcomes = await asyncio.gather(*(claim(n) for n in range(10)))
+    finally:
+        await database.dispose()
+
+    assert sorted(outcomes) == [False] * 9 + [True]
+
+
 async def test_done_of_an_unknown_event_is_404(client: TestClientProtocol, auth: Auth) -> None:
     unknown = await finish(client, auth, "a", event="EvNever")
 
     assert unknown.status_code == 404
     assert (await unknown.get_json())["error"] == "not_found"
-
-
-async def test_a_claim_for_good_never_takes_over_a_lease(
-    client: TestClientProtocol, auth: Auth, clock: WallClock
-) -> None:
-    clock.now = NOW
-    await lease(client, auth, "a", seconds=5)
-    live = await client.post("/api/v1/events/Ev1/claim", headers=auth(*CLAIM))
-    clock.now = at(60)
-    expired = await client.post("/api/v1/events/Ev1/claim", headers=auth(*CLAIM))
-
-    assert (live.status_code, live.headers["Retry-After"]) == (409, "5")
-    assert (expired.status_code, expired.headers["Retry-After"]) == (409, "1")
-    assert (await expired.get_json())["status"] == "pending"
 
 
 async def test_leases_need_a_key_and_one_to_3600_seconds(
@@ -309,7 +285,7 @@ async def test_leases_need_a_key_and_one_to_3600_seconds(
     [detail] = (await no_key.get_json())["details"]
     assert detail == {
         "loc": ["header", "Idempotency-Key"],
-        "msg": "Required with lease_seconds",
+        "msg": "Field required",
         "type": "missing",
     }
     for refused in (*bad_seconds, as_text, unknown_field):
@@ -318,13 +294,14 @@ async def test_leases_need_a_key_and_one_to_3600_seconds(
     for refused in keyless:
         assert refused.status_code == 422
         assert (await refused.get_json())["details"][0]["loc"] == ["header", "Idempotency-Key"]
-    # Nothing was claimed: an empty body (or an explicit null lease) claims for good.
-    empty = await client.post("/api/v1/events/Ev1/claim", json={}, headers=auth(*CLAIM))
+    # A claim is always a lease: no body, an empty one or a null lease is refused too.
+    no_body = await client.post("/api/v1/events/Ev1/claim", headers=keyed(auth, "a"))
+    empty = await client.post("/api/v1/events/Ev1/claim", json={}, headers=keyed(auth, "a"))
     null = await client.post(
-        "/api/v1/events/Ev2/claim", json={"lease_seconds": None}, headers=auth(*CLAIM)
+        "/api/v1/events/Ev1/claim", json={"lease_seconds": None}, headers=keyed(auth, "a")
     )
-    assert (empty.status_code, null.status_code) == (201, 201)
-    assert (await empty.get_json())["status"] == (await null.get_json())["status"] == "done"
+    assert (no_body.status_code, empty.status_code, null.status_code) == (422, 422, 422)
+    assert (await lease(client, auth, "a")).status_code == 201  # nothing was claimed
 
 
 async def test_concurrent_takeovers_through_the_api_have_one_winner(
@@ -354,7 +331,7 @@ async def test_concurrent_takeovers_on_separate_connections_have_one_winner(
     async def take(key: str, now: datetime) -> bool:
         try:
             async with database.engine.begin() as conn:
-                await lease_event(
+                await lease_reply(
                     conn, "EvDbTakeover", claimed_by=key, key=key, now=now, lease=one_second
                 )
         except ClaimTaken:
@@ -365,7 +342,7 @@ async def test_concurrent_takeovers_on_separate_connections_have_one_winner(
         assert await take("dead", NOW)
         outcomes = await asyncio.gather(*(take(f"w{n}", at(2)) for n in range(10)))
         async with database.engine.connect() as conn:
-            holder = (await conn.execute(select(ProcessedEvent.idempotency_key))).scalar_one()
+            holder = (await conn.execute(select(ReplyClaim.idempotency_key))).scalar_one()
     finally:
         await database.dispose()
 
