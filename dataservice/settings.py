@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+import contextlib
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 
 from jeeves_shared.runtime.settings import JeevesSettings
 
 #: Placeholder for the at-rest encryption key(s); refused outside dev mode.
 PLACEHOLDER_KEY = "change-me"
+
+
+def default_database_url() -> SecretStr:
+    """``sqlite+aiosqlite:///<data folder>/jeeves/jeeves-dev.db``, the folder created if missing.
+
+    The data folder is ``$XDG_DATA_HOME``, else ``~/.local/share`` (the XDG base directory
+    specification): writable by whoever runs ``jeeves dev``, wherever they start it from (the
+    container image's non-root user's working directory is not theirs to write). If the folder
+    cannot be created, SQLite reports it when the Data Service opens the database.
+    """
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    folder = base / "jeeves"
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+    return SecretStr(f"sqlite+aiosqlite:///{folder / 'jeeves-dev.db'}")
 
 
 class DataServiceSettings(JeevesSettings):
@@ -20,7 +39,7 @@ class DataServiceSettings(JeevesSettings):
     """
 
     #: SQLAlchemy URL (fixed contract). SQLite via aiosqlite, or ``postgresql+asyncpg://``.
-    database_url: SecretStr = SecretStr("sqlite+aiosqlite:///jeeves-dev.db")
+    database_url: SecretStr = Field(default_factory=default_database_url)
     dataservice_bind: str = "127.0.0.1:8002"
     #: Comma-separated Fernet keys (urlsafe base64, 32 bytes). The first encrypts; all decrypt,
     #: so a new key is put first and the old one kept until every token is re-encrypted.

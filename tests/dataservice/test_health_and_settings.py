@@ -65,14 +65,31 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.dataservice_jwks_url == "http://td:8003/.well-known/jwks.json"
 
 
-def test_defaults_are_a_local_sqlite_file_and_port_8002(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_are_a_sqlite_file_in_the_user_data_folder_and_port_8002(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     for name in ("JEEVES_DATABASE_URL", "JEEVES_DATASERVICE_BIND"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
 
     settings = DataServiceSettings()
 
-    assert settings.database_url.get_secret_value() == "sqlite+aiosqlite:///jeeves-dev.db"
+    database = tmp_path / "data" / "jeeves" / "jeeves-dev.db"
+    assert settings.database_url.get_secret_value() == f"sqlite+aiosqlite:///{database}"
+    assert database.parent.is_dir()  # SQLite creates the file, not its folder
     assert settings.dataservice_bind == "127.0.0.1:8002"
+
+
+def test_without_xdg_data_home_the_database_is_under_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("JEEVES_DATABASE_URL", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+    url = DataServiceSettings().database_url.get_secret_value()
+
+    assert url == f"sqlite+aiosqlite:///{tmp_path}/.local/share/jeeves/jeeves-dev.db"
 
 
 @pytest.mark.parametrize("keys", ["", "change-me"])
