@@ -146,6 +146,11 @@ class WeatherClient:
         # one key share the task of the first instead.
         self._in_flight: dict[_Key, asyncio.Task[Conditions]] = {}
 
+    @property
+    def has_api_key(self) -> bool:
+        """Whether a key is configured: without one every request apologises."""
+        return bool(self._api_key)
+
     async def current(self, place: str, *, units: Units) -> Conditions:
         """The weather at ``place`` now.
 

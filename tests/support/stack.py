@@ -100,8 +100,13 @@ class Conversation:
 
 
 @asynccontextmanager
-async def running_stack(amqp_url: str, folder: Path) -> AsyncIterator[Stack]:
-    """Start everything; stop everything (draining) on exit."""
+async def running_stack(
+    amqp_url: str, folder: Path, *, weather_api_key: str | None = None
+) -> AsyncIterator[Stack]:
+    """Start everything; stop everything (draining) on exit.
+
+    ``weather_api_key=""`` runs the workers without a weather key (the fake's key otherwise).
+    """
     stop, stop_services = asyncio.Event(), asyncio.Event()
     clock = WallClock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
     async with FakeSlack() as slack, FakeWeather() as weather:
@@ -113,7 +118,7 @@ async def running_stack(amqp_url: str, folder: Path) -> AsyncIterator[Stack]:
             slack_api_url=slack.base_url,
             slack_response_url_prefix=slack.response_url(""),
             weather_api_url=weather.base_url,
-            weather_api_key=weather.api_key,
+            weather_api_key=weather.api_key if weather_api_key is None else weather_api_key,
             dataservice_url=f"http://{binds['data']}",
             tokendealer_url=f"http://{binds['dealer']}",
             worker_client_id=DEV_CLIENT_ID,
