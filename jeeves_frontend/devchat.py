@@ -2,7 +2,7 @@
 
 ``POST /dev/chat/messages`` publishes an action exactly as a Slack event would;
 the worker's reply comes back on ``reply.devchat`` into a :class:`ChatLog`, which the page (or
-``jeeves chat`` in a terminal) reads by long-polling ``GET /dev/chat/messages?after=<id>``.
+any HTTP client, such as ``curl``) reads by long-polling ``GET /dev/chat/messages?after=<id>``.
 Only ``jeeves dev`` mounts this blueprint: it has no authentication.
 """
 

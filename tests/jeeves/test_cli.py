@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ import pytest
 
 from tests.support.fake_slack import FakeSlack
 from tests.support.http import wait_until_ready
+from tests.support.processes import jeeves
 from tests.support.production import production_env
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
@@ -26,27 +24,6 @@ from tests.support.slack_requests import (
     mention,
     sign,
 )
-
-
-@asynccontextmanager
-async def jeeves(*args: str, env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Run ``jeeves <args>``; SIGTERM it afterwards and check it stopped cleanly."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "jeeves",
-        *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 40)
-        assert process.returncode == 0, stderr.decode()[-3000:]
 
 
 async def test_jeeves_dev_answers_help_on_its_chat_page(tmp_path: Any) -> None:
