@@ -472,7 +472,7 @@ class DoneBatchOut(_Output):
 
 
 class Health(_Output):
-    """Liveness and readiness answers."""
+    """Liveness (``ok``) and readiness answers (the shape of every ``/readyz``)."""
 
-    status: Literal["ok", "unavailable", "draining"]
+    status: Literal["ok", "ready", "starting", "unavailable", "draining"]
     checks: dict[str, str] = Field(default_factory=dict)
