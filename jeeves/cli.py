@@ -345,6 +345,7 @@ def _config(args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(f"jeeves: no process {exc.args[0]!r}", file=sys.stderr)
         return 2
+    configure_logging("WARNING", "console")  # the checks' own progress lines are noise here
     problems = check_processes(processes)
     if problems:
         return _refuse(problems)

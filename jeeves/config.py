@@ -96,11 +96,24 @@ def check_process(process: Process) -> list[str]:
 
 
 def _read(settings_class: type[S]) -> tuple[S | None, list[str]]:
-    """Read ``settings_class`` from the environment: the settings, or the problems found."""
+    """Read ``settings_class`` from the environment: the settings and the problems found.
+
+    When some fields are invalid they are reported, then replaced by stand-ins so that the
+    process's other checks still run and the operator sees every problem at once; the
+    settings are None only when even that fails.
+    """
     try:
         return settings_class(), []
     except ValidationError as exc:
-        return None, describe_errors(exc)
+        problems = describe_errors(exc)
+        failed = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+    fields = settings_class.model_fields
+    stand_ins = {name: fields[name].default for name in failed if name in fields}
+    stand_ins |= {name: value for name, value in _STAND_INS.items() if name in fields}
+    try:
+        return settings_class(**stand_ins), problems
+    except ValidationError:
+        return None, problems
 
 
 def _run_checks(checks: Iterable[Callable[[], Any]]) -> list[str]:
@@ -199,6 +212,9 @@ def _check_worker_client(processes: Sequence[Process]) -> list[str]:
         )
     return problems
 
+
+#: Values for settings without a default, so that the other checks can run without them.
+_STAND_INS = {"database_url": "sqlite+aiosqlite://"}
 
 _SERVICE_CHECKS: dict[str, Callable[[], list[str]]] = {
     "frontend": _check_frontend,

@@ -35,12 +35,12 @@ class WorkerHealth:
         self._stop = stop
         #: Set once the worker consumes its queue (or the scheduler runs).
         self.serving = False
-        #: Why the worker cannot work although it runs (no access token...), or None.
-        self.problem: str | None = None
+        #: ``ok``, or why the worker cannot get its access token; None: it needs none.
+        self.token: str | None = None
 
     def report_problem(self, problem: str | None) -> None:
-        """Record why the worker cannot work (shown by ``/readyz``); None once it can."""
-        self.problem = problem
+        """Record why the worker cannot get its token (shown by ``/readyz``); None once it can."""
+        self.token = problem or OK
 
     def readiness(self) -> tuple[int, dict[str, Any]]:
         """The status code and body of ``/readyz`` (:func:`jeeves_shared.runtime.health.readiness`).
@@ -48,7 +48,7 @@ class WorkerHealth:
         Checks: ``token`` (the TokenDealer issues this worker's token) and, once the worker
         serves, ``broker`` (connected; a robust connection may be restoring itself).
         """
-        checks = {"token": self.problem or OK}
+        checks = {} if self.token is None else {"token": self.token}
         if self.serving:
             checks["broker"] = OK if self._bus.is_ready() else "not connected"
         return readiness(checks, starting=not self.serving, draining=self._stop.is_set())
