@@ -226,3 +226,61 @@ async def test_jeeves_up_does_not_restart_a_misconfigured_process(
 def log_events(stderr: str) -> list[dict[str, Any]]:
     """The JSON log lines in ``stderr``."""
     return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+
+
+async def test_a_worker_with_a_wrong_client_secret_is_not_ready_and_says_why(
+    tmp_path: Path,
+) -> None:
+    health = f"127.0.0.1:{free_port()}"
+    env = clean_env(**production_env(tmp_path), JEEVES_WORKER_HEALTH_BIND=health)
+    worker_env = {**env, "JEEVES_WORKER_CLIENT_SECRET": "not-the-secret-in-the-clients-file"}
+    dealer = f"http://{env['JEEVES_TOKENDEALER_BIND']}/readyz"
+    async with (
+        aiohttp.ClientSession() as session,
+        jeeves("serve", "tokendealer", env=env),
+    ):
+        await wait_until_ready(session, dealer)
+        async with jeeves("worker", "weather", env=worker_env) as worker:
+            body = await wait_for_check(session, f"http://{health}/readyz", "token")
+            assert worker.stderr is not None
+            event: dict[str, Any] = {}
+            while event.get("event") != "auth.token_unavailable":
+                event = json.loads(await worker.stderr.readline())
+    assert body == {
+        "status": "unavailable",
+        "checks": {
+            "token": "the TokenDealer refuses client 'jeeves-worker': check "
+            "JEEVES_WORKER_CLIENT_ID and JEEVES_WORKER_CLIENT_SECRET against its clients file"
+        },
+    }
+    assert event["problem"] == body["checks"]["token"]
+
+
+async def test_a_worker_without_its_tokendealer_is_not_ready_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    health = f"127.0.0.1:{free_port()}"
+    env = clean_env(**production_env(tmp_path), JEEVES_WORKER_HEALTH_BIND=health)
+    async with aiohttp.ClientSession() as session, jeeves("worker", "scheduler", env=env):
+        body = await wait_for_check(session, f"http://{health}/readyz", "token")
+    # ``jeeves`` sent SIGTERM and checked that the worker exited with 0.
+    assert body["status"] == "unavailable"
+    assert body["checks"]["token"] == (
+        f"cannot reach the TokenDealer at {env['JEEVES_TOKENDEALER_URL']}/oauth/token "
+        "(JEEVES_TOKENDEALER_URL)"
+    )
+
+
+async def wait_for_check(session: aiohttp.ClientSession, url: str, check: str) -> Any:
+    """Poll a ``/readyz`` until its body reports ``check``; return that body."""
+    for _ in range(600):
+        try:
+            async with session.get(url) as response:
+                body = await response.json()
+                if check in body["checks"]:
+                    assert response.status == 503
+                    return body
+        except aiohttp.ClientConnectionError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{url} never reported {check!r}")
