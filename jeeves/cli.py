@@ -45,17 +45,7 @@ from a file (variables already set win). Exit codes: 0 done, 1 failed,
 """
 
 COMMANDS_EPILOG = """\
-commands:
-  dev                  everything in one process, with a local chat page (no servers)
-  init [--dir DIR]     write the production secrets and an env file to fill in
-  config check         check the settings of every process (or some) without starting them
-  up                   every service and worker as its own process, through RabbitMQ
-  serve SERVICE        one HTTP service: frontend, dataservice or tokendealer
-  worker KIND          one worker: help, weather, user, reminders, slack or scheduler
-  db upgrade           apply the Data Service's database migrations
-  dlq list|replay      the dead-letter queue: what failed for good and why; send it back
-  tokendealer new-key PATH | hash-secret
-                       TokenDealer signing keys and client secrets
+Try it:  jeeves dev                      # then open http://127.0.0.1:8000/
 
 Production in three steps:
   jeeves init --dir /etc/jeeves          # then fill in the values marked SUPPLY
@@ -85,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     env_file.add_argument(
         "--env-file",
         type=Path,
+        metavar="FILE",
         default=argparse.SUPPRESS,
         help="read settings from this file too (KEY=value lines; the environment wins)",
     )
