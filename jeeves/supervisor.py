@@ -47,7 +47,14 @@ async def supervise(stop: asyncio.Event, processes: tuple[tuple[str, ...], ...] 
     it failed, 2 if a child reported bad configuration (then every other child is stopped).
     """
     migrate = await asyncio.create_subprocess_exec(sys.executable, "-m", "jeeves", "db", "upgrade")
-    if await migrate.wait() != 0:
+    migrated = asyncio.ensure_future(migrate.wait())
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({migrated, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if stop.is_set():  # SIGTERM is honoured even while a migration waits on a slow database
+        await _terminate(migrate, "db upgrade")
+        return 0
+    if migrate.returncode != 0:
         log.error("up.migration_failed", code=migrate.returncode)
         return migrate.returncode or 1
     misconfigured: list[str] = []

@@ -84,7 +84,8 @@ async def test_jeeves_up_answers_a_signed_help_mention_exactly_once(
         "JEEVES_SLACK_API_URL": fake_slack.base_url,
     }
     async with jeeves("up", env=env), aiohttp.ClientSession() as session:
-        await wait_until_ready(session, f"http://{bind}/readyz")
+        # Ten Python processes start on a shared machine: give them time.
+        await wait_until_ready(session, f"http://{bind}/readyz", timeout=90)
         body = encode(
             event_callback(
                 mention("help", channel="CUP", thread_ts="1700000000.000009"), event_id="EvUp"

@@ -127,7 +127,7 @@ async def test_the_operators_path_from_init_to_an_answer(
 
     front = env["JEEVES_FRONTEND_BIND"]
     async with jeeves("--env-file", env_file, "up", env=env), aiohttp.ClientSession() as session:
-        await wait_until_ready(session, f"http://{front}/readyz", timeout=60)
+        await wait_until_ready(session, f"http://{front}/readyz", timeout=90)
         body = encode(event_callback(mention("help", channel="CINIT"), event_id="EvInit"))
         async with session.post(
             f"http://{front}/slack/events", data=body, headers=sign(body)
