@@ -286,3 +286,12 @@ async def wait_for_check(session: aiohttp.ClientSession, url: str, check: str) -
             pass
         await asyncio.sleep(0.05)
     raise AssertionError(f"{url} never reported {check!r}")
+
+
+async def test_a_new_key_in_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "etc" / "jeeves" / "signing.pem"
+
+    code, stderr = await run_jeeves("tokendealer", "new-key", str(path), env=clean_env())
+
+    assert code == 2
+    assert stderr.splitlines() == [f"jeeves: cannot write {path}: No such file or directory"]
