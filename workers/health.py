@@ -38,8 +38,8 @@ class WorkerHealth:
         #: ``ok``, or why the worker cannot get its access token; None: it needs none.
         self.token: str | None = None
 
-    def report_problem(self, problem: str | None) -> None:
-        """Record why the worker cannot get its token (shown by ``/readyz``); None once it can."""
+    def report_token(self, problem: str | None) -> None:
+        """Record why the worker cannot get its token (``/readyz``); None once it has one."""
         self.token = problem or OK
 
     def readiness(self) -> tuple[int, dict[str, Any]]:

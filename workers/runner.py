@@ -195,7 +195,7 @@ async def run_worker(name: str, settings: WorkerSettings, stop: asyncio.Event) -
     async with serve_health(health, settings.worker_health_bind):
         # Unready, and taking no message, until the TokenDealer issues this worker's token.
         token = token_request(name, settings)
-        if token is not None and not await wait_for_token(token, stop, health.report_problem):
+        if token is not None and not await wait_for_token(token, stop, health.report_token):
             return
         await bus.start()
         try:
