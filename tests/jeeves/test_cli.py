@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -39,19 +40,41 @@ async def jeeves(*args: str, env: dict[str, str]) -> AsyncIterator[asyncio.subpr
         env={**os.environ, **env},
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,  # its own process group: see end_group
     )
     try:
         yield process
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 40)
+        try:
+            _, stderr = await asyncio.wait_for(process.communicate(), 40)
+        finally:
+            await end_group(process)
         assert process.returncode == 0, stderr.decode()[-3000:]
+
+
+async def end_group(process: asyncio.subprocess.Process) -> None:
+    """Kill whatever is left of ``process``'s group (``jeeves up``'s children, if it failed).
+
+    A test that fails half-way must not leave servers running on a shared machine.
+    """
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    await process.wait()
 
 
 async def test_jeeves_dev_answers_help_on_its_chat_page(tmp_path: Any) -> None:
     bind = f"127.0.0.1:{free_port()}"
-    env = {"JEEVES_FRONTEND_BIND": bind, "JEEVES_ENV": "prod", "JEEVES_SLACK_BOT_TOKEN": ""}
+    env = {
+        "JEEVES_FRONTEND_BIND": bind,
+        # Every port free, and the database in the test's folder: other runs share this machine.
+        "JEEVES_DATASERVICE_BIND": f"127.0.0.1:{free_port()}",
+        "JEEVES_TOKENDEALER_BIND": f"127.0.0.1:{free_port()}",
+        "JEEVES_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}",
+        "JEEVES_ENV": "prod",
+        "JEEVES_SLACK_BOT_TOKEN": "",
+    }
     async with jeeves("dev", env=env), aiohttp.ClientSession() as session:
         await wait_until_ready(session, f"http://{bind}/readyz")
         async with session.get(f"http://{bind}/") as page:

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.jeeves.test_cli import jeeves
+from tests.jeeves.test_cli import end_group, jeeves
 from tests.support.http import wait_until_ready
 from tests.support.production import production_env
 from tests.support.rabbitmq import free_port
@@ -41,13 +41,12 @@ async def run_jeeves(*args: str, env: dict[str, str], cwd: Path | None = None) -
         cwd=cwd,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
     )
     try:
         _, stderr = await asyncio.wait_for(process.communicate(), PROMPTLY)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await end_group(process)
     assert process.returncode is not None
     return process.returncode, stderr.decode()
 
