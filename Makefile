@@ -1,13 +1,14 @@
 # The two commands of the README, and a few more for developers.
 #   make dev   — run Jeeves (jeeves dev: one process, in-memory bus, chat page)
 #   make test  — the whole test suite: lint, types, docs and pytest (real RabbitMQ and PostgreSQL)
+#   make image — the container image (Dockerfile), tagged jeeves:<version>
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test install lint typecheck docs bench lock clean
+.PHONY: dev test install lint typecheck docs bench lock clean image
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,12 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.frontdoor
+
+# The one container image of every service (Dockerfile). CONTAINER is docker, podman or buildah.
+CONTAINER ?= docker
+IMAGE     ?= jeeves:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+image:
+	$(CONTAINER) build --tag $(IMAGE) .
 
 # Re-pin every dependency after changing pyproject.toml.
 lock: $(STAMP)

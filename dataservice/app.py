@@ -16,10 +16,10 @@ from dataservice.db import open_database
 from dataservice.errors import install_error_handlers
 from dataservice.models import utcnow
 from dataservice.openapi import build_document
-from dataservice.routing import Api
+from dataservice.operations import Api
 from dataservice.settings import DataServiceSettings
 from dataservice.timezones import known_timezones
-from dataservice.views import events, health, reminders, schedule, users, workspaces
+from dataservice.views import health, reminders, replies, schedule, users, workspaces
 from dataservice.views.common import EXTENSION_KEY, Resources
 from jeeves_shared.auth import HttpJwksSource, TokenVerifier
 from jeeves_shared.auth.quart_auth import install_auth
@@ -30,7 +30,7 @@ APIS: tuple[Api, ...] = (
     health.api,
     users.api,
     workspaces.api,
-    events.api,
+    replies.api,
     reminders.api,
     schedule.api,
 )

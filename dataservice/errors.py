@@ -1,4 +1,9 @@
-"""Domain errors of the Data Service, and the one table mapping them to HTTP responses."""
+"""Domain errors of the Data Service, and the one table mapping them to HTTP responses.
+
+The names differ from the client's errors (:mod:`jeeves_shared.dataclient.errors`, one per
+status the client receives): these say what went wrong in the domain (a record not found, a
+version mismatch), :data:`STATUS_OF` says which status each becomes.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +17,21 @@ from quart import Quart, Response
 from werkzeug.exceptions import HTTPException
 
 from dataservice.crypto import UndecryptableToken
-from dataservice.schemas import ClaimConflictBody, ClaimStatus, ErrorBody, ErrorDetail
+from jeeves_shared.dataclient.models import (
+    ClaimConflictBody,
+    ClaimStatus,
+    ErrorBody,
+    ErrorDetail,
+)
 
 log = structlog.get_logger(__name__)
 
 
-class DataServiceError(Exception):
+class DomainError(Exception):
     """Base of the errors views let through to the handler table."""
 
 
-class NotFound(DataServiceError):
+class RecordNotFound(DomainError):
     """No ``kind`` with this ``id``."""
 
     def __init__(self, kind: str, id: object) -> None:
@@ -30,7 +40,7 @@ class NotFound(DataServiceError):
         self.id = id
 
 
-class Conflict(DataServiceError):
+class AlreadyExists(DomainError):
     """The write would break a uniqueness rule (the ``kind`` ``id`` already exists)."""
 
     def __init__(self, kind: str, id: object, reason: str = "already exists") -> None:
@@ -39,8 +49,8 @@ class Conflict(DataServiceError):
         self.id = id
 
 
-class ClaimTaken(Conflict):
-    """Event ``event_id`` is claimed by someone else: ``done`` for good, or ``pending`` until
+class ClaimTaken(DomainError):
+    """Reply ``event_id`` is claimed by someone else: ``done``, or ``pending`` until
     ``lease_until``, which is ``wait`` from now."""
 
     def __init__(
@@ -52,13 +62,14 @@ class ClaimTaken(Conflict):
         wait: timedelta | None = None,
     ) -> None:
         reason = "already claimed" if status == "done" else "is leased to another claimer"
-        super().__init__("event", event_id, reason=reason)
+        super().__init__(f"event {event_id} {reason}")
+        self.event_id = event_id
         self.status = status
         self.lease_until = lease_until
         self.wait = wait
 
 
-class TooManyReminders(DataServiceError):
+class TooManyReminders(DomainError):
     """User ``user_id`` already has ``limit`` pending reminders."""
 
     def __init__(self, user_id: int, limit: int) -> None:
@@ -67,7 +78,7 @@ class TooManyReminders(DataServiceError):
         self.limit = limit
 
 
-class LeaseLost(DataServiceError):
+class LeaseLost(DomainError):
     """The caller no longer holds the lease on ``kind`` ``id``: another scheduler holds a live
     one, or the item was finished (delivered, cancelled, rescheduled) meanwhile."""
 
@@ -77,7 +88,7 @@ class LeaseLost(DataServiceError):
         self.id = id
 
 
-class PreconditionFailed(DataServiceError):
+class VersionMismatch(DomainError):
     """``If-Match`` named a version of ``kind`` ``id`` that is no longer current."""
 
     def __init__(self, kind: str, id: object) -> None:
@@ -86,7 +97,7 @@ class PreconditionFailed(DataServiceError):
         self.id = id
 
 
-class InvalidInput(DataServiceError):
+class InvalidInput(DomainError):
     """The request's path, query string or body does not validate."""
 
     def __init__(self, where: str, errors: Sequence[ErrorDetail]) -> None:
@@ -111,13 +122,13 @@ class InvalidInput(DataServiceError):
 
 
 #: Domain error → (status, error code). The only place these statuses are chosen.
-STATUS_OF: dict[type[DataServiceError], tuple[int, str]] = {
-    NotFound: (404, "not_found"),
-    Conflict: (409, "conflict"),
+STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
+    RecordNotFound: (404, "not_found"),
+    AlreadyExists: (409, "conflict"),
     ClaimTaken: (409, "conflict"),
     TooManyReminders: (409, "too_many_reminders"),
     LeaseLost: (409, "lease_lost"),
-    PreconditionFailed: (412, "precondition_failed"),
+    VersionMismatch: (412, "precondition_failed"),
     InvalidInput: (422, "invalid_request"),
 }
 
@@ -139,7 +150,7 @@ def _error_body_response(body: ErrorBody, status: int) -> Response:
     )
 
 
-async def _domain_error(exc: DataServiceError) -> Response:
+async def _domain_error(exc: DomainError) -> Response:
     if isinstance(exc, ClaimTaken):
         return _claim_taken(exc)
     status, code = STATUS_OF[type(exc)]

@@ -131,11 +131,12 @@ class UserSetting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-class ProcessedEvent(Base):
-    """An event id some consumer has claimed; the primary key makes the claim atomic.
+class ReplyClaim(Base):
+    """A reply id the Slack poster has claimed; the primary key makes the claim atomic.
 
-    A claim is ``done`` for good, or ``pending`` while its holder works, until ``lease_until``:
-    after that another claimer may take it over.
+    A claim is ``pending`` while its holder posts the reply, until ``lease_until``: after that
+    another claimer may take it over; then ``done``. (The table keeps its first name, from when
+    it held Slack event ids: renaming it would need a migration and buys nothing.)
     """
 
     __tablename__ = "processed_events"
@@ -147,7 +148,7 @@ class ProcessedEvent(Base):
     claimed_by: Mapped[str] = mapped_column(String(128), default="")
     #: The claimer's ``Idempotency-Key``: the same key claiming again is a retry, not a rival.
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
-    #: ``pending`` (leased) or ``done``; claims without a lease are ``done`` at once.
+    #: ``pending`` (leased) or ``done``.
     status: Mapped[str] = mapped_column(String(16), default="done")
     #: Until when a ``pending`` claim is its holder's; ``None`` once ``done``.
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -14,8 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
-from dataservice.routing import Operation
-from dataservice.schemas import ErrorBody
+from dataservice.operations import Operation
+from jeeves_shared.dataclient.models import ErrorBody
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 SECURITY_SCHEME = "bearerAuth"

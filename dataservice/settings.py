@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr, field_validator, model_validator
@@ -22,12 +25,22 @@ EXAMPLE_DATABASE_URL = "postgresql+asyncpg://user:password@host:5432/jeeves"
 
 
 def dev_database_url() -> str:
-    """The database ``jeeves dev`` uses when ``JEEVES_DATABASE_URL`` is unset.
+    """``sqlite+aiosqlite:///<data folder>/jeeves/jeeves-dev.db``, the folder created if missing.
 
-    A SQLite file in the current folder. Only dev mode gets a default: a production process
-    without a database URL refuses to start rather than write to a stray local file.
+    The database ``jeeves dev`` uses when ``JEEVES_DATABASE_URL`` is unset. Only dev mode gets
+    a default: a production process without a database URL refuses to start rather than write
+    to a stray local file.
+
+    The data folder is ``$XDG_DATA_HOME``, else ``~/.local/share`` (the XDG base directory
+    specification): writable by whoever runs ``jeeves dev``, wherever they start it from (the
+    container image's non-root user's working directory is not theirs to write). If the folder
+    cannot be created, SQLite reports it when the Data Service opens the database.
     """
-    return "sqlite+aiosqlite:///jeeves-dev.db"
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    folder = base / "jeeves"
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{folder / 'jeeves-dev.db'}"
 
 
 class DataServiceSettings(JeevesSettings):

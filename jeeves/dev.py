@@ -67,8 +67,8 @@ async def run_dev(stop: asyncio.Event) -> None:
     try:
         # A task group, so that one server failing to listen stops the others at once.
         async with asyncio.TaskGroup() as group:
-            for server in (*servers, *workers):
-                group.create_task(server)
+            for task in (*servers, *workers, _close_on(stop, chat)):
+                group.create_task(task)
     except* CannotListen as failed:
         raise failed.exceptions[0] from None
     finally:
@@ -99,6 +99,12 @@ async def data_services(
         ),
         serve_app(data, data_settings.dataservice_bind, stop, setting="JEEVES_DATASERVICE_BIND"),
     ]
+
+
+async def _close_on(stop: asyncio.Event, chat: ChatLog) -> None:
+    """Let the chat page's long polls go when ``jeeves dev`` stops (they would delay it)."""
+    await stop.wait()
+    await chat.close()
 
 
 def _can_run(needs: frozenset[str], settings: WorkerSettings) -> bool:

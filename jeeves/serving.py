@@ -20,6 +20,11 @@ log = structlog.get_logger(__name__)
 
 #: Seconds Hypercorn gives in-flight requests once it stops accepting connections.
 GRACEFUL_TIMEOUT = 20.0
+#: Seconds Hypercorn keeps an idle connection open. It must outlast every client's own idle
+#: timeout (aiohttp's connector keeps one 15 s): with Hypercorn's default 5 s, a client calling
+#: every 5 s (the scheduler) reused a connection the server was closing at that instant, got
+#: "connection reset" and had to retry each time. 75 s, as nginx's default.
+KEEP_ALIVE_TIMEOUT = 75.0
 
 
 def stop_on_signals() -> asyncio.Event:
@@ -53,6 +58,7 @@ async def serve_app(
     config = Config()
     config.bind = [bind]
     config.graceful_timeout = graceful_timeout
+    config.keep_alive_timeout = KEEP_ALIVE_TIMEOUT
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     sockets = listen(config, setting)

@@ -27,6 +27,12 @@ blueprint = Blueprint("devchat", __name__, template_folder="templates")
 DEV_CHANNEL, DEV_USER = "DDEVCHAT", "UDEV"
 #: Longest a poll waits for new messages before answering with none.
 MAX_WAIT = 25.0
+#: The page runs only its own files (jeeves_frontend/static): no inline script or style, nothing
+#: from another origin, so even a flaw in how it shows a message cannot run injected code.
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class ChatLog:
         self._messages: deque[ChatMessage] = deque(maxlen=limit)
         self._next_id = 1
         self._changed = asyncio.Condition()
+        self._closed = False
 
     async def add(self, sender: Literal["you", "jeeves"], text: str) -> ChatMessage:
         """Append a message and wake every waiting poll."""
@@ -60,12 +67,24 @@ class ChatLog:
         """Messages newer than ``last_id``."""
         return [m for m in self._messages if m.id > last_id]
 
+    async def close(self) -> None:
+        """Answer every waiting poll now, and every later one at once.
+
+        A server stops only once its requests are done: without this, an open chat page's
+        long poll would hold ``jeeves dev`` up to ``MAX_WAIT`` seconds after Ctrl-C.
+        """
+        async with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
     async def wait_after(self, last_id: int, timeout: float) -> list[ChatMessage]:
-        """Messages newer than ``last_id``, waiting up to ``timeout`` s for one to arrive."""
+        """Messages newer than ``last_id``, waiting up to ``timeout`` s for one to arrive
+        (not at all once the log is closed)."""
         async with self._changed:
             try:
                 await asyncio.wait_for(
-                    self._changed.wait_for(lambda: bool(self.after(last_id))), timeout
+                    self._changed.wait_for(lambda: self._closed or bool(self.after(last_id))),
+                    timeout,
                 )
             except TimeoutError:
                 return []
@@ -91,9 +110,9 @@ def chat_log() -> ChatLog:
 
 @blueprint.get("/")
 @blueprint.get("/dev/chat")
-async def page() -> str:
-    """The chat page."""
-    return await render_template("chat.html")
+async def page() -> tuple[str, int, dict[str, str]]:
+    """The chat page (its script and style are in ``jeeves_frontend/static``)."""
+    return await render_template("chat.html"), 200, {"Content-Security-Policy": PAGE_POLICY}
 
 
 @blueprint.post("/dev/chat/messages")

@@ -1,42 +1,40 @@
-"""Leased claims for a busy consumer: many concurrent claims, few requests.
+"""Reply claims for a busy consumer: many concurrent claims, few requests.
 
 The Slack poster claims every reply before posting it and reports it done after. One request
-per claim would make the Data Service the bottleneck of the whole chain; :class:`EventClaims`
+per claim would make the Data Service the bottleneck of the whole chain; :class:`ReplyClaims`
 sends the claims and reports of concurrent handlers together (group commit, see
-:mod:`jeeves_shared.batching`), one request and one transaction per round trip.
+:mod:`jeeves_shared.batching`), one request and one transaction per round trip. Each caller
+gets its own claim's outcome back as a value.
 """
 
 from __future__ import annotations
 
 from jeeves_shared.batching import Batcher
-from jeeves_shared.dataclient import Conflict, DataServiceClient, NotFound
-from jeeves_shared.dataclient.models import EventLease
+from jeeves_shared.dataclient import DataServiceClient, DoneOutcome, LeaseOutcome
 
 
-class EventClaims:
-    """Lease, finish and release event ids in the Data Service, batching across callers."""
+class ReplyClaims:
+    """Lease, finish and release reply ids in the Data Service, batching across callers."""
 
     def __init__(self, data: DataServiceClient, *, lease_seconds: int) -> None:
         self.data = data
         self.lease_seconds = lease_seconds
-        self._leases: Batcher[tuple[str, str], EventLease] = Batcher(self._lease_batch)
-        self._reports: Batcher[tuple[str, str], str] = Batcher(data.finish_events)
+        self._leases: Batcher[tuple[str, str], LeaseOutcome] = Batcher(self._lease_batch)
+        self._reports: Batcher[tuple[str, str], DoneOutcome] = Batcher(data.finish_replies)
 
-    async def _lease_batch(self, claims: list[tuple[str, str]]) -> list[EventLease]:
-        return await self.data.lease_events(claims, lease_seconds=self.lease_seconds)
+    async def _lease_batch(self, claims: list[tuple[str, str]]) -> list[LeaseOutcome]:
+        return await self.data.lease_replies(claims, lease_seconds=self.lease_seconds)
 
-    async def lease(self, event_id: str, *, key: str) -> EventLease:
-        """Lease ``event_id`` under ``key`` (see :meth:`DataServiceClient.lease_event`)."""
-        return await self._leases((event_id, key))
+    async def lease(self, reply_id: str, *, key: str) -> LeaseOutcome:
+        """Lease ``reply_id`` under ``key``: ``acquired``, ``done`` or ``held`` (see
+        :meth:`DataServiceClient.lease_replies`)."""
+        return await self._leases((reply_id, key))
 
-    async def finish(self, event_id: str, *, key: str) -> None:
-        """Report it done; :class:`Conflict` if taken over, :class:`NotFound` if released."""
-        outcome = await self._reports((event_id, key))
-        if outcome == "taken":
-            raise Conflict(409, "conflict", f"event {event_id} was taken over by another claimer")
-        if outcome == "not_found":
-            raise NotFound(404, "not_found", f"no claim on event {event_id}")
+    async def finish(self, reply_id: str, *, key: str) -> DoneOutcome:
+        """Report it posted: ``done``, ``taken`` (another claimer took it over once the lease
+        ended) or ``not_found`` (it was released)."""
+        return await self._reports((reply_id, key))
 
-    async def release(self, event_id: str, *, key: str) -> None:
+    async def release(self, reply_id: str, *, key: str) -> None:
         """Give the claim back (failures are rare: not batched)."""
-        await self.data.release_event(event_id, key=key)
+        await self.data.release_reply(reply_id, key=key)

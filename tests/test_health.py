@@ -22,7 +22,8 @@ from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import SIGNING_SECRET
 from workers.settings import WorkerSettings
 
-K8S = Path(__file__).resolve().parents[1] / "k8s"
+#: The Kubernetes objects (generated from terraform/modules/jeeves, see tests/deploy/render.py).
+K8S = Path(__file__).resolve().parents[1] / "k8s" / "base"
 #: The dependency each HTTP service's ``/readyz`` checks.
 READY_CHECKS = {"frontend": "broker", "dataservice": "database", "tokendealer": "keys"}
 
@@ -116,14 +117,20 @@ async def test_a_worker_waiting_for_its_broker_is_alive_but_not_ready() -> None:
     assert alive == {"status": "ok"}
 
 
-def deployments() -> list[dict[str, Any]]:
-    """The Deployments of the Kubernetes manifests."""
+def manifests() -> list[dict[str, Any]]:
+    """Every object of the Kubernetes manifests."""
     return [
         doc
         for path in sorted(K8S.glob("*.yaml"))
+        if path.name != "kustomization.yaml"
         for doc in yaml.safe_load_all(path.read_text())
-        if doc and doc["kind"] == "Deployment"
+        if doc
     ]
+
+
+def deployments() -> list[dict[str, Any]]:
+    """The Deployments of the Kubernetes manifests."""
+    return [doc for doc in manifests() if doc["kind"] == "Deployment"]
 
 
 def test_kubernetes_runs_every_service_and_worker_kind() -> None:
@@ -144,7 +151,14 @@ def test_kubernetes_probes_the_health_port_and_waits_out_the_drain(
     assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
     [container] = spec["template"]["spec"]["containers"]
     _, command, name = container["command"]
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    [config_map] = [
+        doc
+        for doc in manifests()
+        if doc["kind"] == "ConfigMap"
+        and doc["metadata"]["name"] == container["envFrom"][0]["configMapRef"]["name"]
+    ]
+    env = {**config_map["data"], **env}
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     bind = env[f"JEEVES_{name.upper()}_BIND" if command == "serve" else "JEEVES_WORKER_HEALTH_BIND"]
     liveness, readiness = container["livenessProbe"], container["readinessProbe"]

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_shared.bus import Bus
 from jeeves_shared.bus.topology import REPLIES_EXCHANGE, reply_key
-from jeeves_shared.claims import EventClaims
+from jeeves_shared.claims import ReplyClaims
 from jeeves_shared.dataclient import DataServiceClient
 from jeeves_shared.messages import Action, Conversation, Reply
 from workers.mrkdwn import split_message
@@ -37,7 +37,7 @@ class Deps:
     data: DataServiceClient | None = None
     weather: WeatherClient | None = None
     #: Batched leased claims in the Data Service (the Slack poster's).
-    claims: EventClaims | None = None
+    claims: ReplyClaims | None = None
     #: Web address of the dashboard, for ``login``.
     dashboard_url: str = ""
     #: Where slash-command answers may be posted (anything else is refused).
@@ -67,7 +67,7 @@ class Deps:
             raise RuntimeError("this worker kind has no Data Service client")
         return self.data
 
-    def need_claims(self) -> EventClaims:
+    def need_claims(self) -> ReplyClaims:
         """The claims client; a worker kind without one is misconfigured."""
         if self.claims is None:
             raise RuntimeError("this worker kind has no claims client")

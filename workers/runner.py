@@ -23,7 +23,7 @@ from jeeves_shared.auth.startup import TokenRequest, wait_for_token
 from jeeves_shared.bus import Bus
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES, QueueSpec
-from jeeves_shared.claims import EventClaims
+from jeeves_shared.claims import ReplyClaims
 from jeeves_shared.dataclient import AUDIENCE as DATASERVICE_AUDIENCE
 from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES, DataServiceClient
 from jeeves_shared.messages import Action, Reply
@@ -87,7 +87,7 @@ async def open_deps(
         data = data_client(settings, session, kind.scopes) if "data" in needs else None
         claims = None
         if data is not None and "claims" in needs:
-            claims = EventClaims(data, lease_seconds=slack_poster.LEASE_SECONDS)
+            claims = ReplyClaims(data, lease_seconds=slack_poster.LEASE_SECONDS)
         yield Deps(
             bus=bus,
             http=session,

@@ -8,7 +8,7 @@ of times; slash-command answers go to their ``response_url`` instead.
 Exactly once: before posting, the poster takes a lease on the reply's id in the Data Service
 (reply ids are derived from the Slack event, so redeliveries, Slack retries and re-fired
 reminders share them); the claims of concurrent replies travel together, one request per round
-trip (:class:`~jeeves_shared.claims.EventClaims`). A reply already done is skipped; one
+trip (:class:`~jeeves_shared.claims.ReplyClaims`). A reply already done is skipped; one
 another poster is posting now is retried later; a lease left by a poster that died expires
 and is taken over. After a successful post the claim is marked done; after a failure it is
 released, so the retry can post at once. Every message carries its reply id in Slack message
@@ -43,7 +43,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_shared.auth.errors import AuthError
 from jeeves_shared.bus import PermanentFailure, RetryLater
-from jeeves_shared.claims import EventClaims
+from jeeves_shared.claims import ReplyClaims
 from jeeves_shared.dataclient import DataServiceClient, DataServiceError, NotFound
 from jeeves_shared.messages import Action, Reply
 from workers.deps import Deps
@@ -141,10 +141,10 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
     claims = deps.need_claims()
     key = uuid.uuid4().hex
     lease = await claims.lease(message.id, key=key)
-    if lease.state == "done":
+    if lease.status == "done":
         log.info("slack.duplicate_skipped", reply_id=message.id)
         return
-    if lease.state == "held":
+    if lease.status == "held":
         raise ReplyInProgress(f"{message.id} is being posted (lease ends in {lease.retry_after}s)")
     # Once a post may have landed (ours, or the dead holder's), only a successful read of the
     # conversation may give the claim back: the lease otherwise runs out, and whoever takes it
@@ -177,7 +177,7 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
 
 
 async def _settle_unknown(
-    deps: Deps, claims: EventClaims, message: Reply, key: str, exc: Exception
+    deps: Deps, claims: ReplyClaims, message: Reply, key: str, exc: Exception
 ) -> None:
     """After a post whose outcome is unknown: done if it landed, else raise so it is retried."""
     try:
@@ -200,7 +200,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-async def _release(claims: EventClaims, reply_id: str, key: str) -> None:
+async def _release(claims: ReplyClaims, reply_id: str, key: str) -> None:
     """Give the claim back so the retry can post at once (else it waits for the lease to end)."""
     try:
         await claims.release(reply_id, key=key)
@@ -208,7 +208,7 @@ async def _release(claims: EventClaims, reply_id: str, key: str) -> None:
         log.warning("slack.release_failed", reply_id=reply_id, error=str(exc))
 
 
-async def _finish(claims: EventClaims, reply_id: str, key: str) -> None:
+async def _finish(claims: ReplyClaims, reply_id: str, key: str) -> None:
     """Mark the reply posted.
 
     If the Data Service cannot be told (after the client's retries), the reply was still posted:
@@ -216,9 +216,12 @@ async def _finish(claims: EventClaims, reply_id: str, key: str) -> None:
     (none should) could post it again.
     """
     try:
-        await claims.finish(reply_id, key=key)
+        outcome = await claims.finish(reply_id, key=key)
     except (DataServiceError, AuthError) as exc:
         log.error("slack.finish_failed", reply_id=reply_id, error=str(exc))
+        return
+    if outcome.status != "done":  # taken over by another poster, or released meanwhile
+        log.error("slack.finish_failed", reply_id=reply_id, error=f"claim {outcome.status}")
 
 
 async def post(message: Reply, deps: Deps) -> None:

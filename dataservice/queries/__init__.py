@@ -1,7 +1,8 @@
 """Every SQL statement of the Data Service, as plain async functions over a connection.
 
 Functions take an :class:`~sqlalchemy.ext.asyncio.AsyncConnection` (the caller owns the
-transaction), explicit arguments and the current time; they return frozen records or raise the
+transaction), explicit arguments and the current time; they return the wire models of
+:mod:`jeeves_shared.dataclient.models` (rows validated straight into them) or raise the
 domain errors of :mod:`dataservice.errors`. Write transactions start with their write so that,
 on SQLite, no transaction ever has to upgrade a read lock (which cannot wait, only fail).
 One module per table group; views import this package only.
@@ -9,24 +10,19 @@ One module per table group; views import this package only.
 
 from __future__ import annotations
 
-from dataservice.queries.events import (
-    EventClaimRecord,
-    claim_event,
-    finish_event,
-    finish_held,
-    insert_leases,
-    lease_event,
-    release_event,
-)
 from dataservice.queries.reminders import (
-    ReminderRecord,
     cancel_reminder,
     create_reminder,
     list_pending_reminders,
 )
+from dataservice.queries.replies import (
+    finish_replies,
+    finish_reply,
+    lease_replies,
+    lease_reply,
+    release_reply,
+)
 from dataservice.queries.schedule import (
-    DueAlertRecord,
-    DueReminderRecord,
     claim_due_alerts,
     claim_due_reminders,
     finish_alert,
@@ -34,7 +30,6 @@ from dataservice.queries.schedule import (
 )
 from dataservice.queries.shared import ping
 from dataservice.queries.users import (
-    UserRecord,
     find_user,
     get_or_create_user,
     get_user,
@@ -46,7 +41,6 @@ from dataservice.queries.users import (
     update_user,
 )
 from dataservice.queries.workspaces import (
-    WorkspaceRecord,
     create_workspace,
     delete_workspace,
     get_bot_token,
@@ -57,36 +51,29 @@ from dataservice.queries.workspaces import (
 )
 
 __all__ = [
-    "DueAlertRecord",
-    "DueReminderRecord",
-    "EventClaimRecord",
-    "ReminderRecord",
-    "UserRecord",
-    "WorkspaceRecord",
     "cancel_reminder",
     "claim_due_alerts",
     "claim_due_reminders",
-    "claim_event",
     "create_reminder",
     "create_workspace",
     "delete_workspace",
     "find_user",
     "finish_alert",
-    "finish_event",
-    "finish_held",
     "finish_reminder",
+    "finish_replies",
+    "finish_reply",
     "get_bot_token",
     "get_or_create_user",
     "get_user",
     "get_workspace",
-    "insert_leases",
-    "lease_event",
+    "lease_replies",
+    "lease_reply",
     "list_pending_reminders",
     "list_users",
     "list_workspaces",
     "ping",
     "read_user",
-    "release_event",
+    "release_reply",
     "rotate_bot_tokens",
     "set_user_alerts",
     "set_user_setting",

@@ -3,47 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dataservice.errors import NotFound, TooManyReminders
+from dataservice.errors import RecordNotFound, TooManyReminders
 from dataservice.models import Reminder, User
-from dataservice.queries.shared import insert_ignoring_conflicts
+from dataservice.queries.shared import columns_for, insert_ignoring_conflicts
+from jeeves_shared.dataclient import models as wire
 
 #: Pending reminders one user may have at once.
 MAX_PENDING_REMINDERS = 100
 
 
-@dataclass(frozen=True, slots=True)
-class ReminderRecord:
-    """A reminder, without the scheduler's lease."""
-
-    id: int
-    user_id: int
-    text: str
-    due_at: datetime
-    channel_id: str
-    thread_ts: str | None
-    status: str
-    created_at: datetime
-    delivered_at: datetime | None
-
-
-REMINDER_COLUMNS = (
-    Reminder.id,
-    Reminder.user_id,
-    Reminder.text,
-    Reminder.due_at,
-    Reminder.channel_id,
-    Reminder.thread_ts,
-    Reminder.status,
-    Reminder.created_at,
-    Reminder.delivered_at,
-)
+REMINDER_COLUMNS = columns_for(wire.Reminder, Reminder)
 
 _PENDING_COUNT = select(func.count()).where(Reminder.status == "pending")
 # The user row with their pending reminders, in one round trip: no reminder columns (a row of
@@ -62,19 +37,19 @@ async def create_reminder(
     *,
     now: datetime,
     request_key: str | None = None,
-) -> tuple[ReminderRecord, bool]:
+) -> tuple[wire.Reminder, bool]:
     """Store a pending reminder (``text``, ``due_at``, ``channel_id``, ``thread_ts``) and say
     it is new; or, when the user has one made with ``request_key`` already (a retried or
     redelivered request), return that one as it is now, and say it is not.
 
-    :class:`NotFound` if there is no such user, :class:`TooManyReminders` if they already have
+    :class:`RecordNotFound` if there is no such user, :class:`TooManyReminders` if they already have
     :data:`MAX_PENDING_REMINDERS` pending (the caller's transaction must roll back).
     """
     # A write that changes nothing, first: it locks the user row (PostgreSQL) or takes the
     # write lock (SQLite), so concurrent creations for one user count one after the other.
     locked = await conn.execute(update(User).where(User.id == user_id).values(version=User.version))
     if locked.rowcount == 0:
-        raise NotFound("user", user_id)
+        raise RecordNotFound("user", user_id)
     stmt = (
         insert_ignoring_conflicts(conn, Reminder)
         .values(
@@ -88,30 +63,29 @@ async def create_reminder(
     pending = await conn.execute(_PENDING_COUNT.where(Reminder.user_id == user_id))
     if pending.scalar_one() > MAX_PENDING_REMINDERS:
         raise TooManyReminders(user_id, MAX_PENDING_REMINDERS)  # the caller rolls back
-    return ReminderRecord(**row._mapping), True
+    return wire.Reminder.model_validate(row._mapping), True
 
 
-async def _made_with(
-    conn: AsyncConnection, user_id: int, request_key: str | None
-) -> ReminderRecord:
+async def _made_with(conn: AsyncConnection, user_id: int, request_key: str | None) -> wire.Reminder:
     found = await conn.execute(
         select(*REMINDER_COLUMNS).where(
             Reminder.user_id == user_id, Reminder.request_key == request_key
         )
     )
-    return ReminderRecord(**found.one()._mapping)
+    return wire.Reminder.model_validate(found.one()._mapping)
 
 
-async def list_pending_reminders(conn: AsyncConnection, user_id: int) -> list[ReminderRecord]:
-    """The user's pending reminders, soonest first; :class:`NotFound` if there is no such user."""
+async def list_pending_reminders(conn: AsyncConnection, user_id: int) -> list[wire.Reminder]:
+    """The user's pending reminders, soonest first; :class:`RecordNotFound` if there is no
+    such user."""
     rows = (await conn.execute(_PENDING_OF_USER.where(User.id == user_id))).all()
     if not rows:
-        raise NotFound("user", user_id)
-    return [_to_reminder(row._mapping) for row in rows if row.id is not None]
+        raise RecordNotFound("user", user_id)
+    return [wire.Reminder.model_validate(row._mapping) for row in rows if row.id is not None]
 
 
 async def cancel_reminder(conn: AsyncConnection, user_id: int, reminder_id: int) -> None:
-    """Cancel a pending reminder of this user; :class:`NotFound` for anything else (another
+    """Cancel a pending reminder of this user; :class:`RecordNotFound` for anything else (another
     user's, no longer pending, unknown), so nobody learns about others' reminders."""
     stmt = (
         update(Reminder)
@@ -123,8 +97,4 @@ async def cancel_reminder(conn: AsyncConnection, user_id: int, reminder_id: int)
         .values(status="cancelled", lease_owner=None, lease_until=None)
     )
     if (await conn.execute(stmt)).rowcount == 0:
-        raise NotFound("pending reminder", reminder_id)
-
-
-def _to_reminder(values: RowMapping) -> ReminderRecord:
-    return ReminderRecord(**{key: value for key, value in values.items() if key != "known_user_id"})
+        raise RecordNotFound("pending reminder", reminder_id)

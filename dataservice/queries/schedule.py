@@ -10,7 +10,6 @@ for the next claim; finishing it needs the lease to be the caller's, or free.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
@@ -18,31 +17,11 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
-from dataservice.errors import LeaseLost, NotFound
+from dataservice.errors import LeaseLost, RecordNotFound
 from dataservice.models import Reminder, User, Workspace
-from dataservice.queries.reminders import REMINDER_COLUMNS, ReminderRecord
-from dataservice.queries.users import UserRecord, get_user, reschedule_alert
-
-
-@dataclass(frozen=True, slots=True)
-class DueReminderRecord(ReminderRecord):
-    """A claimed reminder and the Slack ids of its user."""
-
-    team_id: str
-    slack_user_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class DueAlertRecord:
-    """A claimed daily alert: whom to send the weather of where, and when it fell due."""
-
-    user_id: int
-    team_id: str
-    slack_user_id: str
-    due_at: datetime
-    timezone: str | None
-    location: str | None
-    units: str
+from dataservice.queries.reminders import REMINDER_COLUMNS
+from dataservice.queries.users import get_user, reschedule_alert
+from jeeves_shared.dataclient import models as wire
 
 
 def _is_free(lease_until: InstrumentedAttribute[Any], now: datetime) -> ColumnElement[bool]:
@@ -60,7 +39,7 @@ def _is_free_or_held_by(
 
 async def claim_due_reminders(
     conn: AsyncConnection, *, owner: str, now: datetime, lease: timedelta, limit: int
-) -> list[DueReminderRecord]:
+) -> list[wire.DueReminder]:
     """Lease to ``owner`` until ``now + lease`` up to ``limit`` pending reminders due by ``now``
     whose lease is free, oldest first."""
     due = (
@@ -90,12 +69,12 @@ async def claim_due_reminders(
         .where(Reminder.id.in_(claimed))
         .order_by(Reminder.due_at, Reminder.id)
     )
-    return [DueReminderRecord(**row._mapping) for row in rows]
+    return [wire.DueReminder.model_validate(row._mapping) for row in rows]
 
 
 async def claim_due_alerts(
     conn: AsyncConnection, *, owner: str, now: datetime, lease: timedelta, limit: int
-) -> list[DueAlertRecord]:
+) -> list[wire.DueAlert]:
     """Lease to ``owner`` until ``now + lease`` up to ``limit`` daily alerts due by ``now``
     whose lease is free, oldest first."""
     due = (
@@ -132,16 +111,16 @@ async def claim_due_alerts(
         .where(User.id.in_(claimed))
         .order_by(User.next_alert_at, User.id)
     )
-    return [DueAlertRecord(**row._mapping) for row in rows]
+    return [wire.DueAlert.model_validate(row._mapping) for row in rows]
 
 
 async def finish_reminder(
     conn: AsyncConnection, reminder_id: int, *, owner: str, now: datetime
-) -> ReminderRecord:
+) -> wire.Reminder:
     """Mark a pending reminder delivered at ``now``.
 
     :class:`LeaseLost` if another owner holds a live lease on it or it is no longer pending;
-    :class:`NotFound` if there is no such reminder.
+    :class:`RecordNotFound` if there is no such reminder.
     """
     stmt = (
         update(Reminder)
@@ -156,18 +135,18 @@ async def finish_reminder(
     row = (await conn.execute(stmt)).first()
     if row is None:
         await _raise_lost_or_missing(conn, Reminder.id, reminder_id, kind="reminder")
-    return ReminderRecord(**row._mapping)
+    return wire.Reminder.model_validate(row._mapping)
 
 
 async def finish_alert(
     conn: AsyncConnection, user_id: int, *, owner: str, due_at: datetime, now: datetime
-) -> UserRecord:
+) -> wire.User:
     """Record the alert due at ``due_at`` as sent: the next one is the first alert time after
     both ``now`` and ``due_at`` (an alert sent late is not followed by the ones it missed).
 
     :class:`LeaseLost` if another owner holds a live lease on it, or ``due_at`` is no longer
     the user's next alert (already finished, rescheduled, or alerts switched off);
-    :class:`NotFound` if there is no such user.
+    :class:`RecordNotFound` if there is no such user.
     """
     stmt = (
         update(User)
@@ -194,5 +173,5 @@ async def _raise_lost_or_missing(
 ) -> NoReturn:
     """After a finish changed nothing: the lease was lost if the row exists, else 404."""
     if (await conn.execute(select(column).where(column == key))).first() is None:
-        raise NotFound(kind, key)
+        raise RecordNotFound(kind, key)
     raise LeaseLost(leased or kind, key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,56 +10,25 @@ from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dataservice.alerts import DEFAULT_ALERT_TIME, next_alert_at
-from dataservice.errors import NotFound
+from dataservice.errors import RecordNotFound
 from dataservice.models import User, UserSetting, Workspace
-from dataservice.queries.shared import insert_ignoring_conflicts, raise_missing_or_stale
+from dataservice.queries.shared import (
+    columns_for,
+    insert_ignoring_conflicts,
+    raise_missing_or_stale,
+)
 from dataservice.queries.workspaces import new_workspace_values
+from jeeves_shared.dataclient import models as wire
 
-
-@dataclass(frozen=True, slots=True)
-class UserRecord:
-    """A user with their workspace's team id and their settings."""
-
-    id: int
-    team_id: str
-    slack_user_id: str
-    display_name: str
-    location: str | None
-    timezone: str | None
-    units: str
-    is_admin: bool
-    settings: Mapping[str, str]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    alerts_enabled: bool
-    alert_time: str | None
-    next_alert_at: datetime | None
-
-
-_USER_COLUMNS = (
-    User.id,
-    Workspace.team_id,
-    User.slack_user_id,
-    User.display_name,
-    User.location,
-    User.timezone,
-    User.units,
-    User.is_admin,
-    User.version,
-    User.created_at,
-    User.updated_at,
-    User.alerts_enabled,
-    User.alert_time,
-    User.next_alert_at,
+# The settings come from their own table (see _to_user_with_settings).
+_USER_COLUMNS = columns_for(
+    wire.User, User, computed={"team_id": Workspace.team_id}, skip={"settings"}
 )
 
 
-def _to_user(row: Row[Any, *tuple[Any, ...]], settings: Mapping[str, str]) -> UserRecord:
-    values = dict(row._mapping)
-    values.pop("key", None)
-    values.pop("value", None)
-    return UserRecord(settings=dict(settings), **values)
+def _to_user(row: Row[Any, *tuple[Any, ...]], settings: Mapping[str, str]) -> wire.User:
+    # The row's setting columns (key, value) are not fields of the answer: ignored.
+    return wire.User.model_validate({**row._mapping, "settings": dict(settings)})
 
 
 # The hottest reads are built once: re-executing the same statement object skips SQLAlchemy's
@@ -79,37 +47,38 @@ _FIND_USER_ID = (
 )
 
 
-async def get_user(conn: AsyncConnection, user_id: int) -> UserRecord:
-    """The user ``user_id`` with their settings, in one round trip; :class:`NotFound` if none."""
+async def get_user(conn: AsyncConnection, user_id: int) -> wire.User:
+    """The user ``user_id`` with their settings, in one round trip; :class:`RecordNotFound`
+    if none."""
     return _to_user_with_settings(
         (await conn.execute(_GET_USER, {"user_id": user_id})).all(), user_id
     )
 
 
-def read_user(conn: Connection, user_id: int) -> UserRecord:
+def read_user(conn: Connection, user_id: int) -> wire.User:
     """:func:`get_user` for :meth:`Database.read <dataservice.db.Database.read>` (the hot GET)."""
     return _to_user_with_settings(conn.execute(_GET_USER, {"user_id": user_id}).all(), user_id)
 
 
-def _to_user_with_settings(rows: Sequence[Row[Any, *tuple[Any, ...]]], user_id: int) -> UserRecord:
+def _to_user_with_settings(rows: Sequence[Row[Any, *tuple[Any, ...]]], user_id: int) -> wire.User:
     if not rows:
-        raise NotFound("user", user_id)
+        raise RecordNotFound("user", user_id)
     settings = {row.key: row.value for row in rows if row.key is not None}
     return _to_user(rows[0], settings)
 
 
-async def find_user(conn: AsyncConnection, team_id: str, slack_user_id: str) -> UserRecord:
-    """The user known by Slack ids; :class:`NotFound` if none."""
+async def find_user(conn: AsyncConnection, team_id: str, slack_user_id: str) -> wire.User:
+    """The user known by Slack ids; :class:`RecordNotFound` if none."""
     found = await conn.execute(_FIND_USER_ID, {"team_id": team_id, "slack_user_id": slack_user_id})
     user_id = found.scalar_one_or_none()
     if user_id is None:
-        raise NotFound("user", f"{team_id}/{slack_user_id}")
+        raise RecordNotFound("user", f"{team_id}/{slack_user_id}")
     return await get_user(conn, user_id)
 
 
 async def get_or_create_user(
     conn: AsyncConnection, *, team_id: str, slack_user_id: str, display_name: str, now: datetime
-) -> tuple[UserRecord, bool]:
+) -> tuple[wire.User, bool]:
     """The user known by Slack ids, created (with their workspace if new) when missing.
 
     Returns the user and whether this call created it. Safe with concurrent callers: both
@@ -117,7 +86,7 @@ async def get_or_create_user(
     """
     try:
         return await find_user(conn, team_id, slack_user_id), False
-    except NotFound:
+    except RecordNotFound:
         pass
     workspace_id = await _ensure_workspace(conn, team_id, now)
     stmt = insert_ignoring_conflicts(conn, User).values(
@@ -150,11 +119,11 @@ async def update_user(
     *,
     expected_versions: set[int] | None,
     now: datetime,
-) -> UserRecord:
+) -> wire.User:
     """Apply ``changes`` (column → value) and bump the version.
 
     ``expected_versions`` (from ``If-Match``) makes the write conditional: if the stored
-    version is not among them, :class:`PreconditionFailed` and nothing changes. A new
+    version is not among them, :class:`VersionMismatch` and nothing changes. A new
     ``timezone`` moves the next daily alert to the alert time in that zone.
     """
     await _bump_user(conn, user_id, changes, expected_versions=expected_versions, now=now)
@@ -171,7 +140,7 @@ async def set_user_alerts(
     alert_time: str | None,
     expected_versions: set[int] | None,
     now: datetime,
-) -> UserRecord:
+) -> wire.User:
     """Switch the daily alert on (at ``alert_time``, else the stored time, else 08:00) or off,
     and schedule its next occurrence after ``now`` (none when off)."""
     changes: dict[str, Any] = {"alerts_enabled": enabled}
@@ -212,7 +181,7 @@ async def set_user_setting(
     *,
     expected_versions: set[int] | None,
     now: datetime,
-) -> UserRecord:
+) -> wire.User:
     """Set one settings key of a user (the version bump locks the user row first)."""
     await _bump_user(conn, user_id, {}, expected_versions=expected_versions, now=now)
     await conn.execute(
@@ -229,14 +198,14 @@ async def unset_user_setting(
     *,
     expected_versions: set[int] | None,
     now: datetime,
-) -> UserRecord:
-    """Remove one settings key; :class:`NotFound` (and nothing changes) if it is not set."""
+) -> wire.User:
+    """Remove one settings key; :class:`RecordNotFound` (and nothing changes) if it is not set."""
     await _bump_user(conn, user_id, {}, expected_versions=expected_versions, now=now)
     removed = await conn.execute(
         delete(UserSetting).where(UserSetting.user_id == user_id, UserSetting.key == key)
     )
     if removed.rowcount == 0:
-        raise NotFound("setting", key)
+        raise RecordNotFound("setting", key)
     return await get_user(conn, user_id)
 
 
@@ -261,7 +230,7 @@ async def _bump_user(
 
 async def list_users(
     conn: AsyncConnection, *, team_id: str | None, after: int, limit: int
-) -> list[UserRecord]:
+) -> list[wire.User]:
     """Up to ``limit`` users with an id above ``after``, by id (keyset pagination)."""
     stmt = (
         select(*_USER_COLUMNS)

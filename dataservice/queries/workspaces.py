@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,42 +10,23 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dataservice.crypto import TokenCipher
-from dataservice.errors import Conflict, NotFound
+from dataservice.errors import AlreadyExists, RecordNotFound
 from dataservice.models import Workspace
-from dataservice.queries.shared import insert_ignoring_conflicts, raise_missing_or_stale
+from dataservice.queries.shared import (
+    columns_for,
+    insert_ignoring_conflicts,
+    raise_missing_or_stale,
+)
+from jeeves_shared.dataclient import models as wire
 
-
-@dataclass(frozen=True, slots=True)
-class WorkspaceRecord:
-    """A workspace, without its token (only whether there is one)."""
-
-    id: int
-    team_id: str
-    name: str
-    bot_user_id: str | None
-    bot_id: str | None
-    has_bot_token: bool
-    scopes: list[str]
-    is_installed: bool
-    is_active: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-
+# The row id too: it is the list's cursor, though no answer shows it.
 _WORKSPACE_COLUMNS = (
     Workspace.id,
-    Workspace.team_id,
-    Workspace.name,
-    Workspace.bot_user_id,
-    Workspace.bot_id,
-    Workspace.bot_token_encrypted.is_not(None).label("has_bot_token"),
-    Workspace.scopes,
-    Workspace.is_installed,
-    Workspace.is_active,
-    Workspace.version,
-    Workspace.created_at,
-    Workspace.updated_at,
+    *columns_for(
+        wire.Workspace,
+        Workspace,
+        computed={"has_bot_token": Workspace.bot_token_encrypted.is_not(None)},
+    ),
 )
 
 
@@ -73,23 +53,23 @@ def _encrypt_token(values: dict[str, Any], cipher: TokenCipher) -> dict[str, Any
     return values
 
 
-async def get_workspace(conn: AsyncConnection, team_id: str) -> WorkspaceRecord:
-    """The workspace ``team_id``; :class:`NotFound` if none."""
+async def get_workspace(conn: AsyncConnection, team_id: str) -> wire.Workspace:
+    """The workspace ``team_id``; :class:`RecordNotFound` if none."""
     stmt = select(*_WORKSPACE_COLUMNS).where(Workspace.team_id == team_id)
     row = (await conn.execute(stmt)).first()
     if row is None:
-        raise NotFound("workspace", team_id)
-    return WorkspaceRecord(**row._mapping)
+        raise RecordNotFound("workspace", team_id)
+    return wire.Workspace.model_validate(row._mapping)
 
 
 async def create_workspace(
     conn: AsyncConnection, values: Mapping[str, Any], *, cipher: TokenCipher, now: datetime
-) -> WorkspaceRecord:
-    """Record a new workspace; :class:`Conflict` if ``team_id`` is already known."""
+) -> wire.Workspace:
+    """Record a new workspace; :class:`AlreadyExists` if ``team_id`` is already known."""
     row = {**new_workspace_values(values["team_id"], now), **_encrypt_token(dict(values), cipher)}
     stmt = insert_ignoring_conflicts(conn, Workspace).values(**row).returning(Workspace.id)
     if (await conn.execute(stmt)).scalar_one_or_none() is None:
-        raise Conflict("workspace", values["team_id"])
+        raise AlreadyExists("workspace", values["team_id"])
     return await get_workspace(conn, values["team_id"])
 
 
@@ -101,7 +81,7 @@ async def update_workspace(
     cipher: TokenCipher,
     expected_versions: set[int] | None,
     now: datetime,
-) -> WorkspaceRecord:
+) -> wire.Workspace:
     """Apply ``changes`` (a new ``bot_token`` is encrypted) and bump the version."""
     stmt = (
         update(Workspace)
@@ -128,22 +108,26 @@ async def delete_workspace(
         await raise_missing_or_stale(conn, Workspace.team_id, "workspace", team_id)
 
 
-async def list_workspaces(
-    conn: AsyncConnection, *, after: int, limit: int
-) -> list[WorkspaceRecord]:
-    """Up to ``limit`` workspaces with an id above ``after``, by id."""
+async def list_workspaces(conn: AsyncConnection, *, after: int, limit: int) -> wire.WorkspacePage:
+    """Up to ``limit`` workspaces with an id above ``after``, by id; the page's cursor is the
+    last id (a row id the answers do not show), ``None`` once a page comes back short."""
     stmt = (
         select(*_WORKSPACE_COLUMNS).where(Workspace.id > after).order_by(Workspace.id).limit(limit)
     )
-    return [WorkspaceRecord(**row._mapping) for row in await conn.execute(stmt)]
+    rows = (await conn.execute(stmt)).all()
+    return wire.WorkspacePage(
+        items=[wire.Workspace.model_validate(row._mapping) for row in rows],
+        next_cursor=rows[-1].id if len(rows) == limit else None,
+    )
 
 
 async def get_bot_token(conn: AsyncConnection, team_id: str, *, cipher: TokenCipher) -> str:
-    """The decrypted bot token of ``team_id``; :class:`NotFound` if no workspace or no token."""
+    """The decrypted bot token of ``team_id``; :class:`RecordNotFound` if no workspace or no
+    token."""
     stmt = select(Workspace.bot_token_encrypted).where(Workspace.team_id == team_id)
     encrypted = (await conn.execute(stmt)).scalar_one_or_none()
     if encrypted is None:
-        raise NotFound("bot token of workspace", team_id)
+        raise RecordNotFound("bot token of workspace", team_id)
     return cipher.decrypt(encrypted)
 
 

@@ -9,8 +9,8 @@ from quart import Response, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from dataservice import queries
-from dataservice.routing import Api
-from dataservice.schemas import Health
+from dataservice.operations import Api
+from dataservice.schemas.health import Health
 from dataservice.views.common import json_response, resources
 from jeeves_shared.runtime.health import OK, readiness
 from jeeves_shared.runtime.lifecycle import is_draining

@@ -5,16 +5,11 @@ from __future__ import annotations
 from quart import Response
 
 from dataservice import queries
-from dataservice.routing import Api, Header
-from dataservice.schemas import (
-    ErrorBody,
-    ReminderCreate,
-    ReminderList,
-    ReminderOut,
-    RequestKey,
-    RowId,
-)
+from dataservice.operations import Api, Header
+from dataservice.schemas.reminders import ReminderCreate
+from dataservice.schemas.types import RequestKey, RowId
 from dataservice.views.common import json_response, resources
+from jeeves_shared.dataclient.models import ErrorBody, Reminder, ReminderList
 
 api = Api("reminders", url_prefix="/api/v1")
 
@@ -35,7 +30,7 @@ REQUEST_KEY = Header(
     body=ReminderCreate,
     headers={"Idempotency-Key": REQUEST_KEY},
     summary="Create a reminder",
-    responses={200: ReminderOut, 201: ReminderOut, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody},
+    responses={200: Reminder, 201: Reminder, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody},
 )
 async def create_reminder(user_id: int, body: ReminderCreate, request_key: str | None) -> Response:
     """Remind the user of ``text`` at ``due_at``, in ``channel_id`` (in the thread
@@ -48,7 +43,7 @@ async def create_reminder(user_id: int, body: ReminderCreate, request_key: str |
         reminder, is_new = await queries.create_reminder(
             conn, user_id, body.model_dump(), now=deps.clock(), request_key=request_key
         )
-    return json_response(ReminderOut.model_validate(reminder), 201 if is_new else 200)
+    return json_response(reminder, 201 if is_new else 200)
 
 
 @api.operation(
@@ -62,8 +57,7 @@ async def create_reminder(user_id: int, body: ReminderCreate, request_key: str |
 async def list_reminders(user_id: int) -> Response:
     """The user's pending reminders, soonest first."""
     async with resources().database.reader.connect() as conn:
-        found = await queries.list_pending_reminders(conn, user_id)
-    reminders = [ReminderOut.model_validate(reminder) for reminder in found]
+        reminders = await queries.list_pending_reminders(conn, user_id)
     return json_response(ReminderList(reminders=reminders))
 
 

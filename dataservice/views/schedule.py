@@ -10,21 +10,12 @@ from datetime import timedelta
 from quart import Response
 
 from dataservice import queries
-from dataservice.routing import Api
-from dataservice.schemas import (
-    AlertDone,
-    ClaimedOut,
-    ClaimRequest,
-    DueAlertOut,
-    DueReminderOut,
-    ErrorBody,
-    ReminderDone,
-    ReminderOut,
-    RowId,
-    UserOut,
-)
+from dataservice.operations import Api
+from dataservice.schemas.schedule import AlertDone, ClaimRequest, ReminderDone
+from dataservice.schemas.types import RowId
 from dataservice.views.common import json_response, resources
 from dataservice.views.users import user_response
+from jeeves_shared.dataclient.models import Claimed, ErrorBody, Reminder, User
 
 api = Api("schedule", url_prefix="/api/v1")
 
@@ -37,7 +28,7 @@ _FINISH_ERRORS = {404: ErrorBody, 409: ErrorBody, 422: ErrorBody}
     scope="schedule:claim",
     body=ClaimRequest,
     summary="Claim the reminders and alerts due by now",
-    responses={200: ClaimedOut, 422: ErrorBody},
+    responses={200: Claimed, 422: ErrorBody},
 )
 async def claim_due(body: ClaimRequest) -> Response:
     """Lease to ``owner`` for ``lease_seconds`` every pending reminder and every daily alert
@@ -54,11 +45,7 @@ async def claim_due(body: ClaimRequest) -> Response:
         alerts = await queries.claim_due_alerts(
             conn, owner=body.owner, now=body.now, lease=lease, limit=body.limit
         )
-    claimed = ClaimedOut(
-        reminders=[DueReminderOut.model_validate(reminder) for reminder in reminders],
-        alerts=[DueAlertOut.model_validate(alert) for alert in alerts],
-    )
-    return json_response(claimed)
+    return json_response(Claimed(reminders=reminders, alerts=alerts))
 
 
 @api.operation(
@@ -68,7 +55,7 @@ async def claim_due(body: ClaimRequest) -> Response:
     params={"reminder_id": RowId},
     body=ReminderDone,
     summary="Report a claimed reminder delivered",
-    responses={200: ReminderOut, **_FINISH_ERRORS},
+    responses={200: Reminder, **_FINISH_ERRORS},
 )
 async def finish_reminder(reminder_id: int, body: ReminderDone) -> Response:
     """Mark it delivered; 409 ``lease_lost`` if another owner holds a live lease on it or it
@@ -78,7 +65,7 @@ async def finish_reminder(reminder_id: int, body: ReminderDone) -> Response:
         reminder = await queries.finish_reminder(
             conn, reminder_id, owner=body.owner, now=deps.clock()
         )
-    return json_response(ReminderOut.model_validate(reminder))
+    return json_response(reminder)
 
 
 @api.operation(
@@ -88,7 +75,7 @@ async def finish_reminder(reminder_id: int, body: ReminderDone) -> Response:
     params={"user_id": RowId},
     body=AlertDone,
     summary="Report a claimed daily alert sent",
-    responses={200: UserOut, **_FINISH_ERRORS},
+    responses={200: User, **_FINISH_ERRORS},
 )
 async def finish_alert(user_id: int, body: AlertDone) -> Response:
     """Move the user's next alert to the first alert time after both now and ``due_at``, and

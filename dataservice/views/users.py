@@ -8,22 +8,17 @@ from quart import Response, request
 
 from dataservice import queries
 from dataservice.caching import expected_versions, resource_etag
-from dataservice.queries import UserRecord
-from dataservice.routing import Api, Header
-from dataservice.schemas import (
+from dataservice.operations import Api, Header
+from dataservice.schemas.types import RowId, SettingKey, SlackId
+from dataservice.schemas.users import (
     AlertsUpdate,
-    ErrorBody,
-    RowId,
-    SettingKey,
     SettingValueIn,
-    SlackId,
     UserListQuery,
     UserLookup,
-    UserOut,
-    UserPage,
     UserUpdate,
 )
 from dataservice.views.common import json_response, resources
+from jeeves_shared.dataclient.models import ErrorBody, User, UserPage
 
 api = Api("users", url_prefix="/api/v1")
 
@@ -33,11 +28,11 @@ _READ_ERRORS = {304: None, 404: ErrorBody, 422: ErrorBody}
 _WRITE_ERRORS = {404: ErrorBody, 412: ErrorBody, 422: ErrorBody}
 
 
-def user_response(user: UserRecord, status: int = 200) -> Response:
+def user_response(user: User, status: int = 200) -> Response:
     """The user as JSON, with its version as the ETag."""
     headers = {"Location": f"/api/v1/users/{user.id}"} if status == 201 else None
     etag = resource_etag("user", user.id, user.version)
-    return json_response(UserOut.model_validate(user), status, etag=etag, headers=headers)
+    return json_response(user, status, etag=etag, headers=headers)
 
 
 @api.operation(
@@ -46,7 +41,7 @@ def user_response(user: UserRecord, status: int = 200) -> Response:
     scope="users:write",
     body=UserLookup,
     summary="Get or create a user by Slack ids",
-    responses={200: UserOut, 201: UserOut, 422: ErrorBody},
+    responses={200: User, 201: User, 422: ErrorBody},
 )
 async def get_or_create_user(body: UserLookup) -> Response:
     """Return the user (200), creating them and their workspace record if new (201)."""
@@ -77,7 +72,7 @@ async def list_users(query: UserListQuery) -> Response:
             conn, team_id=query.team_id, after=query.cursor, limit=query.limit
         )
     next_cursor = users[-1].id if len(users) == query.limit else None
-    page = UserPage(items=[UserOut.model_validate(user) for user in users], next_cursor=next_cursor)
+    page = UserPage(items=users, next_cursor=next_cursor)
     return json_response(page)
 
 
@@ -88,7 +83,7 @@ async def list_users(query: UserListQuery) -> Response:
     params={"user_id": RowId},
     headers=IF_NONE_MATCH,
     summary="Read a user",
-    responses={200: UserOut, **_READ_ERRORS},
+    responses={200: User, **_READ_ERRORS},
 )
 async def get_user(user_id: int) -> Response:
     """The user with this id."""
@@ -103,7 +98,7 @@ async def get_user(user_id: int) -> Response:
     params={"team_id": SlackId, "slack_user_id": SlackId},
     headers=IF_NONE_MATCH,
     summary="Find a user by Slack ids",
-    responses={200: UserOut, **_READ_ERRORS},
+    responses={200: User, **_READ_ERRORS},
 )
 async def find_user(team_id: str, slack_user_id: str) -> Response:
     """The user known to Slack as ``slack_user_id`` in workspace ``team_id``."""
@@ -119,7 +114,7 @@ async def find_user(team_id: str, slack_user_id: str) -> Response:
     body=UserUpdate,
     headers=IF_MATCH,
     summary="Update a user's profile",
-    responses={200: UserOut, **_WRITE_ERRORS},
+    responses={200: User, **_WRITE_ERRORS},
 )
 async def update_user(user_id: int, body: UserUpdate) -> Response:
     """Change the fields present in the body (location, timezone, units...)."""
@@ -143,7 +138,7 @@ async def update_user(user_id: int, body: UserUpdate) -> Response:
     body=SettingValueIn,
     headers=IF_MATCH,
     summary="Set one setting of a user",
-    responses={200: UserOut, **_WRITE_ERRORS},
+    responses={200: User, **_WRITE_ERRORS},
 )
 async def set_setting(user_id: int, key: str, body: SettingValueIn) -> Response:
     """Set ``key`` to the given value, replacing any previous one."""
@@ -167,7 +162,7 @@ async def set_setting(user_id: int, key: str, body: SettingValueIn) -> Response:
     params={"user_id": RowId, "key": SettingKey},
     headers=IF_MATCH,
     summary="Unset one setting of a user",
-    responses={200: UserOut, **_WRITE_ERRORS},
+    responses={200: User, **_WRITE_ERRORS},
 )
 async def unset_setting(user_id: int, key: str) -> Response:
     """Remove ``key`` (404 if it was not set)."""
@@ -191,7 +186,7 @@ async def unset_setting(user_id: int, key: str) -> Response:
     body=AlertsUpdate,
     headers=IF_MATCH,
     summary="Switch a user's daily weather alert on or off",
-    responses={200: UserOut, **_WRITE_ERRORS},
+    responses={200: User, **_WRITE_ERRORS},
 )
 async def set_alerts(user_id: int, body: AlertsUpdate) -> Response:
     """Daily at ``time`` (``HH:MM``, default: the stored time, else 08:00) in the user's time

@@ -6,19 +6,11 @@ from quart import Response, request
 
 from dataservice import queries
 from dataservice.caching import expected_versions, resource_etag
-from dataservice.queries import WorkspaceRecord
-from dataservice.routing import Api, Header
-from dataservice.schemas import (
-    BotTokenOut,
-    ErrorBody,
-    PageQuery,
-    SlackId,
-    WorkspaceCreate,
-    WorkspaceOut,
-    WorkspacePage,
-    WorkspaceUpdate,
-)
+from dataservice.operations import Api, Header
+from dataservice.schemas.types import PageQuery, SlackId
+from dataservice.schemas.workspaces import WorkspaceCreate, WorkspaceUpdate
 from dataservice.views.common import json_response, resources, to_plain
+from jeeves_shared.dataclient.models import BotToken, ErrorBody, Workspace, WorkspacePage
 
 api = Api("workspaces", url_prefix="/api/v1")
 
@@ -28,12 +20,11 @@ TEAM = {"team_id": SlackId}
 _WRITE_ERRORS = {404: ErrorBody, 412: ErrorBody, 422: ErrorBody}
 
 
-def workspace_response(workspace: WorkspaceRecord, status: int = 200) -> Response:
+def workspace_response(workspace: Workspace, status: int = 200) -> Response:
     """The workspace as JSON (never its token), with its version as the ETag."""
     headers = {"Location": f"/api/v1/workspaces/{workspace.team_id}"} if status == 201 else None
     etag = resource_etag("workspace", workspace.team_id, workspace.version)
-    body = WorkspaceOut.model_validate(workspace)
-    return json_response(body, status, etag=etag, headers=headers)
+    return json_response(workspace, status, etag=etag, headers=headers)
 
 
 @api.operation(
@@ -42,7 +33,7 @@ def workspace_response(workspace: WorkspaceRecord, status: int = 200) -> Respons
     scope="workspaces:write",
     body=WorkspaceCreate,
     summary="Record a new workspace",
-    responses={201: WorkspaceOut, 409: ErrorBody, 422: ErrorBody},
+    responses={201: Workspace, 409: ErrorBody, 422: ErrorBody},
 )
 async def create_workspace(body: WorkspaceCreate) -> Response:
     """Create the workspace; 409 if its team id is already known."""
@@ -65,10 +56,8 @@ async def create_workspace(body: WorkspaceCreate) -> Response:
 async def list_workspaces(query: PageQuery) -> Response:
     """Workspaces by id, a page at a time."""
     async with resources().database.reader.connect() as conn:
-        found = await queries.list_workspaces(conn, after=query.cursor, limit=query.limit)
-    next_cursor = found[-1].id if len(found) == query.limit else None
-    items = [WorkspaceOut.model_validate(workspace) for workspace in found]
-    return json_response(WorkspacePage(items=items, next_cursor=next_cursor))
+        page = await queries.list_workspaces(conn, after=query.cursor, limit=query.limit)
+    return json_response(page)
 
 
 @api.operation(
@@ -78,7 +67,7 @@ async def list_workspaces(query: PageQuery) -> Response:
     params=TEAM,
     headers=IF_NONE_MATCH,
     summary="Read a workspace",
-    responses={200: WorkspaceOut, 304: None, 404: ErrorBody, 422: ErrorBody},
+    responses={200: Workspace, 304: None, 404: ErrorBody, 422: ErrorBody},
 )
 async def get_workspace(team_id: str) -> Response:
     """The workspace with this Slack team id."""
@@ -94,7 +83,7 @@ async def get_workspace(team_id: str) -> Response:
     body=WorkspaceUpdate,
     headers=IF_MATCH,
     summary="Update a workspace",
-    responses={200: WorkspaceOut, **_WRITE_ERRORS},
+    responses={200: Workspace, **_WRITE_ERRORS},
 )
 async def update_workspace(team_id: str, body: WorkspaceUpdate) -> Response:
     """Change the fields present in the body; a new ``bot_token`` is encrypted at rest."""
@@ -135,12 +124,12 @@ async def delete_workspace(team_id: str) -> Response:
     scope="workspaces:tokens",
     params=TEAM,
     summary="Read the decrypted bot token (Slack poster only)",
-    responses={200: BotTokenOut, 404: ErrorBody, 422: ErrorBody},
+    responses={200: BotToken, 404: ErrorBody, 422: ErrorBody},
 )
 async def get_bot_token(team_id: str) -> Response:
     """The workspace's bot token in clear; never cached (``Cache-Control: no-store``)."""
     deps = resources()
     async with deps.database.reader.connect() as conn:
         token = await queries.get_bot_token(conn, team_id, cipher=deps.cipher)
-    body = BotTokenOut(team_id=team_id, bot_token=token)
+    body = BotToken(team_id=team_id, bot_token=token)
     return json_response(body, headers={"Cache-Control": "no-store"})

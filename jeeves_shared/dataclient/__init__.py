@@ -1,18 +1,14 @@
 """The Data Service client: one package for talking to the Data Service.
 
-:mod:`.client` holds :class:`DataServiceClient`; :mod:`.errors` the errors it raises, one per
-status; :mod:`.models` the answers it returns; :mod:`.scopes` the scopes each endpoint needs.
-Import them from here.
+:mod:`.client` holds :class:`DataServiceClient` (one method per API operation) over
+:mod:`.transport` (tokens, retries, backoff); :mod:`.errors` the errors it raises, one per
+status; :mod:`.models` the wire models of the answers, shared with the service; :mod:`.scopes`
+the scopes each endpoint needs. Import them from here.
 """
 
 from __future__ import annotations
 
-from jeeves_shared.dataclient.client import (
-    AUDIENCE,
-    SCHEDULER_SCOPES,
-    WORKER_SCOPES,
-    DataServiceClient,
-)
+from jeeves_shared.dataclient.client import DataServiceClient
 from jeeves_shared.dataclient.errors import (
     Conflict,
     DataServiceError,
@@ -24,15 +20,17 @@ from jeeves_shared.dataclient.errors import (
 )
 from jeeves_shared.dataclient.models import (
     Claimed,
+    DoneOutcome,
     DueAlert,
     DueReminder,
-    EventLease,
+    LeaseOutcome,
     Reminder,
     User,
     UserPage,
     Workspace,
     WorkspacePage,
 )
+from jeeves_shared.dataclient.scopes import AUDIENCE, SCHEDULER_SCOPES, WORKER_SCOPES
 
 __all__ = [
     "AUDIENCE",
@@ -43,10 +41,11 @@ __all__ = [
     "DataServiceClient",
     "DataServiceError",
     "DataServiceUnavailable",
+    "DoneOutcome",
     "DueAlert",
     "DueReminder",
-    "EventLease",
     "InvalidRequest",
+    "LeaseOutcome",
     "NotFound",
     "PreconditionFailed",
     "Reminder",

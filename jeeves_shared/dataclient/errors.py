@@ -1,6 +1,8 @@
 """The errors :class:`~jeeves_shared.dataclient.DataServiceClient` raises, one per status.
 
-Import them from :mod:`jeeves_shared.dataclient`, which re-exports them.
+Named for the status the client received; the service's own errors (:mod:`dataservice.errors`)
+are named for what went wrong in its domain. Import them from :mod:`jeeves_shared.dataclient`,
+which re-exports them.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ class NotFound(DataServiceError):
 
 
 class Conflict(DataServiceError):
-    """409: the workspace exists already, someone else claimed the event (or holds its lease),
-    the user has too many pending reminders (``error`` ``too_many_reminders``) or a lease was
-    lost (``lease_lost``)."""
+    """409: the workspace exists already, a reply claim is done or someone else's, the user
+    has too many pending reminders (``error`` ``too_many_reminders``) or a lease was lost
+    (``lease_lost``)."""
 
 
 class PreconditionFailed(DataServiceError):

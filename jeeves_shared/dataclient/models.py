@@ -1,24 +1,67 @@
-"""What :class:`~jeeves_shared.dataclient.DataServiceClient` returns: the Data Service's answers.
+"""The Data Service's answers on the wire, declared once for both sides.
 
-Import them from :mod:`jeeves_shared.dataclient`, which re-exports them.
+The Data Service validates its query rows straight into these models and serialises them (they
+are also the response schemas of its OpenAPI document); :class:`~jeeves_shared.dataclient.
+DataServiceClient` validates the JSON it receives into the same classes. Adding a field to an
+answer is one edit here, plus its column (the migration, and the table in
+:mod:`dataservice.models`): the queries select a model's fields by name
+(:func:`dataservice.queries.shared.columns_for`).
+
+Every model ignores fields it does not know, so that the service can add one without breaking
+workers that are older than it. Import them from :mod:`jeeves_shared.dataclient`, which
+re-exports them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+#: How a user wants measurements: OpenWeatherMap's ``units`` parameter.
+Units = Literal["metric", "imperial", "standard"]
+ReminderStatus = Literal["pending", "delivered", "cancelled"]
+#: A reply claim's state: ``pending`` while its holder posts the reply, then ``done``.
+ClaimStatus = Literal["pending", "done"]
 
 
-class _Answer(BaseModel):
-    # Fields the service adds later must not break older workers.
-    model_config = ConfigDict(extra="ignore", frozen=True)
+class WireModel(BaseModel):
+    """Base of every answer: frozen, and lenient on fields added by a newer service."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, from_attributes=True)
 
 
-class User(_Answer):
-    """A user record; ``etag`` comes from the response header, for ``if_match``.
+#: The ``ETag`` header of the answer, folded in by the client for ``if_match``: not part of the
+#: JSON body (never serialised, absent from the schema).
+ETag = SkipJsonSchema[str | None]
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class ErrorDetail(WireModel):
+    """One problem with the input: where (``loc``) and what."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorBody(WireModel):
+    """Every error response; the auth errors use the same two first fields (RFC 6750)."""
+
+    error: str
+    error_description: str
+    details: list[ErrorDetail] | None = None
+
+
+# --- users and workspaces -----------------------------------------------------------------------
+
+
+class User(WireModel):
+    """A user as the API shows it; ``etag`` (client side) comes from the answer's header.
 
     ``next_alert_at`` is when the daily alert fires next (UTC), ``None`` while alerts are off.
     """
@@ -29,20 +72,28 @@ class User(_Answer):
     display_name: str
     location: str | None
     timezone: str | None
-    units: str
+    units: Units
     is_admin: bool
     settings: dict[str, str]
     version: int
     created_at: datetime
     updated_at: datetime
-    alerts_enabled: bool = False
-    alert_time: str | None = None
-    next_alert_at: datetime | None = None
-    etag: str | None = None
+    alerts_enabled: bool
+    alert_time: str | None
+    next_alert_at: datetime | None
+    etag: ETag = Field(default=None, exclude=True)
 
 
-class Workspace(_Answer):
-    """A workspace record (never with its token)."""
+class UserPage(WireModel):
+    """One page of users, oldest first; pass ``next_cursor`` back as ``cursor`` for the next
+    (``None`` on the last page)."""
+
+    items: list[User]
+    next_cursor: int | None
+
+
+class Workspace(WireModel):
+    """A workspace as the API shows it: whether it has a bot token, never the token."""
 
     team_id: str
     name: str
@@ -55,25 +106,29 @@ class Workspace(_Answer):
     version: int
     created_at: datetime
     updated_at: datetime
-    etag: str | None = None
+    etag: ETag = Field(default=None, exclude=True)
 
 
-class UserPage(_Answer):
-    """One page of users; ``next_cursor`` is ``None`` on the last."""
-
-    items: list[User]
-    next_cursor: int | None
-
-
-class WorkspacePage(_Answer):
+class WorkspacePage(WireModel):
     """One page of workspaces."""
 
     items: list[Workspace]
     next_cursor: int | None
 
 
-class Reminder(_Answer):
-    """A reminder: ``text`` for user ``user_id`` at ``due_at`` (UTC), in ``channel_id``."""
+class BotToken(WireModel):
+    """The decrypted bot token (scope ``workspaces:tokens`` only)."""
+
+    team_id: str
+    bot_token: str
+
+
+# --- reminders and the scheduler ----------------------------------------------------------------
+
+
+class Reminder(WireModel):
+    """A reminder: ``text`` for user ``user_id`` at ``due_at`` (UTC), in ``channel_id`` (in
+    the thread ``thread_ts`` if set)."""
 
     id: int
     user_id: int
@@ -81,20 +136,26 @@ class Reminder(_Answer):
     due_at: datetime
     channel_id: str
     thread_ts: str | None
-    status: Literal["pending", "delivered", "cancelled"]
+    status: ReminderStatus
     created_at: datetime
     delivered_at: datetime | None
 
 
+class ReminderList(WireModel):
+    """A user's pending reminders, soonest first."""
+
+    reminders: list[Reminder]
+
+
 class DueReminder(Reminder):
-    """A reminder claimed for delivery, with its user's Slack ids."""
+    """A claimed reminder, with the Slack ids needed to deliver it."""
 
     team_id: str
     slack_user_id: str
 
 
-class DueAlert(_Answer):
-    """A daily weather alert claimed for sending: to whom, for where, in which units."""
+class DueAlert(WireModel):
+    """A claimed daily alert: whom to send the weather, where they are and in which units."""
 
     user_id: int
     team_id: str
@@ -102,26 +163,71 @@ class DueAlert(_Answer):
     due_at: datetime
     timezone: str | None
     location: str | None
-    units: str
+    units: Units
 
 
-class Claimed(_Answer):
-    """What one claim leased to the caller; report each item done when delivered."""
+class Claimed(WireModel):
+    """What one claim leased to the caller (at most ``limit`` of each kind); report each item
+    done when delivered."""
 
     reminders: list[DueReminder]
     alerts: list[DueAlert]
 
 
-@dataclass(frozen=True, slots=True)
-class EventLease:
-    """The outcome of a leased claim: ``acquired`` (the caller holds it: do the work, then
-    finish or release it), ``done`` (someone finished it: skip it) or ``held`` (someone else
-    holds it, for ``retry_after`` more seconds; 0 unless ``held``).
+# --- reply claims (under /events: the ids are reply ids, derived from Slack events) -------------
 
-    ``taken_over``: acquired from another claimer whose lease had ended, who may have done the
-    work before dying (a retry whose first answer was lost is told so again).
+
+class ReplyClaim(WireModel):
+    """A reply claim the caller holds: ``done``, or ``pending`` until ``lease_until``.
+
+    ``taken_over``: its holder took it from another claimer whose lease had ended, who may
+    have done the work before dying (said again to the holder's retries). ``event_id`` is the
+    reply id (the field keeps the name of the URL, ``/events/{event_id}``).
     """
 
-    state: Literal["acquired", "done", "held"]
-    retry_after: float = 0.0
+    event_id: str
+    first_seen: datetime
+    status: ClaimStatus
+    lease_until: datetime | None
     taken_over: bool = False
+
+
+class ClaimConflictBody(ErrorBody):
+    """409 on a reply claim: someone else's claim is ``done`` (skip the reply), or ``pending``
+    until ``lease_until`` (the answer's ``Retry-After`` says in how many seconds)."""
+
+    status: ClaimStatus
+    lease_until: datetime | None = None
+
+
+class LeaseOutcome(WireModel):
+    """What a leased reply claim came to: ``acquired`` (the caller holds it: post, then finish
+    or release it; ``taken_over`` from a holder whose lease ended, who may have posted before
+    dying), ``done`` (someone finished it: skip it) or ``held`` (by another, ``retry_after``
+    seconds more; 0 unless ``held``)."""
+
+    event_id: str
+    status: Literal["acquired", "done", "held"]
+    retry_after: int = 0
+    taken_over: bool = False
+
+
+class LeaseOutcomes(WireModel):
+    """One outcome per claim asked, in the order asked."""
+
+    results: list[LeaseOutcome]
+
+
+class DoneOutcome(WireModel):
+    """What reporting a reply claim done came to: ``done``; ``taken`` (another claimer took it
+    over after the lease ended: it will post again) or ``not_found`` (no claim: it was
+    released)."""
+
+    event_id: str
+    status: Literal["done", "taken", "not_found"]
+
+
+class DoneOutcomes(WireModel):
+    """One outcome per claim reported, in the order reported."""
+
+    results: list[DoneOutcome]

@@ -12,8 +12,16 @@ DATASERVICE_SCOPES = (
     "workspaces:read",
     "workspaces:write",
     "workspaces:tokens",
-    "events:claim",
+    "events:claim",  # reply claims (URL /events)
     "reminders:read",
     "reminders:write",
     "schedule:claim",
 )
+
+#: The Data Service's audience, as the TokenDealer knows it.
+AUDIENCE = "dataservice"
+#: What a worker usually needs; the Slack poster asks for its own (``POSTER_SCOPES`` in
+#: :mod:`workers.slack_poster`).
+WORKER_SCOPES = ("users:read", "users:write", "events:claim", "reminders:read", "reminders:write")
+#: What the scheduler needs: claiming due reminders and alerts, and reporting them done.
+SCHEDULER_SCOPES = ("schedule:claim",)

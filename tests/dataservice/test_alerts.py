@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataservice.alerts import next_alert_at
-from tests.dataservice.conftest import Auth, WallClock
-from tests.dataservice.test_users import create_user
+from tests.support.dataservice_api import create_user, create_user_in, put_alerts
+from tests.support.dataservice_fixtures import Auth, WallClock
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol
@@ -109,26 +109,6 @@ def _skipped(day: Any, alert: time, zone: str) -> bool:
 
 
 # --- the API ------------------------------------------------------------------------------------
-
-
-async def create_user_in(
-    client: TestClientProtocol, auth: Auth, zone: str, **lookup: Any
-) -> dict[str, Any]:
-    """A new user living in time zone ``zone``."""
-    user = await create_user(client, auth, **lookup)
-    path = f"/api/v1/users/{user['id']}"
-    response = await client.patch(path, json={"timezone": zone}, headers=auth(*WRITE))
-    assert response.status_code == 200
-    result: dict[str, Any] = await response.get_json()
-    return result
-
-
-async def put_alerts(
-    client: TestClientProtocol, auth: Auth, user_id: int, body: Any, **headers: str
-) -> Any:
-    return await client.put(
-        f"/api/v1/users/{user_id}/alerts", json=body, headers={**auth(*WRITE), **headers}
-    )
 
 
 async def test_switching_alerts_on_defaults_to_eight_utc(

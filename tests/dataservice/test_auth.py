@@ -10,8 +10,8 @@ import pytest
 from werkzeug.datastructures import Headers
 
 from dataservice.app import APIS
-from dataservice.routing import Operation
-from tests.dataservice.conftest import ALL_SCOPES, Auth
+from dataservice.operations import Operation
+from tests.support.dataservice_fixtures import ALL_SCOPES, Auth
 from tests.support.tokens import TestIssuer, forge, forge_hmac
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ import gzip
 import json
 from typing import TYPE_CHECKING
 
-from tests.dataservice.conftest import Auth
-from tests.dataservice.test_users import create_user
+from tests.support.dataservice_api import create_user
+from tests.support.dataservice_fixtures import Auth
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol

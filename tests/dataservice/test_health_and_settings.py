@@ -9,9 +9,9 @@ from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from dataservice.app import create_app
-from dataservice.settings import DataServiceSettings, dev_database_url
+from dataservice.settings import DataServiceSettings
 from jeeves_shared.runtime.settings import Environment, SettingsError, describe_errors
-from tests.dataservice.conftest import make_settings, make_verifier
+from tests.support.dataservice_fixtures import make_settings, make_verifier
 from tests.support.postgres import free_port
 from tests.support.tokens import TestIssuer
 
@@ -66,15 +66,18 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.dataservice_jwks_url == "http://td:8003/.well-known/jwks.json"
 
 
-def test_dev_defaults_are_a_local_sqlite_file_and_port_8002(
-    monkeypatch: pytest.MonkeyPatch,
+def test_dev_defaults_are_a_sqlite_file_in_the_user_data_folder_and_port_8002(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     for name in ("JEEVES_DATABASE_URL", "JEEVES_DATASERVICE_BIND", "JEEVES_TOKENDEALER_BIND"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
 
     settings = DataServiceSettings(env=Environment.DEV)
 
-    assert settings.database_url.get_secret_value() == dev_database_url()
+    database = tmp_path / "data" / "jeeves" / "jeeves-dev.db"
+    assert settings.database_url.get_secret_value() == f"sqlite+aiosqlite:///{database}"
+    assert database.parent.is_dir()  # SQLite creates the file, not its folder
     assert settings.dataservice_bind == "127.0.0.1:8002"
     assert settings.dataservice_jwks_url == "http://127.0.0.1:8003/.well-known/jwks.json"
 
@@ -117,6 +120,18 @@ def test_the_jwks_url_follows_the_tokendealer_bind(monkeypatch: pytest.MonkeyPat
     settings = DataServiceSettings(database_url="sqlite+aiosqlite://")
 
     assert settings.dataservice_jwks_url == "http://127.0.0.1:9103/.well-known/jwks.json"
+
+
+def test_without_xdg_data_home_the_database_is_under_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("JEEVES_DATABASE_URL", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+    url = DataServiceSettings(env=Environment.DEV).database_url.get_secret_value()
+
+    assert url == f"sqlite+aiosqlite:///{tmp_path}/.local/share/jeeves/jeeves-dev.db"
 
 
 @pytest.mark.parametrize("keys", ["", "change-me"])

@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from tests.dataservice.conftest import Auth, WallClock
-from tests.dataservice.test_users import create_user
+from tests.support.dataservice_api import NOW, add_reminder, create_user, reminder_body
+from tests.support.dataservice_fixtures import Auth, WallClock
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol
 
 READ = ("reminders:read",)
 WRITE = ("reminders:write",)
-NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
-
-
-def reminder_body(due_at: datetime | str = NOW + timedelta(hours=1), **extra: Any) -> Any:
-    when = due_at if isinstance(due_at, str) else due_at.isoformat()
-    return {"text": "feed the newts", "due_at": when, "channel_id": "D123", **extra}
-
-
-async def add_reminder(
-    client: TestClientProtocol, auth: Auth, user_id: int, **body: Any
-) -> dict[str, Any]:
-    """POST a reminder for ``user_id`` and return it."""
-    response = await client.post(
-        f"/api/v1/users/{user_id}/reminders", json=reminder_body(**body), headers=auth(*WRITE)
-    )
-    assert response.status_code == 201, await response.get_data()
-    created: dict[str, Any] = await response.get_json()
-    return created
 
 
 async def pending_ids(client: TestClientProtocol, auth: Auth, user_id: int) -> list[int]:

@@ -5,28 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tests.dataservice.conftest import Auth, WallClock
-from tests.dataservice.test_alerts import create_user_in, put_alerts
-from tests.dataservice.test_openapi import check_against_document
-from tests.dataservice.test_reminders import add_reminder
-from tests.dataservice.test_users import create_user
+from tests.support.dataservice_api import (
+    NOW,
+    add_reminder,
+    check_against_document,
+    claim,
+    create_user,
+    create_user_in,
+    put_alerts,
+)
+from tests.support.dataservice_fixtures import Auth, WallClock
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol
 
 CLAIM = ("schedule:claim",)
-NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
-
-
-async def claim(
-    client: TestClientProtocol, auth: Auth, owner: str, now: datetime, **options: Any
-) -> dict[str, Any]:
-    """POST a claim and return what it leased."""
-    body = {"owner": owner, "now": now.isoformat(), **options}
-    response = await client.post("/api/v1/schedule/claim", json=body, headers=auth(*CLAIM))
-    assert response.status_code == 200, await response.get_data()
-    claimed: dict[str, Any] = await response.get_json()
-    return claimed
 
 
 async def finish_reminder(

@@ -15,11 +15,8 @@ from sqlalchemy import select
 
 from dataservice.db import open_database
 from dataservice.models import Reminder
-from tests.dataservice.conftest import Auth, WallClock
-from tests.dataservice.test_alerts import put_alerts
-from tests.dataservice.test_reminders import add_reminder
-from tests.dataservice.test_schedule import NOW, claim
-from tests.dataservice.test_users import create_user
+from tests.support.dataservice_api import NOW, add_reminder, claim, create_user, put_alerts
+from tests.support.dataservice_fixtures import Auth, WallClock
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol

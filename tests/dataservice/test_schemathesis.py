@@ -24,7 +24,7 @@ from dataservice.app import create_app, openapi_bytes
 from dataservice.db import open_database
 from dataservice.models import utcnow
 from dataservice.queries import get_or_create_user, set_user_setting
-from tests.dataservice.conftest import ALL_SCOPES, make_settings, make_verifier
+from tests.support.dataservice_fixtures import ALL_SCOPES, make_settings, make_verifier
 from tests.support.tokens import TestIssuer
 
 MAX_EXAMPLES = 20

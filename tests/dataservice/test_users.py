@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol
 
 
-from tests.dataservice.conftest import Auth
+from tests.support.dataservice_api import create_user
+from tests.support.dataservice_fixtures import Auth
 
 READ = ("users:read",)
 WRITE = ("users:write",)
-
-
-async def create_user(
-    client: TestClientProtocol, auth: Auth, team: str = "T1", user: str = "U1", **extra: Any
-) -> dict[str, Any]:
-    """POST a get-or-create and return the user."""
-    body = {"team_id": team, "slack_user_id": user, **extra}
-    response = await client.post("/api/v1/users", json=body, headers=auth(*WRITE))
-    assert response.status_code in (200, 201), await response.get_data()
-    result: dict[str, Any] = await response.get_json()
-    return result
 
 
 async def test_get_or_create_creates_then_returns_the_same_user(

@@ -13,7 +13,7 @@ from dataservice.crypto import TokenCipher
 from dataservice.db import open_database
 from dataservice.models import Workspace
 from dataservice.queries import rotate_bot_tokens
-from tests.dataservice.conftest import ENCRYPTION_KEY, Auth
+from tests.support.dataservice_fixtures import ENCRYPTION_KEY, Auth
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol

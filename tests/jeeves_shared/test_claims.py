@@ -1,4 +1,4 @@
-"""Batched leased claims against the real Data Service."""
+"""Batched reply claims against the real Data Service."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import asyncio
 from pathlib import Path
 
 import aiohttp
-import pytest
 
-from jeeves_shared.claims import EventClaims
-from jeeves_shared.dataclient import Conflict, NotFound
-from jeeves_shared.dataclient.models import EventLease
+from jeeves_shared.claims import ReplyClaims
+from jeeves_shared.dataclient import DoneOutcome, LeaseOutcome
 from tests.support.dataservice import serving_dataservice
 
 
@@ -28,23 +26,24 @@ async def test_concurrent_claims_travel_in_few_requests_with_each_answer_right(
             return await send(*args, **kwargs)  # type: ignore[arg-type]
 
         data.request = counting  # type: ignore[method-assign]
-        claims = EventClaims(data, lease_seconds=30)
+        claims = ReplyClaims(data, lease_seconds=30)
 
         leases = await asyncio.gather(*(claims.lease(f"E{n % 40}", key=f"k{n}") for n in range(80)))
         leased_requests = requests
-        winners = [n for n, lease in enumerate(leases) if lease.state == "acquired"]
-        await asyncio.gather(*(claims.finish(f"E{n % 40}", key=f"k{n}") for n in winners))
+        winners = [n for n, lease in enumerate(leases) if lease.status == "acquired"]
+        reports = await asyncio.gather(*(claims.finish(f"E{n % 40}", key=f"k{n}") for n in winners))
         again = await claims.lease("E0", key="late")
-        with pytest.raises(Conflict):
-            await claims.finish("E1", key="not-the-holder")
-        with pytest.raises(NotFound):
-            await claims.finish("E-none", key="k")
+        taken = await claims.finish("E1", key="not-the-holder")
+        released = await claims.finish("E-none", key="k")
         await claims.lease("E-free", key="k")
         await claims.release("E-free", key="k")
         freed = await claims.lease("E-free", key="k2")
 
     assert len(winners) == 40  # one winner per event, each other claim held
-    assert {lease.state for n, lease in enumerate(leases) if n not in winners} == {"held"}
+    assert {lease.status for n, lease in enumerate(leases) if n not in winners} == {"held"}
     assert leased_requests < 80 / 4  # batched: far fewer requests than claims
-    assert again == EventLease("done")
-    assert freed == EventLease("acquired")
+    assert {report.status for report in reports} == {"done"}
+    assert again == LeaseOutcome(event_id="E0", status="done")
+    assert taken == DoneOutcome(event_id="E1", status="taken")
+    assert released == DoneOutcome(event_id="E-none", status="not_found")
+    assert freed == LeaseOutcome(event_id="E-free", status="acquired")

@@ -12,7 +12,7 @@ import pytest
 
 from jeeves_shared.bus import PermanentFailure
 from jeeves_shared.bus.memory import MemoryBus
-from jeeves_shared.claims import EventClaims
+from jeeves_shared.claims import ReplyClaims
 from jeeves_shared.messages import Action, Conversation, Reply
 from tests.support.dataservice import ServedData, serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
@@ -49,7 +49,7 @@ async def deps(fake_slack: FakeSlack, data: ServedData) -> AsyncIterator[Deps]:
             http=session,
             slack=client,
             data=data_client,
-            claims=EventClaims(data_client, lease_seconds=slack_poster.LEASE_SECONDS),
+            claims=ReplyClaims(data_client, lease_seconds=slack_poster.LEASE_SECONDS),
             response_url_prefix=fake_slack.response_url(""),
         )
 
@@ -263,7 +263,7 @@ async def test_a_lease_left_by_a_dead_poster_is_taken_over_and_posted(
 ) -> None:
     assert deps.data is not None
     answer = reply(thread_ts="1700000000.000007")
-    await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
+    await deps.data.lease_replies([(answer.id, "dead-poster")], lease_seconds=1)
     with pytest.raises(slack_poster.ReplyInProgress):
         await slack_poster.handle(answer, deps)
     await asyncio.sleep(1.1)
@@ -280,7 +280,7 @@ async def test_a_dead_poster_that_did_post_is_not_posted_again(
     assert deps.data is not None and deps.slack is not None
     answer = reply(thread_ts=thread_ts)
     # A poster claimed it, posted it, and died before marking it done.
-    await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
+    await deps.data.lease_replies([(answer.id, "dead-poster")], lease_seconds=1)
     await slack_poster.post(answer, deps)
     await asyncio.sleep(1.1)
     await slack_poster.handle(answer, deps)
@@ -295,7 +295,7 @@ async def test_without_history_access_a_taken_over_reply_is_posted(
 ) -> None:
     assert deps.data is not None
     answer = reply()
-    await deps.data.lease_event(answer.id, lease_seconds=1, key="dead-poster")
+    await deps.data.lease_replies([(answer.id, "dead-poster")], lease_seconds=1)
     await asyncio.sleep(1.1)
     fake_slack.script.append(Scripted(200, {"ok": False, "error": "missing_scope"}))
     await slack_poster.handle(answer, deps)
@@ -316,7 +316,7 @@ async def test_when_the_conversation_cannot_be_read_the_lease_is_kept(
         await slack_poster.handle(reply(n=1), deps)
 
     taken = reply(n=2)
-    await deps.data.lease_event(taken.id, lease_seconds=1, key="dead-poster")
+    await deps.data.lease_replies([(taken.id, "dead-poster")], lease_seconds=1)
     await asyncio.sleep(1.1)
     fake_slack.script.append(Scripted(500, {"ok": False}))  # the read after the take-over
     with pytest.raises(slack_poster.OutcomeUnknown):
