@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -157,7 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``jeeves`` command; returns the exit code."""
+    """Entry point of the ``jeeves`` command; returns the exit code.
+
+    Once a command that serves has stopped, the process ignores SIGTERM: it is exiting.
+    """
     args = build_parser().parse_args(argv)
     if args.env_file is not None:
         try:
@@ -184,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _refuse([str(exc)])
     except KeyboardInterrupt:
         return 130
+    finally:
+        # Stopped already: a second SIGTERM (a supervisor repeating itself) must not turn a
+        # clean exit into death by signal while the interpreter winds down.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def load_env_file(path: Path) -> None:

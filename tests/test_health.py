@@ -99,6 +99,7 @@ async def test_a_worker_is_ready_once_it_consumes_and_stops_cleanly(
         async with session.get(f"http://{bind}/healthz") as alive:
             assert (alive.status, await alive.json()) == (200, {"status": "ok"})
         process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 40)
     expected = {"broker": "ok", "token": "ok"} if kind == "scheduler" else {"broker": "ok"}
     assert ready == {"status": "ready", "checks": expected}
 
