@@ -1,6 +1,7 @@
 # The two commands of the README, and a few more for developers.
 #   make dev   — run Jeeves (jeeves dev: one process, in-memory bus, chat page)
-#   make test  — the whole test suite: lint, types, docs and pytest (real RabbitMQ and PostgreSQL)
+#   make test  — the whole test suite: lint, types, docs and pytest (real RabbitMQ and PostgreSQL),
+#                with branch coverage and its floor (scripts/test)
 #   make image — the container image (Dockerfile), tagged jeeves:<version>
 
 PYTHON ?= python3
@@ -51,4 +52,4 @@ lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check > constraints.txt
 
 clean:
-	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -59,6 +59,11 @@ async def run_dev(stop: asyncio.Event) -> None:
     kinds = [kind for kind in KINDS.values() if _can_run(kind.needs, worker_settings)]
     workers = [serve_kind(kind, worker_settings, bus, stop) for kind in kinds]
     workers.append(serve_scheduler(worker_settings, bus, stop))
+    if not worker_settings.weather_api_key.get_secret_value().strip():
+        log.warning(
+            "dev.weather_off",
+            reason="JEEVES_WEATHER_API_KEY not set: `weather` and daily alerts only apologise",
+        )
     log.info(
         "dev.started",
         chat=f"http://{frontend_settings.frontend_bind}/",

@@ -2,22 +2,24 @@
 
 ``POST /dev/chat/messages`` publishes an action exactly as a Slack event would;
 the worker's reply comes back on ``reply.devchat`` into a :class:`ChatLog`, which the page (or
-``jeeves chat`` in a terminal) reads by long-polling ``GET /dev/chat/messages?after=<id>``.
+any HTTP client, such as ``curl``) reads by long-polling ``GET /dev/chat/messages?after=<id>``.
 Only ``jeeves dev`` mounts this blueprint: it has no authentication.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 from quart import Blueprint, current_app, render_template, request
 
+from jeeves_frontend.slack_text import SafeText
 from jeeves_frontend.state import front_door
 from jeeves_shared.commands import parse_command
 from jeeves_shared.messages import DEV_TEAM_ID, Action, Conversation, Reply
@@ -99,7 +101,7 @@ class ChatLog:
 class ChatInput(BaseModel):
     """What the page posts."""
 
-    text: str = Field(min_length=1, max_length=4000)
+    text: Annotated[SafeText, Field(min_length=1, max_length=4000)]
 
 
 def chat_log() -> ChatLog:
@@ -120,10 +122,14 @@ async def post_message() -> tuple[dict[str, Any], int]:
     """Say something to Jeeves."""
     try:
         # JSON only: a page on another site cannot post JSON here without a CORS preflight.
-        said = ChatInput.model_validate(await request.get_json(silent=True) or {})
+        said = ChatInput.model_validate(await _json_body())
     except ValidationError as exc:
-        return {"error": "invalid_message", "detail": exc.errors(include_url=False)}, 422
-    text = " ".join(said.text.split())
+        detail = [
+            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+            for e in exc.errors(include_url=False, include_input=False, include_context=False)
+        ]
+        return {"error": "invalid_message", "detail": detail}, 422
+    text = said.text.strip()
     if not text:
         return {"error": "invalid_message", "detail": "text is blank"}, 422
     message = await chat_log().add("you", text)
@@ -141,8 +147,23 @@ async def get_messages() -> tuple[dict[str, Any], int]:
     return {"messages": [asdict(m) for m in messages]}, 200
 
 
+async def _json_body() -> Any:
+    """The request's JSON, or None when it is not JSON (even nested past the parser's stack)."""
+    if not request.is_json:
+        return None
+    body = await request.get_data(as_text=False)
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
 def to_dev_action(text: str) -> Action:
-    """The action for a line typed on the chat page: a direct message from the dev user."""
+    """The action for a line typed on the chat page: a direct message from the dev user.
+
+    ``@jeeves help`` and ``/jeeves help``, as the README teaches for Slack, work here too:
+    :func:`~jeeves_shared.commands.parse_command` drops Jeeves' name however it is written.
+    """
     parsed = parse_command(text)
     return Action(
         id=f"dev-{uuid.uuid4().hex}",

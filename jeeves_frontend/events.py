@@ -1,8 +1,11 @@
 """Slack Events API payloads turned into Jeeves actions: a pure function, no I/O.
 
 Only two kinds of event become actions: an ``app_mention`` in a channel, and a ``message`` in a
-direct message with the bot. Everything else (the bot's own messages, edits, joins, other
-event types) is ignored with a reason that the front door logs.
+direct message with the bot. Everything else (the bot's own messages, other bots' messages,
+edits, joins, a file shared without words, other event types) is ignored with a reason that
+the front door logs. Every string is read as :data:`~jeeves_frontend.slack_text.SafeText`, and
+a payload that does not fit the models (any field of the wrong type or size) is ignored, so no
+payload can make the front door fail.
 """
 
 from __future__ import annotations
@@ -12,7 +15,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from jeeves_frontend.slack_text import strip_leading_mention, to_plain_text
+from jeeves_frontend.slack_text import (
+    SafeText,
+    SlackId,
+    blocks_text,
+    strip_leading_mention,
+    to_plain_text,
+)
 from jeeves_shared.commands import parse_command
 from jeeves_shared.messages import Action, Conversation
 
@@ -22,15 +31,17 @@ class SlackEvent(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    type: str
-    user: str | None = None
-    text: str = ""
-    channel: str | None = None
-    channel_type: str | None = None
-    ts: str | None = None
-    thread_ts: str | None = None
-    subtype: str | None = None
-    bot_id: str | None = None
+    type: SafeText
+    user: SlackId | None = None
+    text: SafeText = ""
+    #: Rich text; read only when ``text`` is empty (see :func:`~.slack_text.blocks_text`).
+    blocks: Any = None
+    channel: SlackId | None = None
+    channel_type: SafeText | None = None
+    ts: SlackId | None = None
+    thread_ts: SlackId | None = None
+    subtype: SafeText | None = None
+    bot_id: SafeText | None = None
 
 
 class Authorization(BaseModel):
@@ -38,7 +49,7 @@ class Authorization(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    user_id: str | None = None
+    user_id: SlackId | None = None
     is_bot: bool = False
 
 
@@ -47,8 +58,8 @@ class EventCallback(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    team_id: str
-    event_id: str
+    team_id: SlackId
+    event_id: SlackId
     event: SlackEvent
     authorizations: list[Authorization] = []
 
@@ -76,7 +87,11 @@ def to_action(payload: dict[str, Any], *, bot_user_id: str = "") -> Action | Ign
     if reason:
         return Ignored(reason)
     assert event.user and event.channel  # checked by _ignore_reason
-    text = event.text if bot else strip_leading_mention(event.text)
+    text = event.text or blocks_text(event.blocks)
+    if not text and event.subtype == "file_share":
+        # A file dropped in with no words asks nothing: answering it would only be noise.
+        return Ignored("a file shared without words")
+    text = text if bot else strip_leading_mention(text)
     plain = to_plain_text(text, bot_user_id=bot or None)
     parsed = parse_command(plain)
     return Action(
@@ -120,8 +135,10 @@ def _ignore_reason(event: SlackEvent, bot_user_id: str) -> str | None:
         return f"event type {event.type}"
     if event.type == "message" and event.channel_type != "im":
         return "message outside a direct message (mentions arrive as app_mention)"
-    if event.bot_id or (bot_user_id and event.user == bot_user_id):
+    if bot_user_id and event.user == bot_user_id:
         return "the bot's own message"
+    if event.bot_id:
+        return "another bot's message" if bot_user_id else "a bot's message"
     if event.subtype and event.subtype not in _USER_SUBTYPES:
         return f"message subtype {event.subtype}"
     if not event.user or not event.channel:

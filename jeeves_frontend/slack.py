@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -11,7 +12,8 @@ from quart import Blueprint, request
 
 from jeeves_frontend.events import Ignored, to_action
 from jeeves_frontend.signature import check_signature
-from jeeves_frontend.slash import MissingFields, to_slash_action
+from jeeves_frontend.slack_text import to_safe_text
+from jeeves_frontend.slash import NotASlashCommand, to_slash_action
 from jeeves_frontend.state import FrontDoor, front_door
 from jeeves_shared.commands import help_text
 
@@ -39,11 +41,14 @@ async def events() -> tuple[dict[str, Any] | str, int]:
     payload = await _verified_json(door)
     kind = payload.get("type")
     if kind == "url_verification":
-        return {"challenge": str(payload.get("challenge", ""))}, 200
+        challenge = payload.get("challenge")
+        return {"challenge": to_safe_text(challenge if isinstance(challenge, str) else "")}, 200
     if kind == "event_callback":
         await _handle_event(door, payload)
+    elif kind == "app_rate_limited":
+        _log_rate_limited(payload)
     else:
-        log.info("slack.ignored", reason=f"envelope type {kind}")
+        log.info("slack.ignored", reason=f"envelope type {_shown(kind)}")
     return "", 200
 
 
@@ -59,8 +64,8 @@ async def commands() -> tuple[dict[str, Any] | str, int]:
     form = {key: values[-1] for key, values in parse_qs(await _verified_text(door)).items()}
     try:
         action = to_slash_action(form)
-    except MissingFields as exc:
-        raise MalformedRequest(f"not a slash command: missing {exc}") from None
+    except NotASlashCommand as exc:
+        raise MalformedRequest(f"not a slash command: {exc}") from None
     instant = help_text(action.args) if action.command == "help" else None
     if instant is not None:
         return {"response_type": "ephemeral", "text": instant}, 200
@@ -97,6 +102,8 @@ async def _verified_json(door: FrontDoor) -> dict[str, Any]:
         payload = json.loads(text)
     except ValueError:
         raise MalformedRequest("body is not JSON") from None
+    except RecursionError:  # nesting deeper than the parser's stack allows
+        raise MalformedRequest("body is nested too deeply") from None
     if not isinstance(payload, dict):
         raise MalformedRequest("body is not a JSON object")
     return payload
@@ -105,6 +112,33 @@ async def _verified_json(door: FrontDoor) -> dict[str, Any]:
 async def _handle_event(door: FrontDoor, payload: dict[str, Any]) -> None:
     action = to_action(payload, bot_user_id=door.settings.slack_bot_user_id)
     if isinstance(action, Ignored):
-        log.info("slack.ignored", event_id=payload.get("event_id"), reason=action.reason)
+        log.info("slack.ignored", event_id=_shown(payload.get("event_id")), reason=action.reason)
         return
     await door.publish(action)
+
+
+def _log_rate_limited(payload: dict[str, Any]) -> None:
+    """Slack is dropping this workspace's events for the rest of a minute: an operator must know.
+
+    ``minute_rate_limited`` is the Unix time of the start of that minute.
+    """
+    minute = payload.get("minute_rate_limited")
+    at = None
+    if isinstance(minute, int) and 0 <= minute < 2**37:
+        at = datetime.fromtimestamp(minute, UTC).isoformat()
+    log.warning(
+        "slack.app_rate_limited",
+        team_id=_shown(payload.get("team_id")),
+        minute_rate_limited=minute if at else _shown(minute),
+        minute=at,
+        detail="Slack drops this workspace's events for the rest of the minute (30,000/hour cap)",
+    )
+
+
+def _shown(value: Any) -> str | None:
+    """A client-sent value as it may appear in a log line: safe text, short, never a structure."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return f"<{type(value).__name__}>"
+    return to_safe_text(value[:100])

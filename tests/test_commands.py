@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.slack_requests import direct_message, event_callback, mention
-from tests.support.stack import Stack, running_stack
+from tests.support.slack_requests import event_callback, mention
+from tests.support.stack import Conversation, Stack, running_stack
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -20,39 +20,15 @@ async def stack(amqp_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
         yield running
 
 
-class Conversation:
-    """One user talking to Jeeves in a DM, one message at a time."""
-
-    def __init__(self, stack: Stack, user: str = "U0001", channel: str = "D0001") -> None:
-        self.stack = stack
-        self.user = user
-        self.channel = channel
-        self.sent = 0
-
-    async def say(self, text: str) -> str:
-        """Send ``text`` and return Jeeves' answer (every part of it)."""
-        self.sent += 1
-        before = len(self.stack.slack.posts)
-        event = direct_message(
-            text, channel=self.channel, user=self.user, ts=f"1700000000.{self.sent:06d}"
-        )
-        assert (
-            await self.stack.event(event_callback(event, event_id=f"Ev{self.user}{self.sent}"))
-            == 200
-        )
-        await self.stack.slack.wait_for_posts(before + 1)
-        return "\n".join(p["text"] for p in self.stack.slack.posts[before:])
-
-
 async def test_help_lists_every_command(stack: Stack) -> None:
     answer = await Conversation(stack).say("help")
     for usage in (
-        "weather [in <place>]",
-        "set location <place>",
+        "weather [in &lt;place&gt;]",
+        "set location &lt;place&gt;",
         "config show",
         "alerts [on",
-        "remind me in <n>",
-        "reminders [cancel <id>]",
+        "remind me in &lt;n&gt;",
+        "reminders [cancel &lt;id&gt;]",
         "login",
     ):
         assert usage in answer
@@ -60,7 +36,7 @@ async def test_help_lists_every_command(stack: Stack) -> None:
 
 async def test_help_for_one_command(stack: Stack) -> None:
     answer = await Conversation(stack).say("help weather")
-    assert answer.startswith("`weather [in <place>]`")
+    assert answer.startswith("`weather [in &lt;place&gt;]`")
 
 
 async def test_unknown_command_suggests(stack: Stack) -> None:
@@ -93,7 +69,7 @@ async def test_location_is_remembered_and_used_with_the_users_units(stack: Stack
     )
     assert await me.say("set location New York") == "Got it: you are in New York."
     assert await me.say("where am I") == "You are in New York."
-    assert await me.say("config set units imperial") == "`units` is now imperial."
+    assert await me.say("config set units imperial") == "`units` is now “imperial”."
     answer = await me.say("weather")
     assert answer.startswith("Weather in New York, US:")
     assert "°F" in answer and "mph" in answer
@@ -110,12 +86,14 @@ async def test_each_user_has_their_own_location(stack: Stack) -> None:
 
 async def test_config_settings(stack: Stack) -> None:
     me = Conversation(stack)
-    assert await me.say("config set favourite.colour green") == "`favourite.colour` is now green."
-    assert await me.say("config get Favourite.Colour") == "`favourite.colour` is green."
-    assert await me.say("config set timezone Europe/Paris") == "`timezone` is now Europe/Paris."
+    assert await me.say("config set favourite.colour green") == (
+        "`favourite.colour` is now “green”."
+    )
+    assert await me.say("config get Favourite.Colour") == "`favourite.colour` is “green”."
+    assert await me.say("config set timezone Europe/Paris") == "`timezone` is now “Europe/Paris”."
     shown = await me.say("config show")
-    assert "• `timezone`: Europe/Paris" in shown
-    assert "• `favourite.colour`: green" in shown
+    assert "• `timezone`: “Europe/Paris”" in shown
+    assert "• `favourite.colour`: “green”" in shown
     assert await me.say("config unset favourite.colour") == "`favourite.colour` is unset."
     assert await me.say("config get favourite.colour") == "`favourite.colour` is not set."
     assert await me.say("config unset favourite.colour") == "`favourite.colour` was not set."
@@ -127,7 +105,7 @@ async def test_config_settings(stack: Stack) -> None:
         ("config set units kelvin", "`units` is `metric` or `imperial`."),
         (
             "config set timezone Mars/Olympus",
-            "I don't know the timezone `Mars/Olympus`. Use an IANA name such as `Europe/Paris` or "
+            "I don't know the timezone “Mars/Olympus”. Use an IANA name such as `Europe/Paris` or "
             "`America/New_York`.",
         ),
         (
@@ -145,6 +123,64 @@ async def test_config_settings(stack: Stack) -> None:
 )
 async def test_config_refuses_bad_input_with_a_reason(stack: Stack, said: str, answer: str) -> None:
     assert await Conversation(stack).say(said) == answer
+
+
+async def test_values_are_echoed_quoted_with_their_spacing(stack: Stack) -> None:
+    me = Conversation(stack)
+    assert await me.say("config set my.key has  spaces in it") == (
+        "`my.key` is now “has  spaces in it”."
+    )
+    assert await me.say("config get my.key?") == "`my.key` is “has  spaces in it”."
+    # As Slack sends it typed: a literal "<!channel>" arrives escaped and must stay inert.
+    assert await me.say("config set motto &lt;!channel&gt; &amp; `code`") == (
+        "`motto` is now “&lt;!channel&gt; &amp; 'code'”."
+    )
+
+
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [
+        ("config set timezone europe/paris", "`timezone` is now “Europe/Paris”."),
+        ("config set timezone AMERICA/NEW_YORK", "`timezone` is now “America/New_York”."),
+        (
+            "config set timezone Europe/Pari",
+            "I don't know the timezone “Europe/Pari”. Did you mean `Europe/Paris`?",
+        ),
+    ],
+)
+async def test_timezones_are_found_whatever_their_case(
+    stack: Stack, said: str, answer: str
+) -> None:
+    assert await Conversation(stack).say(said) == answer
+
+
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [
+        ("where am I?", "I don't know where you are. Tell me with `set location <place>`."),
+        (
+            "location",
+            "I don't know `location`. Did you mean `set location` or `get location`? Try `help`.",
+        ),
+        ("where", "I don't know `where`. Did you mean `where am i`? Try `help`."),
+        ("hey, help?", None),
+        ("Help me", None),
+        ("help please.", None),
+    ],
+)
+async def test_answers_a_person_finds_helpful(stack: Stack, said: str, answer: str | None) -> None:
+    got = await Conversation(stack).say(said)
+    if answer is None:  # the overview
+        assert got.startswith("Here is what I can do:")
+    else:
+        assert got == answer
+
+
+async def test_help_about_a_word_describes_every_command_with_it(stack: Stack) -> None:
+    answer = await Conversation(stack).say("help location")
+    assert answer.startswith("`set location &lt;place&gt;`")
+    assert "`get location` — Where I think you are." in answer
+    assert "login" not in answer
 
 
 async def test_login_link_goes_to_a_dm_not_the_channel(stack: Stack) -> None:
@@ -190,6 +226,14 @@ async def test_slash_without_its_fields_is_a_400(stack: Stack) -> None:
     status, answer = await stack.slash({"command": "/jeeves", "text": "help"})
     assert status == 400
     assert "missing team_id" in answer["detail"]
+
+
+async def test_slash_command_addressed_like_a_person(stack: Stack) -> None:
+    status, ack = await stack.slash(slash_form("hey jeeves, weather in Berlin?", stack))
+    assert (status, ack["text"]) == (200, "On it…")
+    [response] = await stack.slack.wait_for_responses(1)
+    assert response["text"].startswith("Weather in Berlin, DE:")
+    assert [r.place for r in stack.weather.requests] == ["Berlin"]
 
 
 def slash_form(text: str, stack: Stack) -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,8 @@ import yaml
 from jeeves.cli import SERVICES, WORKER_KINDS
 from jeeves.serving import GRACEFUL_TIMEOUT
 from jeeves_shared.runtime.settings import parse_bind
-from tests.jeeves.test_cli import jeeves
-from tests.support.http import wait_until_ready
+from tests.support.http import wait_for_status, wait_until_ready
+from tests.support.processes import jeeves
 from tests.support.production import production_env
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import SIGNING_SECRET
@@ -26,22 +25,6 @@ from workers.settings import WorkerSettings
 K8S = Path(__file__).resolve().parents[1] / "k8s" / "base"
 #: The dependency each HTTP service's ``/readyz`` checks.
 READY_CHECKS = {"frontend": "broker", "dataservice": "database", "tokendealer": "keys"}
-
-
-async def wait_for_status(
-    session: aiohttp.ClientSession, url: str, status: int, timeout: float = 30
-) -> Any:
-    """Poll ``url`` until it answers ``status``; return the JSON body of that answer."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            async with session.get(url) as response:
-                if response.status == status:
-                    return await response.json()
-        except aiohttp.ClientConnectionError:
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{url} did not answer {status} within {timeout} s")
 
 
 @pytest.fixture(

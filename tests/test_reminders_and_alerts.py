@@ -11,8 +11,7 @@ import pytest
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from tests.support.slack_requests import event_callback, mention
-from tests.support.stack import Stack, running_stack
-from tests.test_commands import Conversation
+from tests.support.stack import Conversation, Stack, running_stack
 from workers.runner import serve_scheduler
 
 pytestmark = pytest.mark.rabbitmq
@@ -132,7 +131,7 @@ async def test_alerts_take_slacks_timezone_when_none_is_set(stack: Stack) -> Non
     me = Conversation(stack, "UTOKYO", "DTOKYO")
     await me.say("set location Berlin")
     assert await me.say("alerts on 19:00") == "Daily weather alerts are on, at 19:00 Asia/Tokyo."
-    assert await me.say("config get timezone") == "`timezone` is Asia/Tokyo."
+    assert await me.say("config get timezone") == "`timezone` is “Asia/Tokyo”."
     stack.clock.advance(hours=1)  # 10:00 UTC is 19:00 in Tokyo
     [alert] = await fired(stack, 1)
     assert alert["text"].startswith("Weather in Berlin, DE:")
@@ -174,3 +173,81 @@ async def test_two_schedulers_deliver_each_reminder_exactly_once(
     texts = sorted(p["text"] for p in stack.slack.posts if is_scheduled(p["text"]))
     assert texts == sorted(f"⏰ Reminder: do thing {n}" for n in range(20))
     assert len(posts) == 20
+
+
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [
+        (
+            "remind me to stretch in 2 minutes",
+            "OK, I'll remind you at 09:02 on Fri 27 Nov (UTC): stretch (id `1`).",
+        ),
+        (
+            "remind me in two minutes to stretch",
+            "OK, I'll remind you at 09:02 on Fri 27 Nov (UTC): stretch (id `1`).",
+        ),
+        (
+            "Jeeves, remind me to call Ann at 9pm.",
+            "OK, I'll remind you at 21:00 on Fri 27 Nov (UTC): call Ann (id `1`).",
+        ),
+        (
+            "remind me in 2 weeks to renew the permit",
+            "OK, I'll remind you at 09:00 on Fri 11 Dec (UTC): renew the permit (id `1`).",
+        ),
+        (
+            "remind me in an hour to eat",
+            "OK, I'll remind you at 10:00 on Fri 27 Nov (UTC): eat (id `1`).",
+        ),
+    ],
+)
+async def test_reminders_in_natural_forms(stack: Stack, said: str, answer: str) -> None:
+    assert await Conversation(stack).say(said) == answer
+
+
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [
+        (
+            "remind me in -5 minutes to x",
+            "I can't remind you in the past (`in -5 minutes`). "
+            "I can remind you from 1 minute to 365 days from now.",
+        ),
+        (
+            "remind me at 25:00 to x",
+            "`25:00` is not a time of day: use 00:00 to 23:59, `5:30pm` or `9pm`.",
+        ),
+        (
+            "remind me in 5 fortnights to x",
+            "`fortnights` is not a unit I know: use minutes, hours, days or weeks.",
+        ),
+        ("remind me in five to x", "In five what? Say minutes, hours, days or weeks."),
+        ("remind me in 53 weeks to x", "I can remind you from 1 minute to 365 days from now."),
+        ("remind me at 13pm to x", "`13pm` is not a time of day: with am/pm the hour is 1 to 12."),
+    ],
+)
+async def test_each_bad_reminder_says_what_is_wrong(stack: Stack, said: str, answer: str) -> None:
+    assert await Conversation(stack).say(said) == answer
+
+
+async def test_a_reminder_without_a_time_or_text_asks_for_it(stack: Stack) -> None:
+    me = Conversation(stack)
+    assert (await me.say("remind me to stretch")).startswith("When should I remind you? Say")
+    assert (await me.say("remind me in 5 minutes")).startswith("What should I remind you of? Say")
+
+
+async def test_without_a_weather_key_weather_and_alerts_say_what_is_missing(
+    amqp_url: str, tmp_path: Path
+) -> None:
+    async with running_stack(amqp_url, tmp_path, weather_api_key="") as stack:
+        me = Conversation(stack)
+        assert await me.say("weather in Paris") == (
+            "Sorry, weather isn't set up on this Jeeves yet: whoever runs it needs to set "
+            "`JEEVES_WEATHER_API_KEY` (an OpenWeatherMap API key) and restart."
+        )
+        assert await me.say("alerts on 07:30") == (
+            "Daily weather alerts are on, at 07:30 UTC (set yours with `config set timezone "
+            "<name>`). I need your location for them: `set location <place>`. Note: weather "
+            "isn't set up on this Jeeves (`JEEVES_WEATHER_API_KEY` is not set), so until it is, "
+            "each alert will only apologise."
+        )
+        assert stack.weather.requests == []

@@ -22,10 +22,10 @@ def answer(action: Action) -> str:
 
 
 def unknown_command(text: str, *, asked_help: bool = False) -> str:
-    """The answer to an unknown command, with a suggestion when a command is close."""
+    """The answer to an unknown command, with suggestions that would work when any are close."""
     word = text.split()[0] if text.split() else text
     shown = to_slack_text(word[:40])
-    hint = suggest(word)
-    did_you_mean = f" Did you mean `{hint}`?" if hint else ""
+    hints = suggest(text)
+    did_you_mean = " Did you mean " + " or ".join(f"`{hint}`" for hint in hints) + "?"
     prefix = "There is no command" if asked_help else "I don't know"
-    return f"{prefix} `{shown}`.{did_you_mean} Try `help`."
+    return f"{prefix} `{shown}`.{did_you_mean if hints else ''} Try `help`."

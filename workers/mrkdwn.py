@@ -6,14 +6,17 @@ reply that quotes what someone typed must not be able to ping a channel or forge
 
 from __future__ import annotations
 
+import re
 
-def to_slack_text(text: str) -> str:
+
+def to_slack_text(text: str, *, keep_spaces: bool = False) -> str:
     """``text`` on one line, with nothing in it that Slack's mrkdwn would act on.
 
     ``&``, ``<`` and ``>`` become entities, a backtick becomes ``'`` (so nothing can open or
-    close a code span) and runs of whitespace become one space.
+    close a code span) and runs of whitespace become one space; with ``keep_spaces`` (a value
+    echoed back as it is stored) only line breaks and tabs become spaces.
     """
-    text = " ".join(text.split())
+    text = re.sub(r"[\r\n\t\v\f]", " ", text) if keep_spaces else " ".join(text.split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("`", "'")
 

@@ -63,7 +63,8 @@ class WorkerKind:
 KINDS: dict[str, WorkerKind] = {
     "help": WorkerKind("help", help.handle),
     "weather": WorkerKind("weather", weather.handle, frozenset({"data", "weather"})),
-    "user": WorkerKind("user", user.handle, frozenset({"data", "slack-lookup"})),
+    # ``weather``: only to warn that alerts cannot be delivered without a key.
+    "user": WorkerKind("user", user.handle, frozenset({"data", "slack-lookup", "weather"})),
     "reminders": WorkerKind("reminders", reminders.handle, frozenset({"data"})),
     "slack": WorkerKind(
         "slack",

@@ -7,8 +7,12 @@ the others are free-form.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import difflib
+import functools
 import re
+import zoneinfo
 
 import aiohttp
 import structlog
@@ -19,6 +23,7 @@ from jeeves_shared.messages import Action
 from workers.deps import Deps
 from workers.mrkdwn import to_slack_text
 from workers.people import asker
+from workers.weather_text import API_KEY_SETTING
 
 log = structlog.get_logger(__name__)
 
@@ -30,13 +35,26 @@ CONFIG_USAGE = (
     "Say `config show`, `config get <key>`, `config set <key> <value>` or `config unset <key>`."
 )
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+#: Punctuation that ends a sentence, not a setting name (``config get units?``).
+_FINAL = ".?!"
+NO_WEATHER_KEY = (
+    f" Note: weather isn't set up on this Jeeves (`{API_KEY_SETTING}` is not set), so until it "
+    "is, each alert will only apologise."
+)
+
+
+def quoted(value: str) -> str:
+    """A setting's value as it is stored, in quotes, safe for Slack: ``“a  b”``."""
+    return f"“{to_slack_text(value, keep_spaces=True)}”"
 
 
 async def config(action: Action, deps: Deps) -> str:
     """``config show | get <key> | set <key> <value> | unset <key>``."""
     verb, _, rest = action.args.strip().partition(" ")
     key, _, value = rest.strip().partition(" ")
-    verb, key, value = verb.lower(), key.lower(), value.strip()
+    verb, key, value = verb.lower().rstrip(_FINAL), key.lower(), value.strip()
+    if verb != "set" or not value:
+        key = key.rstrip(_FINAL)  # the end of the sentence, not of the name
     data = deps.need_data()
     if verb in ("", "show"):
         return show(await asker(data, action))
@@ -58,10 +76,10 @@ def show(user: User) -> str:
     """Every setting of ``user``."""
     lines = [
         "Your settings:",
-        f"• `units`: {user.units}",
-        f"• `timezone`: {user.timezone or 'not set (UTC)'}",
+        f"• `units`: {quoted(user.units)}",
+        f"• `timezone`: {quoted(user.timezone) if user.timezone else 'not set (UTC)'}",
     ]
-    lines += [f"• `{key}`: {to_slack_text(value)}" for key, value in sorted(user.settings.items())]
+    lines += [f"• `{key}`: {quoted(value)}" for key, value in sorted(user.settings.items())]
     return "\n".join(lines)
 
 
@@ -70,7 +88,7 @@ def get(user: User, key: str) -> str:
     value = {"units": user.units, "timezone": user.timezone}.get(key, user.settings.get(key))
     if value is None:
         return f"`{key}` is not set."
-    return f"`{key}` is {to_slack_text(value)}."
+    return f"`{key}` is {quoted(value)}."
 
 
 async def set_value(data: DataServiceClient, user: User, key: str, value: str) -> str:
@@ -86,25 +104,42 @@ async def set_value(data: DataServiceClient, user: User, key: str, value: str) -
     if key not in user.settings and len(user.settings) >= MAX_KEYS:
         return f"You have {MAX_KEYS} settings already; `config unset` one first."
     await data.set_setting(user.id, key, value)
-    return f"`{key}` is now {to_slack_text(value)}."
+    return f"`{key}` is now {quoted(value)}."
 
 
 async def _set_units(data: DataServiceClient, user: User, units: str) -> str:
     if units not in UNITS:
         return "`units` is `metric` or `imperial`."
     await data.update_user(user.id, {"units": units})
-    return f"`units` is now {units}."
+    return f"`units` is now {quoted(units)}."
 
 
 async def _set_timezone(data: DataServiceClient, user: User, name: str) -> str:
+    zones = await asyncio.to_thread(_timezones_by_folded_name)
+    canonical = zones.get(name.casefold())
+    if canonical is None:
+        return unknown_timezone(name, zones)
     try:
-        await data.update_user(user.id, {"timezone": name})
-    except InvalidRequest:
-        return (
-            f"I don't know the timezone `{to_slack_text(name[:60])}`. Use an IANA name such "
-            "as `Europe/Paris` or `America/New_York`."
-        )
-    return f"`timezone` is now {name}."
+        await data.update_user(user.id, {"timezone": canonical})
+    except InvalidRequest:  # known to tzdata here but not to the Data Service
+        return unknown_timezone(name, {})
+    return f"`timezone` is now {quoted(canonical)}."
+
+
+def unknown_timezone(name: str, zones: dict[str, str]) -> str:
+    """The refusal of an unknown timezone, with the closest IANA names when any is close."""
+    close = difflib.get_close_matches(name.casefold(), zones, n=1, cutoff=0.75)
+    hint = "".join(f"`{zones[folded]}`" for folded in close)
+    example = "`Europe/Paris` or `America/New_York`"
+    return f"I don't know the timezone {quoted(name[:60])}. " + (
+        f"Did you mean {hint}?" if hint else f"Use an IANA name such as {example}."
+    )
+
+
+@functools.cache
+def _timezones_by_folded_name() -> dict[str, str]:
+    """IANA names by their case-folded form (reads the tz database once: call off the loop)."""
+    return {zone.casefold(): zone for zone in zoneinfo.available_timezones()}
 
 
 async def unset(data: DataServiceClient, user: User, key: str) -> str:
@@ -142,6 +177,8 @@ async def alerts(action: Action, deps: Deps) -> str:
         with contextlib.suppress(InvalidRequest):  # a zone Slack knows but we do not: UTC
             user = await data.update_user(user.id, {"timezone": zone})
     user = await data.set_alerts(user.id, enabled=True, time=time)
+    if deps.weather is not None and not deps.weather.has_api_key:
+        return describe_alerts(user) + NO_WEATHER_KEY
     return describe_alerts(user)
 
 

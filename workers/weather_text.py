@@ -17,7 +17,12 @@ from workers.weather_api import (
 
 NO_LOCATION = "I don't know where you are. Tell me with `set location <place>`."
 SERVICE_DOWN = "Sorry, I can't reach the weather service right now. Try again in a few minutes."
-NOT_SET_UP = "Weather isn't set up on this Jeeves yet (no API key)."
+#: The setting that switches weather on; named in answers so whoever runs Jeeves knows what to do.
+API_KEY_SETTING = "JEEVES_WEATHER_API_KEY"
+NOT_SET_UP = (
+    "Sorry, weather isn't set up on this Jeeves yet: whoever runs it needs to set "
+    f"`{API_KEY_SETTING}` (an OpenWeatherMap API key) and restart."
+)
 
 #: Longer place names are cut short in replies.
 MAX_PLACE_LENGTH = 100

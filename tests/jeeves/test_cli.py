@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +13,7 @@ import pytest
 
 from tests.support.fake_slack import FakeSlack
 from tests.support.http import wait_until_ready
+from tests.support.processes import jeeves
 from tests.support.production import production_env
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
@@ -27,41 +24,6 @@ from tests.support.slack_requests import (
     mention,
     sign,
 )
-
-
-@asynccontextmanager
-async def jeeves(*args: str, env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Run ``jeeves <args>``; SIGTERM it afterwards and check it stopped cleanly."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "jeeves",
-        *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,  # its own process group: see end_group
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            _, stderr = await asyncio.wait_for(process.communicate(), 40)
-        finally:
-            await end_group(process)
-        assert process.returncode == 0, stderr.decode()[-3000:]
-
-
-async def end_group(process: asyncio.subprocess.Process) -> None:
-    """Kill whatever is left of ``process``'s group (``jeeves up``'s children, if it failed).
-
-    A test that fails half-way must not leave servers running on a shared machine.
-    """
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    await process.wait()
 
 
 async def test_jeeves_dev_answers_help_on_its_chat_page(tmp_path: Any) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.jeeves.test_cli import end_group, jeeves
 from tests.support.http import wait_until_ready
+from tests.support.processes import end_group, jeeves
 from tests.support.production import production_env
 from tests.support.rabbitmq import free_port
 

@@ -82,8 +82,13 @@ def test_without_any_bot_id_the_leading_mention_is_still_stripped() -> None:
 @pytest.mark.parametrize(
     ("event", "reason"),
     [
-        ({**direct_message("help"), "bot_id": "B1"}, "the bot's own message"),
+        ({**direct_message("help"), "bot_id": "B1"}, "another bot's message"),
         ({**direct_message("help"), "user": BOT_USER_ID}, "the bot's own message"),
+        (
+            {**direct_message("help"), "user": BOT_USER_ID, "bot_id": "B0JEEVES"},
+            "the bot's own message",
+        ),
+        ({**direct_message("", ts="1.1"), "subtype": "file_share"}, "a file shared without"),
         ({**direct_message("help"), "subtype": "message_changed"}, "message subtype"),
         ({**direct_message("help"), "subtype": "channel_join"}, "message subtype"),
         ({**direct_message("help"), "channel_type": "channel"}, "outside a direct message"),
@@ -106,3 +111,47 @@ def test_envelope_without_event_id_is_ignored_not_an_error() -> None:
     payload = event_callback(mention("help"))
     del payload["event_id"]
     assert isinstance(to_action(payload), Ignored)
+
+
+def test_another_bots_message_without_a_known_bot_id_is_a_bots_message() -> None:
+    payload = event_callback({**direct_message("help"), "bot_id": "B1"})
+    del payload["authorizations"]
+    result = to_action(payload)
+    assert isinstance(result, Ignored) and result.reason == "a bot's message"
+
+
+def rich_text(*elements: dict[str, Any]) -> list[dict[str, Any]]:
+    section = {"type": "rich_text_section", "elements": list(elements)}
+    return [{"type": "rich_text", "block_id": "b1", "elements": [section]}]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {**direct_message(""), "blocks": rich_text({"type": "text", "text": "weather in Lyon"})},
+        {
+            **mention(""),
+            "text": "",
+            "blocks": rich_text(
+                {"type": "user", "user_id": BOT_USER_ID},
+                {"type": "text", "text": " weather in Lyon"},
+            ),
+        },
+        {
+            **direct_message(""),
+            "subtype": "file_share",
+            "files": [{"id": "F1"}],
+            "blocks": rich_text({"type": "text", "text": "weather in Lyon?"}),
+        },
+    ],
+    ids=["dm", "mention", "file-with-words"],
+)
+def test_words_only_in_blocks_are_read(event: dict[str, Any]) -> None:
+    action = to_action(event_callback(event))
+    assert isinstance(action, Action)
+    assert (action.command, action.args) == ("weather", "in Lyon")
+
+
+def test_an_empty_mention_still_asks_for_help() -> None:
+    action = to_action(event_callback(mention("")))
+    assert isinstance(action, Action) and (action.command, action.args) == ("help", "")

@@ -12,10 +12,9 @@ from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.runtime.lifecycle import start_draining
-from tests.support.http import wait_until_ready
+from tests.support.http import wait_for_status, wait_until_ready
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import SIGNING_SECRET
-from tests.test_health import wait_for_status
 
 SETTINGS = FrontendSettings(slack_signing_secret=SIGNING_SECRET)
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
+from structlog.testing import capture_logs
 
 from jeeves_frontend.app import create_app
 from jeeves_frontend.settings import FrontendSettings
@@ -118,8 +119,9 @@ async def test_unknown_command_is_published_for_the_help_worker(
         {**direct_message("help"), "bot_id": "B0BOT"},
         {**direct_message("help"), "subtype": "message_deleted"},
         {"type": "team_join", "user": {"id": "U9"}},
+        {**direct_message(""), "subtype": "file_share", "files": [{"id": "F1", "name": "a.png"}]},
     ],
-    ids=["own-message", "subtype", "other-event"],
+    ids=["other-bot", "subtype", "other-event", "bare-upload"],
 )
 async def test_ignored_events_are_acked_and_not_published(
     client: Client, bus: MemoryBus, event: dict[str, Any]
@@ -129,8 +131,46 @@ async def test_ignored_events_are_acked_and_not_published(
     assert await Recorder(bus).drain() == []
 
 
+async def test_words_only_in_rich_text_blocks_are_read(client: Client, bus: MemoryBus) -> None:
+    section = {"type": "rich_text_section", "elements": [{"type": "text", "text": "weather?"}]}
+    event = {**direct_message(""), "blocks": [{"type": "rich_text", "elements": [section]}]}
+    assert (await post_event(client, event_callback(event, event_id="EvBlocks")))[0] == 200
+    queue = bus._queues[WORKER_QUEUES["weather"].name].pending
+    action = decode(queue.get_nowait().body)
+    assert isinstance(action, Action) and (action.command, action.args) == ("weather", "")
+    assert await Recorder(bus).drain() == []  # not the help list
+
+
 async def test_other_envelope_types_are_acked(client: Client) -> None:
     assert (await post_event(client, {"type": "app_rate_limited", "team_id": "T1"}))[0] == 200
+    assert (await post_event(client, {"type": "something_new", "team_id": "T1"}))[0] == 200
+
+
+async def test_app_rate_limited_is_a_warning_naming_the_team_and_minute(client: Client) -> None:
+    # Slack is dropping this workspace's events: an operator must see it, not just an info line.
+    payload = {
+        "token": "x",
+        "type": "app_rate_limited",
+        "team_id": "T0LIMITED",
+        "minute_rate_limited": 1518467820,
+        "api_app_id": "A0001",
+    }
+    with capture_logs() as logs:
+        assert (await post_event(client, payload))[0] == 200
+    [entry] = [e for e in logs if e["event"] == "slack.app_rate_limited"]
+    assert entry["log_level"] == "warning"
+    assert entry["team_id"] == "T0LIMITED"
+    assert entry["minute_rate_limited"] == 1518467820
+    assert entry["minute"] == "2018-02-12T20:37:00+00:00"
+
+
+async def test_another_bots_message_is_logged_as_such(client: Client, bus: MemoryBus) -> None:
+    event = {**direct_message("help"), "user": "U0OTHERBOT", "bot_id": "B0OTHER"}
+    with capture_logs() as logs:
+        assert (await post_event(client, event_callback(event, event_id="EvBot")))[0] == 200
+    ignored = [e for e in logs if e["event"] == "slack.ignored"]
+    assert [(e["event_id"], e["reason"]) for e in ignored] == [("EvBot", "another bot's message")]
+    assert await Recorder(bus).drain() == []
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from jeeves_frontend.slash import MissingFields, to_slash_action
+from jeeves_frontend.slash import NotASlashCommand, to_slash_action
 
 FORM = {
     "command": "/jeeves",
@@ -33,5 +33,28 @@ def test_without_trigger_id_the_id_is_derived_from_the_form() -> None:
 
 @pytest.mark.parametrize("field", ["team_id", "channel_id", "user_id", "response_url"])
 def test_missing_fields_are_refused(field: str) -> None:
-    with pytest.raises(MissingFields, match=field):
+    with pytest.raises(NotASlashCommand, match=f"missing {field}"):
         to_slash_action({k: v for k, v in FORM.items() if k != field})
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("team_id", ""), ("user_id", "U" * 65), ("trigger_id", "t" * 151), ("channel_id", "")],
+)
+def test_fields_slack_never_sends_are_refused_not_published(field: str, value: str) -> None:
+    # An id longer than any Slack id would make an action id the bus refuses: say so early.
+    with pytest.raises(NotASlashCommand, match=f"invalid {field}"):
+        to_slash_action({**FORM, field: value})
+
+
+def test_control_characters_and_nuls_are_dropped_from_the_text() -> None:
+    action = to_slash_action({**FORM, "text": "set location Ly\x00on\x1b"})
+    assert (action.command, action.args) == ("set_location", "Lyon")
+
+
+@pytest.mark.parametrize(
+    "text", ["@jeeves help", "/jeeves help", "help?", "hey jeeves, help please", ": help"]
+)
+def test_slash_text_is_addressed_like_any_other(text: str) -> None:
+    action = to_slash_action({**FORM, "text": text})
+    assert (action.command, action.args) == ("help", "")

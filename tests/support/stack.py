@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -27,29 +27,22 @@ from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.runtime.settings import Environment
+from tests.support.clock import WallClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_weather import FakeWeather
 from tests.support.http import wait_until_ready
 from tests.support.rabbitmq import free_port
-from tests.support.slack_requests import SIGNING_SECRET, encode, sign
+from tests.support.slack_requests import (
+    SIGNING_SECRET,
+    direct_message,
+    encode,
+    event_callback,
+    sign,
+)
 from tokendealer.clients import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from tokendealer.settings import TokenDealerSettings
 from workers.runner import KINDS, serve_kind, serve_scheduler
 from workers.settings import WorkerSettings
-
-
-class WallClock:
-    """Aware UTC time that moves only when a test says so."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        """Move time forward by ``timedelta(**delta)``."""
-        self.now += timedelta(**delta)
 
 
 @dataclass
@@ -82,9 +75,38 @@ class Stack:
             return response.status, await response.json(content_type=None)
 
 
+class Conversation:
+    """One user talking to Jeeves in a DM, one message at a time."""
+
+    def __init__(self, stack: Stack, user: str = "U0001", channel: str = "D0001") -> None:
+        self.stack = stack
+        self.user = user
+        self.channel = channel
+        self.sent = 0
+
+    async def say(self, text: str) -> str:
+        """Send ``text`` and return Jeeves' answer (every part of it)."""
+        self.sent += 1
+        before = len(self.stack.slack.posts)
+        event = direct_message(
+            text, channel=self.channel, user=self.user, ts=f"1700000000.{self.sent:06d}"
+        )
+        assert (
+            await self.stack.event(event_callback(event, event_id=f"Ev{self.user}{self.sent}"))
+            == 200
+        )
+        await self.stack.slack.wait_for_posts(before + 1)
+        return "\n".join(p["text"] for p in self.stack.slack.posts[before:])
+
+
 @asynccontextmanager
-async def running_stack(amqp_url: str, folder: Path) -> AsyncIterator[Stack]:
-    """Start everything; stop everything (draining) on exit."""
+async def running_stack(
+    amqp_url: str, folder: Path, *, weather_api_key: str | None = None
+) -> AsyncIterator[Stack]:
+    """Start everything; stop everything (draining) on exit.
+
+    ``weather_api_key=""`` runs the workers without a weather key (the fake's key otherwise).
+    """
     stop, stop_services = asyncio.Event(), asyncio.Event()
     clock = WallClock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
     async with FakeSlack() as slack, FakeWeather() as weather:
@@ -96,7 +118,7 @@ async def running_stack(amqp_url: str, folder: Path) -> AsyncIterator[Stack]:
             slack_api_url=slack.base_url,
             slack_response_url_prefix=slack.response_url(""),
             weather_api_url=weather.base_url,
-            weather_api_key=weather.api_key,
+            weather_api_key=weather.api_key if weather_api_key is None else weather_api_key,
             dataservice_url=f"http://{binds['data']}",
             tokendealer_url=f"http://{binds['dealer']}",
             worker_client_id=DEV_CLIENT_ID,

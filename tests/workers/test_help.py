@@ -21,7 +21,7 @@ def ask(command: str, args: str = "") -> Action:
 def test_overview_lists_every_command_with_usage_and_summary() -> None:
     text = help.answer(ask("help"))
     for command in COMMANDS:
-        assert f"`{command.usage}` — {command.summary}" in text
+        assert f"`{as_shown_escaped(command.usage)}` — {command.summary}" in text
 
 
 def test_help_for_one_command_shows_details_and_examples() -> None:
@@ -64,3 +64,30 @@ def test_user_text_cannot_ping_a_channel() -> None:
     assert (
         help.answer(ask("unknown", "<!channel>")) == "I don't know `&lt;!channel&gt;`. Try `help`."
     )
+
+
+def test_suggestions_are_commands_that_work_never_the_word_typed() -> None:
+    assert help.answer(ask("unknown", "where")) == (
+        "I don't know `where`. Did you mean `where am i`? Try `help`."
+    )
+    assert help.answer(ask("unknown", "location")) == (
+        "I don't know `location`. Did you mean `set location` or `get location`? Try `help`."
+    )
+
+
+def test_help_me_and_help_about_a_word() -> None:
+    assert help.answer(ask("help", "me")).startswith("Here is what I can do:")
+    about = help.answer(ask("help", "location"))
+    assert about.startswith("`set location &lt;place&gt;`") and "`get location`" in about
+
+
+def test_help_never_sends_a_raw_angle_bracket() -> None:
+    # Slack reads <...> in message text as a link or mention: `<place>` would show as `place`.
+    texts = [help.answer(ask("help", "")), *(help.answer(ask("help", c.name)) for c in COMMANDS)]
+    assert all("<" not in text and ">" not in text for text in texts)
+    assert "&lt;place&gt;" in texts[0]
+
+
+def as_shown_escaped(text: str) -> str:
+    """``text`` as Slack message text must carry it: ``&``, ``<``, ``>`` as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
