@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# exec: jeeves itself is make's child, so the SIGTERM make passes on reaches it (a shell in
+# between would die and leave it serving; tests/jeeves/test_make_dev.py).
 dev: $(STAMP)
-	$(BIN)/jeeves dev
+	exec $(BIN)/jeeves dev
 
 test: $(STAMP)
 	scripts/test

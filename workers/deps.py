@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import ClassVar, Self
 
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -88,13 +88,23 @@ class Resources:
 class Deps:
     """What every handler has: the bus (to answer) and the clock. The ``help`` kind's."""
 
+    #: The Data Service scopes the kind's token carries; none: it calls no service (the
+    #: worker's start waits for this token: ``jeeves_shared.auth.startup``).
+    SCOPES: ClassVar[tuple[str, ...]] = ()
+    #: What the kind talks to or reads besides RabbitMQ, for its deployment (which secrets and
+    #: connections its process gets): ``data`` (the Data Service, through the TokenDealer),
+    #: ``slack`` (posts: needs the bot token), ``slack-lookup`` (reads, if a bot token is set),
+    #: ``weather`` (the weather provider's key). ``tests/workers/test_deps.py`` checks it
+    #: against the fields.
+    NEEDS: ClassVar[frozenset[str]] = frozenset()
+
     bus: Bus
     clock: Callable[[], datetime] = field(default=utcnow)
 
     @classmethod
-    def build(cls, resources: Resources) -> Deps:
+    def build(cls, resources: Resources) -> Self:
         """The dependencies of a kind that needs nothing but the bus."""
-        return Deps(bus=resources.bus, clock=resources.clock)
+        return cls(bus=resources.bus, clock=resources.clock)
 
     async def reply(self, reply: Reply) -> None:
         """Publish ``reply`` towards the conversation it answers."""
@@ -119,17 +129,15 @@ class Deps:
 class DataDeps(Deps):
     """A kind that keeps its state in the Data Service (``reminders``)."""
 
-    #: The Data Service scopes the kind's client asks the TokenDealer for.
     SCOPES: ClassVar[tuple[str, ...]] = WORKER_SCOPES
+    NEEDS: ClassVar[frozenset[str]] = frozenset({"data"})
 
     data: DataServiceClient
 
     @classmethod
-    def build(cls, resources: Resources) -> DataDeps:
+    def build(cls, resources: Resources) -> Self:
         """A Data Service client with :attr:`SCOPES`."""
-        return DataDeps(
-            bus=resources.bus, clock=resources.clock, data=resources.data_client(cls.SCOPES)
-        )
+        return cls(bus=resources.bus, clock=resources.clock, data=resources.data_client(cls.SCOPES))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,24 +146,19 @@ class SchedulerDeps(DataDeps):
 
     SCOPES: ClassVar[tuple[str, ...]] = SCHEDULER_SCOPES
 
-    @classmethod
-    def build(cls, resources: Resources) -> SchedulerDeps:
-        """A Data Service client with the scheduler's scopes."""
-        return SchedulerDeps(
-            bus=resources.bus, clock=resources.clock, data=resources.data_client(cls.SCOPES)
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class WeatherDeps(DataDeps):
     """The ``weather`` kind's: the user's location and units, and the weather provider."""
 
+    NEEDS: ClassVar[frozenset[str]] = frozenset({"data", "weather"})
+
     weather: WeatherClient
 
     @classmethod
-    def build(cls, resources: Resources) -> WeatherDeps:
+    def build(cls, resources: Resources) -> Self:
         """The Data Service and weather clients (without an API key, weather apologises)."""
-        return WeatherDeps(
+        return cls(
             bus=resources.bus,
             clock=resources.clock,
             data=resources.data_client(cls.SCOPES),
@@ -171,6 +174,9 @@ class WeatherDeps(DataDeps):
 class UserDeps(DataDeps):
     """The ``user`` kind's: location, settings, alerts and the dashboard link."""
 
+    #: ``weather``: only to warn that alerts cannot be delivered without a key.
+    NEEDS: ClassVar[frozenset[str]] = frozenset({"data", "slack-lookup", "weather"})
+
     #: For read-only lookups (a user's time zone); None when no bot token is configured.
     slack: AsyncWebClient | None = None
     #: Web address of the dashboard, for ``login``.
@@ -179,9 +185,9 @@ class UserDeps(DataDeps):
     has_weather_key: bool = True
 
     @classmethod
-    def build(cls, resources: Resources) -> UserDeps:
+    def build(cls, resources: Resources) -> Self:
         """The Data Service client, and a Slack client if a bot token is configured."""
-        return UserDeps(
+        return cls(
             bus=resources.bus,
             clock=resources.clock,
             data=resources.data_client(cls.SCOPES),

@@ -17,9 +17,11 @@ from typing import Any, Generic, TypeVar
 import aiohttp
 import structlog
 
+from jeeves_shared.auth.startup import TokenRequest, wait_for_token
 from jeeves_shared.bus import Bus
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES, QueueSpec
+from jeeves_shared.dataclient import AUDIENCE as DATASERVICE_AUDIENCE
 from jeeves_shared.messages import Action, Reply
 from workers import help, reminders, user, weather
 from workers.deps import DataDeps, Deps, Resources, SchedulerDeps, UserDeps, WeatherDeps, utcnow
@@ -41,16 +43,26 @@ def _prefetch(settings: WorkerSettings) -> int:
 
 @dataclass(frozen=True)
 class WorkerKind(Generic[D]):
-    """A kind of worker: its name (``jeeves worker <name>``), its handler, and how the
-    dependencies that handler takes are built (mypy checks that the two agree)."""
+    """A kind of worker: its name (``jeeves worker <name>``), its handler, and the class of the
+    dependencies that handler takes, which builds them (mypy checks that the two agree)."""
 
     name: str
     handler: Callable[[Action | Reply, D], Awaitable[None]]
-    build: Callable[[Resources], D]
+    deps: type[D]
     #: Unacknowledged messages one process of this kind holds at once.
     prefetch: Callable[[WorkerSettings], int] = _prefetch
     #: It cannot work without ``JEEVES_SLACK_BOT_TOKEN`` (``jeeves dev`` leaves it out then).
     needs_bot_token: bool = False
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """What it talks to besides RabbitMQ (:attr:`workers.deps.Deps.NEEDS`)."""
+        return self.deps.NEEDS
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The Data Service scopes its token carries (:attr:`workers.deps.Deps.SCOPES`)."""
+        return self.deps.SCOPES
 
     @property
     def queue(self) -> QueueSpec:
@@ -60,11 +72,11 @@ class WorkerKind(Generic[D]):
 
 # Each kind is declared on its own (not inside the annotated dict below) so that mypy infers
 # its dependencies type from the handler and the builder, and refuses a pair that disagree.
-_HELP = WorkerKind("help", help.handle, Deps.build)
-_WEATHER = WorkerKind("weather", weather.handle, WeatherDeps.build)
-_USER = WorkerKind("user", user.handle, UserDeps.build)
-_REMINDERS = WorkerKind("reminders", reminders.handle, DataDeps.build)
-_SLACK = WorkerKind("slack", poster.handle, PosterDeps.build, poster.prefetch, needs_bot_token=True)
+_HELP = WorkerKind("help", help.handle, Deps)
+_WEATHER = WorkerKind("weather", weather.handle, WeatherDeps)
+_USER = WorkerKind("user", user.handle, UserDeps)
+_REMINDERS = WorkerKind("reminders", reminders.handle, DataDeps)
+_SLACK = WorkerKind("slack", poster.handle, PosterDeps, poster.prefetch, needs_bot_token=True)
 
 KINDS: dict[str, WorkerKind[Any]] = {
     kind.name: kind for kind in (_HELP, _WEATHER, _USER, _REMINDERS, _SLACK)
@@ -82,7 +94,7 @@ async def serve_kind(
 ) -> None:
     """Consume ``kind``'s queue on ``bus`` until ``stop`` is set, then drain."""
     async with aiohttp.ClientSession() as session:
-        deps = kind.build(Resources(settings, bus, session, clock))
+        deps = kind.deps.build(Resources(settings, bus, session, clock))
 
         async def handler(message: Action | Reply) -> None:
             await kind.handler(message, deps)
@@ -118,6 +130,10 @@ async def run_worker(name: str, settings: WorkerSettings, stop: asyncio.Event) -
     health = WorkerHealth(bus, stop)
     # The probes answer while the bus connects, and until everything else has stopped.
     async with serve_health(health, settings.worker_health_bind):
+        # Unready, and taking no message, until the TokenDealer issues this worker's token.
+        token = token_request(name, settings)
+        if token is not None and not await wait_for_token(token, stop, health.report_token):
+            return
         await bus.start()
         try:
             if await _first(bus.wait_ready(), stop.wait()):
@@ -129,6 +145,20 @@ async def run_worker(name: str, settings: WorkerSettings, stop: asyncio.Event) -
         finally:
             await bus.close()
             log.info("worker.stopped", kind=name)
+
+
+def token_request(name: str, settings: WorkerSettings) -> TokenRequest | None:
+    """The token worker kind ``name`` needs from the TokenDealer; None if it calls no service."""
+    scopes = SchedulerDeps.SCOPES if name == SCHEDULER else KINDS[name].scopes
+    if not scopes:
+        return None
+    return TokenRequest(
+        token_url=f"{settings.tokendealer_url.rstrip('/')}/oauth/token",
+        client_id=settings.worker_client_id,
+        client_secret=settings.require_secret("worker_client_secret"),
+        audience=DATASERVICE_AUDIENCE,
+        scopes=scopes,
+    )
 
 
 async def _first(ready: Awaitable[None], stopping: Awaitable[bool]) -> bool:

@@ -28,7 +28,15 @@ from tests.support.slack_requests import (
 
 async def test_jeeves_dev_answers_help_on_its_chat_page(tmp_path: Any) -> None:
     bind = f"127.0.0.1:{free_port()}"
-    env = {"JEEVES_FRONTEND_BIND": bind, "JEEVES_ENV": "prod", "JEEVES_SLACK_BOT_TOKEN": ""}
+    env = {
+        "JEEVES_FRONTEND_BIND": bind,
+        # Every port free, and the database in the test's folder: other runs share this machine.
+        "JEEVES_DATASERVICE_BIND": f"127.0.0.1:{free_port()}",
+        "JEEVES_TOKENDEALER_BIND": f"127.0.0.1:{free_port()}",
+        "JEEVES_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}",
+        "JEEVES_ENV": "prod",
+        "JEEVES_SLACK_BOT_TOKEN": "",
+    }
     async with jeeves("dev", env=env), aiohttp.ClientSession() as session:
         await wait_until_ready(session, f"http://{bind}/readyz")
         async with session.get(f"http://{bind}/") as page:
@@ -61,7 +69,8 @@ async def test_jeeves_up_answers_a_signed_help_mention_exactly_once(
         "JEEVES_SLACK_API_URL": fake_slack.base_url,
     }
     async with jeeves("up", env=env), aiohttp.ClientSession() as session:
-        await wait_until_ready(session, f"http://{bind}/readyz")
+        # Ten Python processes start on a shared machine: give them time.
+        await wait_until_ready(session, f"http://{bind}/readyz", timeout=90)
         body = encode(
             event_callback(
                 mention("help", channel="CUP", thread_ts="1700000000.000009"), event_id="EvUp"

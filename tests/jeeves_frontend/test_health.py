@@ -28,8 +28,10 @@ async def test_readyz_is_503_draining_once_the_app_drains() -> None:
         after = await client.get("/readyz")
         alive = await client.get("/healthz")
 
-    assert (before.status_code, await before.get_json()) == (200, {"status": "ready"})
-    assert (after.status_code, await after.get_json()) == (503, {"status": "draining"})
+    ready = {"status": "ready", "checks": {"broker": "ok"}}
+    assert (before.status_code, await before.get_json()) == (200, ready)
+    draining = {"status": "draining", "checks": {"broker": "ok"}}
+    assert (after.status_code, await after.get_json()) == (503, draining)
     assert alive.status_code == 200
 
 
@@ -44,5 +46,5 @@ async def test_a_stopping_server_reports_draining_while_it_still_serves() -> Non
         draining = await wait_for_status(session, f"http://{bind}/readyz", 503)
         async with session.get(f"http://{bind}/healthz") as alive:
             assert alive.status == 200
-    assert draining == {"status": "draining"}
+    assert draining == {"status": "draining", "checks": {"broker": "ok"}}
     await asyncio.wait_for(server, 30)

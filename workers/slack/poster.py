@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
+from typing import ClassVar, Self
 
 import aiohttp
 import structlog
@@ -74,6 +75,9 @@ CHECK_DEADLINE = 10.0
 class PosterDeps(Deps):
     """The Slack poster's dependencies."""
 
+    SCOPES: ClassVar[tuple[str, ...]] = POSTER_SCOPES
+    NEEDS: ClassVar[frozenset[str]] = frozenset({"slack", "data"})
+
     #: For ``response_url`` answers (the process's pooled session).
     http: aiohttp.ClientSession
     #: Posts without resending (see :func:`~workers.slack.client.make_slack_client`).
@@ -86,10 +90,10 @@ class PosterDeps(Deps):
     response_url_prefix: str
 
     @classmethod
-    def build(cls, resources: Resources) -> PosterDeps:
+    def build(cls, resources: Resources) -> Self:
         """The poster's clients, on the runner's pooled session."""
-        data = resources.data_client(POSTER_SCOPES)
-        return PosterDeps(
+        data = resources.data_client(cls.SCOPES)
+        return cls(
             bus=resources.bus,
             clock=resources.clock,
             http=resources.http,
