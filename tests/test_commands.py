@@ -58,14 +58,14 @@ async def test_weather_unknown_place_and_no_location(stack: Stack) -> None:
     me = Conversation(stack)
     assert await me.say("weather in Atlantis") == "I couldn't find Atlantis."
     assert await me.say("weather") == (
-        "I don't know where you are. Tell me with `set location <place>`."
+        "I don't know where you are. Tell me with `set location &lt;place&gt;`."
     )
 
 
 async def test_location_is_remembered_and_used_with_the_users_units(stack: Stack) -> None:
     me = Conversation(stack)
     assert await me.say("get location") == (
-        "I don't know where you are. Tell me with `set location <place>`."
+        "I don't know where you are. Tell me with `set location &lt;place&gt;`."
     )
     assert await me.say("set location New York") == "Got it: you are in New York."
     assert await me.say("where am I") == "You are in New York."
@@ -113,11 +113,11 @@ async def test_config_settings(stack: Stack) -> None:
             "`bad!key` is not a setting name: use 1 to 40 of a-z, 0-9, `_ . -`.",
         ),
         ("config set colour " + "x" * 201, "That value is too long (201 characters; 200 at most)."),
-        ("config set colour", "What should `colour` be? Say `config set colour <value>`."),
+        ("config set colour", "What should `colour` be? Say `config set colour &lt;value&gt;`."),
         (
             "config frobnicate",
-            "Say `config show`, `config get <key>`, `config set <key> <value>` "
-            "or `config unset <key>`.",
+            "Say `config show`, `config get &lt;key&gt;`, `config set &lt;key&gt; &lt;value&gt;` "
+            "or `config unset &lt;key&gt;`.",
         ),
     ],
 )
@@ -157,7 +157,7 @@ async def test_timezones_are_found_whatever_their_case(
 @pytest.mark.parametrize(
     ("said", "answer"),
     [
-        ("where am I?", "I don't know where you are. Tell me with `set location <place>`."),
+        ("where am I?", "I don't know where you are. Tell me with `set location &lt;place&gt;`."),
         (
             "location",
             "I don't know `location`. Did you mean `set location` or `get location`? Try `help`.",

@@ -146,8 +146,8 @@ async def test_alerts_status_and_bad_times(stack: Stack) -> None:
         "`25:00` is not a time: use HH:MM, for example `alerts on 07:30`."
     )
     assert await me.say("alerts on") == (
-        "Daily weather alerts are on, at 08:00 UTC (set yours with `config set timezone <name>`)."
-        " I need your location for them: `set location <place>`."
+        "Daily weather alerts are on, at 08:00 UTC (set yours with `config set timezone "
+        "&lt;name&gt;`). I need your location for them: `set location &lt;place&gt;`."
     )
 
 
@@ -246,8 +246,8 @@ async def test_without_a_weather_key_weather_and_alerts_say_what_is_missing(
         )
         assert await me.say("alerts on 07:30") == (
             "Daily weather alerts are on, at 07:30 UTC (set yours with `config set timezone "
-            "<name>`). I need your location for them: `set location <place>`. Note: weather "
-            "isn't set up on this Jeeves (`JEEVES_WEATHER_API_KEY` is not set), so until it is, "
-            "each alert will only apologise."
+            "&lt;name&gt;`). I need your location for them: `set location &lt;place&gt;`. "
+            "Note: weather isn't set up on this Jeeves (`JEEVES_WEATHER_API_KEY` is not set), "
+            "so until it is, each alert will only apologise."
         )
         assert stack.weather.requests == []

@@ -23,7 +23,7 @@ from jeeves_shared.bus.topology import REPLIES_EXCHANGE, reply_key
 from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES, DataServiceClient
 from jeeves_shared.messages import Action, Conversation, Reply
 from jeeves_shared.runtime.settings import is_placeholder
-from workers.mrkdwn import split_message
+from workers.mrkdwn import escape_stray_brackets, split_message
 from workers.settings import WorkerSettings
 from workers.slack.client import make_slack_client
 from workers.weather_api import WeatherClient
@@ -115,11 +115,12 @@ class Deps:
     ) -> None:
         """Say ``text`` in answer to ``action`` (in ``to``, if given, else where it was asked).
 
-        Text longer than one Slack message is cut into parts (:func:`split_message`), each with
-        its own stable id (numbered from ``first_part``), all in one reply: the poster posts
-        them in order.
+        Angle brackets that are no Slack link or mention become entities
+        (:func:`escape_stray_brackets`). Text longer than one Slack message is cut into parts
+        (:func:`split_message`), each with its own stable id (numbered from ``first_part``), all
+        in one reply: the poster posts them in order.
         """
-        reply = Reply.to(action, *split_message(text), part=first_part)
+        reply = Reply.to(action, *split_message(escape_stray_brackets(text)), part=first_part)
         if to is not None:
             reply = reply.model_copy(update={"conversation": to})
         await self.reply(reply)

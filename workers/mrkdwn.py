@@ -21,6 +21,32 @@ def to_slack_text(text: str, *, keep_spaces: bool = False) -> str:
     return text.replace("`", "'")
 
 
+#: What Slack acts on inside ``<...>``: a mention (``@``), a channel (``#``), a special mention or
+#: date (``!``), or a link with a scheme (``https:``, ``mailto:``).
+_SLACK_SEQUENCE = re.compile(r"<(?:[@#!]|[A-Za-z][A-Za-z0-9+.\-]*:)[^<>]*>")
+
+
+def escape_stray_brackets(text: str) -> str:
+    """``text`` with every ``<`` and ``>`` that is not part of a Slack sequence as an entity.
+
+    Our own answers write placeholders such as ``set location <place>``; Slack reads any
+    ``<...>`` as a link or mention and would show ``place``. Links (``<https://x|label>``) and
+    mentions stay as they are; ``&`` is left alone (text from users is escaped already, by
+    :func:`to_slack_text`). Source: Slack's "Formatting text for app surfaces", escaping text.
+    """
+    pieces: list[str] = []
+    last = 0
+    for sequence in _SLACK_SEQUENCE.finditer(text):
+        pieces += [_as_entities(text[last : sequence.start()]), sequence.group()]
+        last = sequence.end()
+    pieces.append(_as_entities(text[last:]))
+    return "".join(pieces)
+
+
+def _as_entities(text: str) -> str:
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
 #: Slack shows at most 4,000 characters of a message's text before truncating it.
 MAX_MESSAGE_LENGTH = 3_900
 

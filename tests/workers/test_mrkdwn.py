@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workers.mrkdwn import split_message, to_slack_text
+from workers.mrkdwn import escape_stray_brackets, split_message, to_slack_text
 
 
 def test_short_text_is_one_message() -> None:
@@ -30,3 +31,21 @@ def test_splitting_loses_no_words(text: str, limit: int) -> None:
 
 def test_to_slack_text_neutralises_mrkdwn() -> None:
     assert to_slack_text("<!channel> `code` a&b\n\tc") == "&lt;!channel&gt; 'code' a&amp;b c"
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [
+        ("Say `set location <place>`.", "Say `set location &lt;place&gt;`."),
+        ("`remind me in <n> <minutes|hours>`", "`remind me in &lt;n&gt; &lt;minutes|hours&gt;`"),
+        (
+            "Open <https://x.example/d?a=1&b=2|your dashboard>",
+            "Open <https://x.example/d?a=1&b=2|your dashboard>",
+        ),
+        ("Hi <@U123>, see <#C1|general> <!here>", "Hi <@U123>, see <#C1|general> <!here>"),
+        ("<mailto:a@b.example|mail> 3 > 2 < 4", "<mailto:a@b.example|mail> 3 &gt; 2 &lt; 4"),
+        ("AT&amp;T &lt;x&gt;", "AT&amp;T &lt;x&gt;"),
+    ],
+)
+def test_stray_brackets_become_entities_and_slack_sequences_stay(text: str, sent: str) -> None:
+    assert escape_stray_brackets(text) == sent
