@@ -86,7 +86,7 @@ class Door:
         self.client: Client = self.app.test_client()
 
     def post(self, path: str, body: bytes, content_type: str = "application/json") -> int:
-        headers = {**sign(body), "Content-Type": content_type}
+        headers = sign(body, content_type=content_type)
         return self.runner.run(self._status(self.client.post(path, data=body, headers=headers)))
 
     def get(self, path: str) -> int:
