@@ -7,7 +7,7 @@ same command with the same arguments.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -85,7 +85,7 @@ def published(bus: MemoryBus) -> list[tuple[str, str]]:
 
 
 async def post_signed(client: Client, path: str, body: bytes, content_type: str) -> Any:
-    headers = {**sign(body), "Content-Type": content_type}
+    headers = sign(body, content_type=content_type)
     response = await client.post(path, data=body, headers=headers)
     return response.status_code, await response.get_json()
 
@@ -102,20 +102,24 @@ def as_mention(text: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize(("text", "command", "args"), CASES)
-async def test_mentions_are_understood(
-    client: Client, bus: MemoryBus, text: str, command: str, args: str
-) -> None:
-    body = encode(event_callback(as_mention(text)))
-    assert (await post_signed(client, "/slack/events", body, "application/json"))[0] == 200
-    assert published(bus) == [(command, args)]
+#: Each case as an ``app_mention`` and as a DM; a DM may also omit the mention.
+SLACK_EVENTS = [
+    pytest.param(kind, *case, id=f"{kind.__name__}-{number}")
+    for kind, cases in ((as_mention, CASES), (direct_message, CASES + TYPED))
+    for number, case in enumerate(cases)
+]
 
 
-@pytest.mark.parametrize(("text", "command", "args"), CASES + TYPED)
-async def test_direct_messages_are_understood(
-    client: Client, bus: MemoryBus, text: str, command: str, args: str
+@pytest.mark.parametrize(("kind", "text", "command", "args"), SLACK_EVENTS)
+async def test_mentions_and_direct_messages_are_understood(
+    client: Client,
+    bus: MemoryBus,
+    kind: Callable[[str], dict[str, Any]],
+    text: str,
+    command: str,
+    args: str,
 ) -> None:
-    body = encode(event_callback(direct_message(text)))
+    body = encode(event_callback(kind(text)))
     assert (await post_signed(client, "/slack/events", body, "application/json"))[0] == 200
     assert published(bus) == [(command, args)]
 
