@@ -20,7 +20,7 @@ from jeeves_frontend.devchat import ChatLog
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
-from jeeves_shared.messages import Action, decode
+from tests.support.memory_bus import published_actions
 from tests.support.slack_requests import (
     BOT_USER_ID,
     SIGNING_SECRET,
@@ -74,14 +74,7 @@ async def client(bus: MemoryBus) -> AsyncIterator[Client]:
 
 
 def published(bus: MemoryBus) -> list[tuple[str, str]]:
-    found = []
-    for spec in WORKER_QUEUES.values():
-        queue = bus._queues[spec.name].pending
-        while not queue.empty():
-            message = decode(queue.get_nowait().body)
-            assert isinstance(message, Action)
-            found.append((message.command, message.args))
-    return found
+    return [(action.command, action.args) for action in published_actions(bus)]
 
 
 async def post_signed(client: Client, path: str, body: bytes, content_type: str) -> Any:
