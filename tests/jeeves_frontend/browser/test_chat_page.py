@@ -232,6 +232,7 @@ def test_a_stopped_server_is_noticed_and_a_restarted_one_found_again(
         after_note = page.locator("#log .note ~ li.msg")
         expect(after_note.first.locator(".text")).to_have_text("config show")
         expect(after_note.nth(1)).to_have_class("msg from-jeeves")
+        shoot(page, "restarted")
         answer = say(page, "where am i")
         expect(answer).to_be_visible()
         expect(page.get_by_role("alert")).to_be_hidden()
@@ -284,6 +285,7 @@ def test_a_message_resent_after_a_lost_answer_is_acted_on_once(
     error = page.get_by_role("alert")
     expect(error).to_have_text(re.compile("Could not reach Jeeves.*kept.*only once"))
     expect(page.locator("#text")).to_have_value(text)
+    shoot(page, "unreachable")
     page.unroute("**/dev/chat/messages*")
 
     page.get_by_role("button", name="Send", exact=True).click()  # as the page says to
@@ -358,6 +360,7 @@ def test_too_long_a_message_is_told_with_the_limit(page: Page, dev_server: DevSe
     page.press("#text", "Enter")
     error = page.get_by_role("alert")
     expect(error).to_have_text(re.compile("too long.*at most 4,000 characters.*4,116"))
+    shoot(page, "too-long")
     expect(page.locator("#text")).to_have_value(re.compile("x{4100}$"))
 
 
@@ -402,4 +405,5 @@ def test_an_example_is_sent_without_losing_the_draft(page: Page, dev_server: Dev
     )
     page.get_by_role("button", name="help", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("Click the example again")
+    shoot(page, "example-beside-draft")
     expect(page.locator("#text")).to_have_value("set location Reykjav")
