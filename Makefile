@@ -1,6 +1,7 @@
 # The two commands of the README, and a few more for developers.
 #   make dev   — run Jeeves (jeeves dev: one process, in-memory bus, chat page)
-#   make test  — the whole test suite: lint, types, docs and pytest (real RabbitMQ and PostgreSQL)
+#   make test  — the whole test suite: lint, types, docs and pytest (real RabbitMQ and PostgreSQL),
+#                with branch coverage and its floor (scripts/test)
 #   make image — the container image (Dockerfile), tagged jeeves:<version>
 
 PYTHON ?= python3
@@ -18,8 +19,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# exec: jeeves itself is make's child, so the SIGTERM make passes on reaches it (a shell in
+# between would die and leave it serving; tests/jeeves/test_make_dev.py).
 dev: $(STAMP)
-	$(BIN)/jeeves dev
+	exec $(BIN)/jeeves dev
 
 test: $(STAMP)
 	scripts/test
@@ -49,4 +52,4 @@ lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check > constraints.txt
 
 clean:
-	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,4 +1,9 @@
-"""ASGI entry point for Hypercorn: ``hypercorn dataservice.asgi:app``."""
+"""ASGI entry point for Hypercorn: ``hypercorn dataservice.asgi:app``.
+
+Settings are read from the environment once, here, and logging is configured from them
+(``JEEVES_LOG_LEVEL``, ``JEEVES_LOG_FORMAT``) as ``jeeves serve dataservice`` does; nothing
+connects until Hypercorn starts serving. Hypercorn's ``--bind`` decides the address.
+"""
 
 from __future__ import annotations
 

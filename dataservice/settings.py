@@ -5,17 +5,31 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import SecretStr, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from jeeves_shared.runtime.settings import JeevesSettings
+from jeeves_shared.runtime.settings import (
+    Environment,
+    JeevesSettings,
+    SettingsError,
+    fill_url_from_bind,
+)
 
 #: Placeholder for the at-rest encryption key(s); refused outside dev mode.
 PLACEHOLDER_KEY = "change-me"
+#: What a database URL should look like, for error messages.
+EXAMPLE_DATABASE_URL = "postgresql+asyncpg://user:password@host:5432/jeeves"
 
 
-def default_database_url() -> SecretStr:
+def dev_database_url() -> str:
     """``sqlite+aiosqlite:///<data folder>/jeeves/jeeves-dev.db``, the folder created if missing.
+
+    The database ``jeeves dev`` uses when ``JEEVES_DATABASE_URL`` is unset. Only dev mode gets
+    a default: a production process without a database URL refuses to start rather than write
+    to a stray local file.
 
     The data folder is ``$XDG_DATA_HOME``, else ``~/.local/share`` (the XDG base directory
     specification): writable by whoever runs ``jeeves dev``, wherever they start it from (the
@@ -26,34 +40,84 @@ def default_database_url() -> SecretStr:
     folder = base / "jeeves"
     with contextlib.suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True)
-    return SecretStr(f"sqlite+aiosqlite:///{folder / 'jeeves-dev.db'}")
+    return f"sqlite+aiosqlite:///{folder / 'jeeves-dev.db'}"
 
 
 class DataServiceSettings(JeevesSettings):
     """Everything the Data Service needs to start.
 
-    Environment variables: ``JEEVES_DATABASE_URL``, ``JEEVES_DATASERVICE_BIND``,
-    ``JEEVES_DATASERVICE_ENCRYPTION_KEYS``, ``JEEVES_DATASERVICE_JWKS_URL``,
+    Environment variables: ``JEEVES_DATABASE_URL`` (required outside dev mode),
+    ``JEEVES_DATASERVICE_BIND``, ``JEEVES_DATASERVICE_ENCRYPTION_KEYS``,
+    ``JEEVES_DATASERVICE_JWKS_URL`` (default: the JWKS of ``JEEVES_TOKENDEALER_BIND``),
     ``JEEVES_DATASERVICE_JWT_ISSUER``, ``JEEVES_DATASERVICE_JWT_AUDIENCE``,
     ``JEEVES_DATASERVICE_DB_POOL_SIZE``, ``JEEVES_DATASERVICE_GZIP_MIN_BYTES``.
+    Raises :class:`pydantic.ValidationError` when the database URL is missing (outside dev
+    mode), malformed, or names a driver that is not asynchronous.
     """
 
-    #: SQLAlchemy URL (fixed contract). SQLite via aiosqlite, or ``postgresql+asyncpg://``.
-    database_url: SecretStr = Field(default_factory=default_database_url)
-    dataservice_bind: str = "127.0.0.1:8002"
-    #: Comma-separated Fernet keys (urlsafe base64, 32 bytes). The first encrypts; all decrypt,
-    #: so a new key is put first and the old one kept until every token is re-encrypted.
+    database_url: SecretStr
+    """SQLAlchemy URL (fixed contract). SQLite via aiosqlite, or ``postgresql+asyncpg://``."""
     dataservice_encryption_keys: SecretStr = SecretStr(PLACEHOLDER_KEY)
-    #: Where the TokenDealer publishes its public keys.
-    dataservice_jwks_url: str = "http://127.0.0.1:8003/.well-known/jwks.json"
+    """Comma-separated Fernet keys, newest first: the first encrypts bot tokens, all decrypt."""
+    dataservice_jwks_url: str = ""
+    """Where the TokenDealer publishes its public keys; empty: from ``JEEVES_TOKENDEALER_BIND``."""
     dataservice_jwt_issuer: str = "jeeves-tokendealer"
+    """The ``iss`` tokens must carry (the TokenDealer's JEEVES_TOKENDEALER_ISSUER)."""
     dataservice_jwt_audience: str = "dataservice"
-    #: Connections kept open per process (PostgreSQL); SQLite uses its own pool.
+    """The ``aud`` tokens must carry."""
     dataservice_db_pool_size: int = 10
-    #: Responses at least this large are gzipped when the client accepts it.
+    """Connections kept open per process (PostgreSQL); SQLite uses its own pool."""
     dataservice_gzip_min_bytes: int = 1024
+    """Responses at least this large are gzipped when the client accepts it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if not str(data.get("database_url") or "").strip():
+            if str(data.get("env", Environment.PROD)) != Environment.DEV:
+                raise SettingsError(
+                    "JEEVES_DATABASE_URL is not set; refusing to start "
+                    f"(write {EXAMPLE_DATABASE_URL}; only jeeves dev has a default)"
+                )
+            data["database_url"] = dev_database_url()
+        fill_url_from_bind(
+            data,
+            url_field="dataservice_jwks_url",
+            bind_field="tokendealer_bind",
+            path="/.well-known/jwks.json",
+        )
+        return data
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, url: SecretStr) -> SecretStr:
+        check_database_url(url.get_secret_value())
+        return url
 
     def encryption_keys(self) -> list[str]:
         """Return the Fernet keys, newest first; placeholders are refused outside dev mode."""
         raw = self.require_secret("dataservice_encryption_keys")
         return [key.strip() for key in raw.split(",") if key.strip()]
+
+
+def check_database_url(url: str) -> None:
+    """Raise :class:`SettingsError` unless ``url`` is a SQLAlchemy URL with an async driver.
+
+    ``postgresql://`` alone names the synchronous psycopg2 driver, which the Data Service
+    cannot use; the message says what to write. The URL itself is never repeated (it may hold a
+    password).
+    """
+    try:
+        parsed = make_url(url.strip())
+        dialect = parsed.get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        # The library's message repeats the URL, password included: say it in our words.
+        raise SettingsError(f"not a usable database URL; write {EXAMPLE_DATABASE_URL}") from None
+    if not getattr(dialect, "is_async", False):
+        raise SettingsError(
+            f"{parsed.drivername}:// names a driver that is not async; "
+            "write postgresql+asyncpg://... (or sqlite+aiosqlite:///... for a file)"
+        )

@@ -26,7 +26,7 @@ from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.auth import StaticJwksSource, TokenVerifier
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import DEVCHAT_QUEUE, WORKER_QUEUES
-from jeeves_shared.runtime.settings import Environment, is_placeholder
+from jeeves_shared.runtime.settings import CannotListen, Environment, is_placeholder
 from tokendealer.app import create_app as create_tokendealer
 from tokendealer.clients import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from tokendealer.settings import TokenDealerSettings
@@ -51,6 +51,7 @@ async def run_dev(stop: asyncio.Event) -> None:
             create_frontend(frontend_settings, bus=bus, chat=chat),
             frontend_settings.frontend_bind,
             stop,
+            setting="JEEVES_FRONTEND_BIND",
         ),
         *await data_services(stop, TokenDealerSettings(env=DEV), DataServiceSettings(env=DEV)),
     ]
@@ -69,7 +70,12 @@ async def run_dev(stop: asyncio.Event) -> None:
         workers=[kind.name for kind in kinds],
     )
     try:
-        await asyncio.gather(*servers, *workers, _close_on(stop, chat))
+        # A task group, so that one server failing to listen stops the others at once.
+        async with asyncio.TaskGroup() as group:
+            for task in (*servers, *workers, _close_on(stop, chat)):
+                group.create_task(task)
+    except* CannotListen as failed:
+        raise failed.exceptions[0] from None
     finally:
         await chat_subscription.stop(timeout=1)
 
@@ -93,8 +99,10 @@ async def data_services(
     )
     data = create_dataservice(data_settings, verifier=verifier, clock=clock)
     return [
-        serve_app(dealer, dealer_settings.tokendealer_bind, stop),
-        serve_app(data, data_settings.dataservice_bind, stop),
+        serve_app(
+            dealer, dealer_settings.tokendealer_bind, stop, setting="JEEVES_TOKENDEALER_BIND"
+        ),
+        serve_app(data, data_settings.dataservice_bind, stop, setting="JEEVES_DATASERVICE_BIND"),
     ]
 
 

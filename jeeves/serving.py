@@ -8,11 +8,13 @@ import logging
 import signal
 
 import structlog
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
+from hypercorn.asyncio.run import worker_serve
+from hypercorn.config import Config, Sockets
+from hypercorn.utils import wrap_app
 from quart import Quart
 
 from jeeves_shared.runtime.lifecycle import start_draining
+from jeeves_shared.runtime.settings import CannotListen
 
 log = structlog.get_logger(__name__)
 
@@ -39,10 +41,15 @@ async def serve_app(
     bind: str,
     stop: asyncio.Event,
     *,
+    setting: str = "",
     grace: float = 0.0,
     graceful_timeout: float = GRACEFUL_TIMEOUT,
 ) -> None:
     """Serve ``app`` on ``bind`` (``host:port``) until ``stop`` is set, then drain and stop.
+
+    ``setting`` names the variable ``bind`` came from. The socket is bound before the app
+    starts anything, so a bind that cannot be used raises :class:`CannotListen` at once (the
+    process exits with code 2) instead of leaving a half-started app behind.
 
     When ``stop`` is set the app turns unready (its ``/readyz`` answers 503) but goes on
     serving for ``grace`` seconds, so that load balancers stop sending it requests first; then
@@ -54,8 +61,24 @@ async def serve_app(
     config.keep_alive_timeout = KEEP_ALIVE_TIMEOUT
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
+    sockets = listen(config, setting)
     trigger = functools.partial(_drain_after, app, stop, bind=bind, grace=grace)
-    await serve(app, config, shutdown_trigger=trigger)
+    # hypercorn.asyncio.serve binds only after the app's startup ran (and hangs when that
+    # fails); its worker_serve takes sockets bound beforehand, as Hypercorn's own runner does.
+    await worker_serve(
+        wrap_app(app, config.wsgi_max_body_size, None),
+        config,
+        sockets=sockets,
+        shutdown_trigger=trigger,
+    )
+
+
+def listen(config: Config, setting: str) -> Sockets:
+    """Bind ``config``'s sockets; raise :class:`CannotListen` naming ``setting`` if we cannot."""
+    try:
+        return config.create_sockets()
+    except OSError as exc:
+        raise CannotListen(config.bind[0], setting, exc) from None
 
 
 async def _drain_after(app: Quart, stop: asyncio.Event, *, bind: str, grace: float) -> None:

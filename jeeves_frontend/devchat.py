@@ -2,7 +2,7 @@
 
 ``POST /dev/chat/messages`` publishes an action exactly as a Slack event would;
 the worker's reply comes back on ``reply.devchat`` into a :class:`ChatLog`, which the page (or
-``jeeves chat`` in a terminal) reads by long-polling ``GET /dev/chat/messages?after=<id>``.
+any HTTP client, such as ``curl``) reads by long-polling ``GET /dev/chat/messages?after=<id>``.
 Both answers name the log's ``conversation`` (new each run), so a client knows for sure when
 ``jeeves dev`` restarted and its ids began again at 1. A post may carry an ``Idempotency-Key``
 header (one per message, the same on every resend of it): a repeat is answered with the

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Blueprint, current_app
 
 from jeeves_frontend.state import front_door
+from jeeves_shared.runtime.health import OK, readiness
 from jeeves_shared.runtime.lifecycle import is_draining
 
 blueprint = Blueprint("health", __name__)
@@ -17,10 +20,8 @@ async def healthz() -> tuple[dict[str, str], int]:
 
 
 @blueprint.get("/readyz")
-async def readyz() -> tuple[dict[str, str], int]:
+async def readyz() -> tuple[dict[str, Any], int]:
     """Ready when the broker is connected, until the process starts shutting down."""
-    if is_draining(current_app):
-        return {"status": "draining"}, 503
-    if front_door().bus.is_ready():
-        return {"status": "ready"}, 200
-    return {"status": "unavailable", "reason": "broker not connected"}, 503
+    broker = OK if front_door().bus.is_ready() else "not connected"
+    status, body = readiness({"broker": broker}, draining=is_draining(current_app))
+    return body, status

@@ -10,16 +10,16 @@ from jeeves_shared.runtime.settings import JeevesSettings, is_placeholder
 class FrontendSettings(JeevesSettings):
     """``JEEVES_*`` settings the front door reads."""
 
-    frontend_bind: str = "127.0.0.1:8000"
     slack_signing_secret: SecretStr = SecretStr("")
-    #: The bot's own user id, if known; envelopes also carry it in ``authorizations``.
+    """The Slack app's signing secret ("Basic Information"): verifies every Slack request."""
     slack_bot_user_id: str = ""
-    #: Requests with bigger bodies are refused with 413 before anything reads them.
+    """The bot's own user id, if known; envelopes also carry it in ``authorizations``."""
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
-    #: How long to wait for the broker's confirm before answering 503 (Slack waits 3 s).
+    """Requests with bigger bodies are refused with 413 before anything reads them."""
     publish_timeout: float = Field(default=2.0, gt=0)
-    #: How many recent event ids to remember to short-cut Slack's retries.
+    """How long to wait for the broker's confirm before answering 503 (Slack waits 3 s)."""
     recent_events: int = Field(default=10_000, gt=0)
+    """How many recent event ids to remember to short-cut Slack's retries."""
 
     def signing_secret(self) -> str | None:
         """The signing secret, or None in dev mode when none is configured.

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.slack_requests import direct_message, event_callback, mention
-from tests.support.stack import Stack, running_stack
+from tests.support.slack_requests import event_callback, mention
+from tests.support.stack import Conversation, Stack, running_stack
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -18,30 +18,6 @@ pytestmark = pytest.mark.rabbitmq
 async def stack(amqp_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     async with running_stack(amqp_url, tmp_path) as running:
         yield running
-
-
-class Conversation:
-    """One user talking to Jeeves in a DM, one message at a time."""
-
-    def __init__(self, stack: Stack, user: str = "U0001", channel: str = "D0001") -> None:
-        self.stack = stack
-        self.user = user
-        self.channel = channel
-        self.sent = 0
-
-    async def say(self, text: str) -> str:
-        """Send ``text`` and return Jeeves' answer (every part of it)."""
-        self.sent += 1
-        before = len(self.stack.slack.posts)
-        event = direct_message(
-            text, channel=self.channel, user=self.user, ts=f"1700000000.{self.sent:06d}"
-        )
-        assert (
-            await self.stack.event(event_callback(event, event_id=f"Ev{self.user}{self.sent}"))
-            == 200
-        )
-        await self.stack.slack.wait_for_posts(before + 1)
-        return "\n".join(p["text"] for p in self.stack.slack.posts[before:])
 
 
 async def test_help_lists_every_command(stack: Stack) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,8 @@ import yaml
 from jeeves.cli import SERVICES, WORKER_KINDS
 from jeeves.serving import GRACEFUL_TIMEOUT
 from jeeves_shared.runtime.settings import parse_bind
-from tests.jeeves.test_cli import jeeves
-from tests.support.http import wait_until_ready
+from tests.support.http import wait_for_status, wait_until_ready
+from tests.support.processes import jeeves
 from tests.support.production import production_env
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import SIGNING_SECRET
@@ -24,22 +23,8 @@ from workers.settings import WorkerSettings
 
 #: The Kubernetes objects (generated from terraform/modules/jeeves, see tests/deploy/render.py).
 K8S = Path(__file__).resolve().parents[1] / "k8s" / "base"
-
-
-async def wait_for_status(
-    session: aiohttp.ClientSession, url: str, status: int, timeout: float = 30
-) -> Any:
-    """Poll ``url`` until it answers ``status``; return the JSON body of that answer."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            async with session.get(url) as response:
-                if response.status == status:
-                    return await response.json()
-        except aiohttp.ClientConnectionError:
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{url} did not answer {status} within {timeout} s")
+#: The dependency each HTTP service's ``/readyz`` checks.
+READY_CHECKS = {"frontend": "broker", "dataservice": "database", "tokendealer": "keys"}
 
 
 @pytest.fixture(
@@ -71,9 +56,8 @@ async def test_sigterm_makes_a_service_unready_while_it_still_serves_then_it_exi
         async with session.get(f"http://{bind}/healthz") as alive:
             assert alive.status == 200
     # ``jeeves`` checked that the process exited with 0.
-    assert draining == (
-        {"status": "draining", "checks": {}} if service == "dataservice" else {"status": "draining"}
-    )
+    assert draining["status"] == "draining"
+    assert set(draining["checks"]) == {READY_CHECKS[service]}
 
 
 @pytest.mark.rabbitmq
@@ -87,12 +71,20 @@ async def test_a_worker_is_ready_once_it_consumes_and_stops_cleanly(
         "JEEVES_AMQP_URL": amqp_url,
         "JEEVES_WORKER_HEALTH_BIND": bind,
     }
-    async with jeeves("worker", kind, env=env) as process, aiohttp.ClientSession() as session:
+    # The scheduler gets a token before it is ready: it needs a TokenDealer.
+    dealer = ("serve", "tokendealer") if kind == "scheduler" else ("dev", "--help")
+    async with (
+        jeeves(*dealer, env=env),
+        jeeves("worker", kind, env=env) as process,
+        aiohttp.ClientSession() as session,
+    ):
         ready = await wait_for_status(session, f"http://{bind}/readyz", 200)
         async with session.get(f"http://{bind}/healthz") as alive:
             assert (alive.status, await alive.json()) == (200, {"status": "ok"})
         process.send_signal(signal.SIGTERM)
-    assert ready == {"status": "ready"}
+        await asyncio.wait_for(process.wait(), 40)
+    expected = {"broker": "ok", "token": "ok"} if kind == "scheduler" else {"broker": "ok"}
+    assert ready == {"status": "ready", "checks": expected}
 
 
 async def test_a_worker_waiting_for_its_broker_is_alive_but_not_ready() -> None:
@@ -105,7 +97,7 @@ async def test_a_worker_waiting_for_its_broker_is_alive_but_not_ready() -> None:
     async with jeeves("worker", "help", env=env), aiohttp.ClientSession() as session:
         alive = await wait_for_status(session, f"http://{bind}/healthz", 200)
         async with session.get(f"http://{bind}/readyz") as ready:
-            assert (ready.status, await ready.json()) == (503, {"status": "starting"})
+            assert (ready.status, await ready.json()) == (503, {"status": "starting", "checks": {}})
     assert alive == {"status": "ok"}
 
 

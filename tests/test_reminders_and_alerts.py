@@ -11,8 +11,7 @@ import pytest
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from tests.support.slack_requests import event_callback, mention
-from tests.support.stack import Stack, running_stack
-from tests.test_commands import Conversation
+from tests.support.stack import Conversation, Stack, running_stack
 from workers.runner import serve_scheduler
 
 pytestmark = pytest.mark.rabbitmq

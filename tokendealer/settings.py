@@ -16,25 +16,24 @@ from jeeves_shared.runtime.settings import JeevesSettings
 class TokenDealerSettings(JeevesSettings):
     """``JEEVES_*`` settings the TokenDealer reads."""
 
-    tokendealer_bind: str = "127.0.0.1:8003"
-    #: The ``iss`` claim; verifiers must be configured with the same value.
     tokendealer_issuer: str = Field(default=DEFAULT_ISSUER, min_length=1)
-    #: Seconds an access token lives (``exp - iat``).
+    """The ``iss`` claim; verifiers must be configured with the same value."""
     tokendealer_token_lifetime: int = Field(default=900, ge=60, le=86_400)
-    #: Private key PEM files, oldest first: all are published, the last one signs.
-    #: Comma-separated or a JSON list.
+    """Seconds an access token lives (``exp - iat``)."""
     tokendealer_key_files: Annotated[list[Path], NoDecode] = Field(default_factory=list)
-    #: Sign with this ``kid`` instead of the newest key (first step of a rotation).
+    """Private key PEM files, oldest first (all published, the last signs); comma-separated."""
     tokendealer_signing_kid: str | None = None
-    #: A JSON or TOML file describing the clients (see docs/tokendealer.md).
+    """Sign with this ``kid`` instead of the newest key (first step of a rotation)."""
     tokendealer_clients_file: Path | None = None
-    #: The same description inline, as JSON (for containers); exclusive with the file.
+    """A JSON or TOML file describing the clients (see docs/tokendealer.md)."""
     tokendealer_clients: SecretStr | None = None
-    #: Failed client authentications allowed per client id per window before 429.
+    """The same description inline, as JSON (for containers); exclusive with the file."""
     tokendealer_max_failures: int = Field(default=5, ge=1)
+    """Failed client authentications allowed per client id per window before 429."""
     tokendealer_failure_window: float = Field(default=60.0, gt=0)
-    #: ``Cache-Control: max-age`` of the JWKS.
+    """Seconds of that window."""
     tokendealer_jwks_max_age: int = Field(default=300, ge=0)
+    """``Cache-Control: max-age`` of the JWKS."""
 
     @field_validator("tokendealer_key_files", mode="before")
     @classmethod

@@ -2,15 +2,19 @@
 
 An attempt counts as a failure from the moment it starts until it succeeds, so a burst of
 concurrent guesses is throttled as well as a sequence. State is in memory (one TokenDealer
-process); it is bounded by evicting the least recently seen client ids.
+process), in a :class:`cachetools.TTLCache`: a client id is forgotten ``window`` seconds after
+its last attempt (every failure it had has aged out by then), and the least recently seen client
+ids make room when ``max_keys`` are held.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
+
+from cachetools import TTLCache
 
 
 class FailureThrottle:
@@ -27,8 +31,11 @@ class FailureThrottle:
         self.limit = limit
         self.window = window
         self._clock = clock
-        self._max_keys = max_keys
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        # Each value is the client's sliding window of failure times; the cache entry's own TTL
+        # (reset by each attempt) only frees the memory of ids that stopped trying.
+        self._failures: TTLCache[str, deque[float]] = TTLCache(
+            maxsize=max_keys, ttl=window, timer=clock
+        )
 
     def retry_after(self, key: str) -> int | None:
         """Whole seconds ``key`` must wait before trying again, or None if it may try now."""
@@ -44,9 +51,6 @@ class FailureThrottle:
         failures = self._recent(key)
         failures.append(self._clock())
         self._failures[key] = failures
-        self._failures.move_to_end(key)
-        while len(self._failures) > self._max_keys:
-            self._failures.popitem(last=False)
 
     def forgive(self, key: str) -> None:
         """Forget ``key``'s failures after it authenticated."""

@@ -7,6 +7,7 @@ from typing import Any
 from quart import Blueprint, Response, current_app, jsonify, request
 
 from jeeves_shared.auth import InvalidToken
+from jeeves_shared.runtime.health import OK, readiness
 from jeeves_shared.runtime.lifecycle import is_draining
 from tokendealer.credentials import parse_token_request
 from tokendealer.errors import InvalidRequest
@@ -65,12 +66,9 @@ async def readyz() -> tuple[dict[str, Any], int]:
 
     Unready again once the process starts shutting down.
     """
-    if is_draining(current_app):
-        return {"status": "draining"}, 503
-    keys = dealer().keys.keys
-    if not keys:
-        return {"status": "unavailable", "reason": "no keys"}, 503
-    return {"status": "ready", "keys": len(keys)}, 200
+    keys = OK if dealer().keys.keys else "none loaded"
+    status, body = readiness({"keys": keys}, draining=is_draining(current_app))
+    return body, status
 
 
 async def _fields() -> dict[str, Any]:

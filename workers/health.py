@@ -3,7 +3,8 @@
 Workers serve no HTTP, so the probes get a tiny aiohttp server of their own, on
 ``JEEVES_WORKER_HEALTH_BIND``. ``/healthz`` answers while the event loop runs; ``/readyz`` is 200
 only while the bus is connected and the worker consumes its queue (or the scheduler runs), and
-503 while it starts, while the broker is away, and once it drains after SIGTERM.
+503 while it starts, while it cannot get its access token, while the broker is away, and once
+it drains after SIGTERM.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import structlog
 from aiohttp import web
 
 from jeeves_shared.bus import Bus
-from jeeves_shared.runtime.settings import parse_bind
+from jeeves_shared.runtime.health import OK, readiness
+from jeeves_shared.runtime.settings import CannotListen, parse_bind
 
 log = structlog.get_logger(__name__)
 
@@ -32,16 +35,23 @@ class WorkerHealth:
         self._stop = stop
         #: Set once the worker consumes its queue (or the scheduler runs).
         self.serving = False
+        #: ``ok``, or why the worker cannot get its access token; None: it needs none.
+        self.token: str | None = None
 
-    def readiness(self) -> tuple[int, dict[str, str]]:
-        """The status code and body of ``/readyz``."""
-        if self._stop.is_set():
-            return 503, {"status": "draining"}
-        if not self.serving:
-            return 503, {"status": "starting"}
-        if not self._bus.is_ready():
-            return 503, {"status": "unavailable", "reason": "broker not connected"}
-        return 200, {"status": "ready"}
+    def report_token(self, problem: str | None) -> None:
+        """Record why the worker cannot get its token (``/readyz``); None once it has one."""
+        self.token = problem or OK
+
+    def readiness(self) -> tuple[int, dict[str, Any]]:
+        """The status code and body of ``/readyz`` (:func:`jeeves_shared.runtime.health.readiness`).
+
+        Checks: ``token`` (the TokenDealer issues this worker's token) and, once the worker
+        serves, ``broker`` (connected; a robust connection may be restoring itself).
+        """
+        checks = {} if self.token is None else {"token": self.token}
+        if self.serving:
+            checks["broker"] = OK if self._bus.is_ready() else "not connected"
+        return readiness(checks, starting=not self.serving, draining=self._stop.is_set())
 
 
 HEALTH = web.AppKey("health", WorkerHealth)
@@ -78,7 +88,10 @@ async def serve_health(health: WorkerHealth, bind: str) -> AsyncIterator[None]:
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            raise CannotListen(bind, "JEEVES_WORKER_HEALTH_BIND", exc) from None
         log.info("worker.health_listening", bind=bind)
         yield
     finally:

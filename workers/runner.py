@@ -19,10 +19,12 @@ import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_shared.auth.client import TokenClient
+from jeeves_shared.auth.startup import TokenRequest, wait_for_token
 from jeeves_shared.bus import Bus
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES, QueueSpec
 from jeeves_shared.claims import ReplyClaims
+from jeeves_shared.dataclient import AUDIENCE as DATASERVICE_AUDIENCE
 from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES, DataServiceClient
 from jeeves_shared.messages import Action, Reply
 from jeeves_shared.runtime.settings import is_placeholder
@@ -192,6 +194,10 @@ async def run_worker(name: str, settings: WorkerSettings, stop: asyncio.Event) -
     health = WorkerHealth(bus, stop)
     # The probes answer while the bus connects, and until everything else has stopped.
     async with serve_health(health, settings.worker_health_bind):
+        # Unready, and taking no message, until the TokenDealer issues this worker's token.
+        token = token_request(name, settings)
+        if token is not None and not await wait_for_token(token, stop, health.report_token):
+            return
         await bus.start()
         try:
             if await _first(bus.wait_ready(), stop.wait()):
@@ -203,6 +209,23 @@ async def run_worker(name: str, settings: WorkerSettings, stop: asyncio.Event) -
         finally:
             await bus.close()
             log.info("worker.stopped", kind=name)
+
+
+def token_request(name: str, settings: WorkerSettings) -> TokenRequest | None:
+    """The token worker kind ``name`` needs from the TokenDealer; None if it calls no service."""
+    if name == SCHEDULER:
+        scopes: tuple[str, ...] = SCHEDULER_SCOPES
+    elif "data" in KINDS[name].needs:
+        scopes = KINDS[name].scopes
+    else:
+        return None
+    return TokenRequest(
+        token_url=f"{settings.tokendealer_url.rstrip('/')}/oauth/token",
+        client_id=settings.worker_client_id,
+        client_secret=settings.require_secret("worker_client_secret"),
+        audience=DATASERVICE_AUDIENCE,
+        scopes=scopes,
+    )
 
 
 async def _first(ready: Awaitable[None], stopping: Awaitable[bool]) -> bool:

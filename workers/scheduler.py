@@ -5,8 +5,9 @@ each item to this scheduler for ``lease`` seconds, atomically, so two schedulers
 same item. A reminder becomes a reply (in its thread or the user's DM); an alert becomes a
 ``weather`` action for the user's own location. Only then is the item marked done. If this
 process dies in between, the lease runs out and another scheduler fires the item again, with
-the same message ids (dropping such a repeat downstream is still to do). Items that fell due
-while no scheduler ran are delivered late, with a note saying so.
+the same message ids; the replies they lead to keep their ids too, so the Slack poster's claim on
+each reply id posts such a repeat only once. Items that fell due while no scheduler ran are
+delivered late, with a note saying so.
 """
 
 from __future__ import annotations

@@ -2,46 +2,69 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from jeeves_shared.bus import RetryPolicy
-from jeeves_shared.runtime.settings import JeevesSettings, parse_bind
+from jeeves_shared.runtime.settings import JeevesSettings, fill_url_from_bind, parse_bind
+
+#: (URL setting, the bind it defaults from, path appended).
+_DERIVED_URLS = (
+    ("dataservice_url", "dataservice_bind", ""),
+    ("tokendealer_url", "tokendealer_bind", ""),
+    ("dashboard_url", "frontend_bind", "/dashboard"),
+)
 
 
 class WorkerSettings(JeevesSettings):
     """``JEEVES_*`` settings the workers read."""
 
     slack_bot_token: SecretStr = SecretStr("")
+    """The Slack app's bot token (``xoxb-``, "OAuth & Permissions"); the Slack poster needs it."""
     slack_api_url: str = "https://slack.com/api/"
-    #: Slash-command answers go only to a ``response_url`` under this prefix (Slack's hooks).
+    """Slack Web API base URL (tests point it at a fake)."""
     slack_response_url_prefix: str = "https://hooks.slack.com/"
-    #: OpenWeatherMap-compatible current-weather API; without a key, weather apologises.
+    """Slash-command answers go only to a ``response_url`` under this prefix (Slack's hooks)."""
     weather_api_url: str = "https://api.openweathermap.org/data/2.5"
+    """OpenWeatherMap-compatible current-weather API; without a key, weather apologises."""
     weather_api_key: SecretStr = SecretStr("")
-    #: Where the Data Service and the TokenDealer listen.
-    dataservice_url: str = "http://127.0.0.1:8002"
-    tokendealer_url: str = "http://127.0.0.1:8003"
-    #: The workers' OAuth2 client at the TokenDealer.
+    """Its key; without one, weather apologises."""
+    dataservice_url: str = ""
+    """Where the Data Service listens; empty: from JEEVES_DATASERVICE_BIND."""
+    tokendealer_url: str = ""
+    """Where the TokenDealer listens; empty: from JEEVES_TOKENDEALER_BIND."""
     worker_client_id: str = "jeeves-worker"
+    """The workers' OAuth2 client at the TokenDealer."""
     worker_client_secret: SecretStr = SecretStr("")
-    #: The web dashboard ``login`` links to (a placeholder until the dashboard exists).
-    dashboard_url: str = "http://127.0.0.1:8000/dashboard"
-    #: Unacknowledged messages one worker process holds at once.
+    """Its secret (jeeves init writes it and its hash); data-backed workers need it."""
+    dashboard_url: str = ""
+    """The web dashboard ``login`` links to; empty: ``/dashboard`` on the front door's bind."""
     prefetch: int = Field(default=32, gt=0)
-    #: The same for the Slack poster, which mostly waits (on Slack and the Data Service) and
-    #: whose claims travel in batches as large as the replies it holds.
+    """Unacknowledged messages one worker process holds at once."""
     slack_prefetch: int = Field(default=128, gt=0)
-    #: How long SIGTERM waits for in-flight messages before closing.
+    """The same for the Slack poster (it mostly waits; its claims travel in batches)."""
     drain_timeout: float = Field(default=20.0, gt=0)
-    #: Attempts slack_sdk makes for a rate-limited (429) or failing (5xx) Slack call.
+    """How long SIGTERM waits for in-flight messages before closing."""
     slack_max_retries: int = Field(default=3, ge=0)
-    #: Seconds between the scheduler's looks for due reminders and alerts.
+    """Attempts slack_sdk makes for a rate-limited (429) or failing (5xx) Slack call."""
     scheduler_interval: float = Field(default=5.0, gt=0)
-    #: ``host:port`` of the probes' ``/healthz`` and ``/readyz``; empty: no health server.
+    """Seconds between the scheduler's looks for due reminders and alerts."""
     worker_health_bind: str = ""
-    #: Seconds before each new attempt at a message whose handler failed (``1,5,30,60,120``);
-    #: after the last, it goes to the dead-letter queue.
+    """``host:port`` of the probes' ``/healthz`` and ``/readyz``; empty: no health server."""
     retry_delays: str = "1,5,30,60,120"
+    """Seconds before each new attempt at a failed message; after the last, dead-lettered."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _urls_from_binds(cls, data: Any) -> Any:
+        """Default each service URL from the service's bind, so a port moves in one place."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for url_field, bind_field, path in _DERIVED_URLS:
+            fill_url_from_bind(data, url_field=url_field, bind_field=bind_field, path=path)
+        return data
 
     @property
     def retry_policy(self) -> RetryPolicy:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Literal
 
 import aiohttp
 import pydantic_core
 import structlog
+from cachetools import TTLCache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 log = structlog.get_logger(__name__)
@@ -118,33 +118,6 @@ class _Provided(BaseModel):
 _Key = tuple[str, Units]
 
 
-class _ExpiringCache:
-    """At most ``size`` values, each forgotten ``ttl`` seconds after it was stored."""
-
-    def __init__(self, *, ttl: float, size: int) -> None:
-        self._ttl = ttl
-        self._size = size
-        self._entries: OrderedDict[_Key, tuple[float, Conditions]] = OrderedDict()
-
-    def get(self, key: _Key, *, now: float) -> Conditions | None:
-        """The value stored under ``key`` if it has not expired."""
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        expires_at, value = entry
-        if now >= expires_at:
-            del self._entries[key]
-            return None
-        return value
-
-    def put(self, key: _Key, value: Conditions, *, now: float) -> None:
-        """Store ``value``; the oldest entry goes when the cache is full."""
-        self._entries.pop(key, None)
-        self._entries[key] = (now + self._ttl, value)
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
-
-
 class WeatherClient:
     """Current conditions from the provider at ``base_url``, cached for ``cache_ttl`` seconds."""
 
@@ -163,8 +136,14 @@ class WeatherClient:
         self._url = base_url.rstrip("/") + "/weather"
         self._api_key = api_key
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._cache = _ExpiringCache(ttl=cache_ttl, size=cache_size)
-        self._clock = clock
+        # An answer is reused while clock() < stored + cache_ttl; when full, expired answers go
+        # first, then the least recently used.
+        self._cache: TTLCache[_Key, Conditions] = TTLCache(
+            maxsize=cache_size, ttl=cache_ttl, timer=clock
+        )
+        # Single flight stays ours: cachetools memoizes plain calls only (its maintainers keep
+        # coroutines out of it), and a coroutine can be awaited once, so concurrent askers of
+        # one key share the task of the first instead.
         self._in_flight: dict[_Key, asyncio.Task[Conditions]] = {}
 
     @property
@@ -184,7 +163,7 @@ class WeatherClient:
         if not place.strip():
             raise PlaceNotFound(place)
         key = (" ".join(place.split()).casefold(), units)
-        cached = self._cache.get(key, now=self._clock())
+        cached = self._cache.get(key)
         if cached is not None:
             log.debug("weather.cache_hit", place=place, units=units)
             return cached
@@ -200,7 +179,7 @@ class WeatherClient:
             conditions = await self._fetch(place, units)
         finally:
             self._in_flight.pop(key, None)
-        self._cache.put(key, conditions, now=self._clock())
+        self._cache[key] = conditions
         return conditions
 
     async def _fetch(self, place: str, units: Units) -> Conditions:

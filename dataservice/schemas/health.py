@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Health(BaseModel):
-    """Liveness and readiness answers."""
+    """Liveness (``ok``) and readiness answers (the shape of every ``/readyz``)."""
 
     model_config = ConfigDict(frozen=True)
 
-    status: Literal["ok", "unavailable", "draining"]
+    status: Literal["ok", "ready", "starting", "unavailable", "draining"]
     checks: dict[str, str] = Field(default_factory=dict)

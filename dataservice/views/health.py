@@ -12,6 +12,7 @@ from dataservice import queries
 from dataservice.operations import Api
 from dataservice.schemas.health import Health
 from dataservice.views.common import json_response, resources
+from jeeves_shared.runtime.health import OK, readiness
 from jeeves_shared.runtime.lifecycle import is_draining
 
 log = structlog.get_logger(__name__)
@@ -31,19 +32,17 @@ async def healthz() -> Response:
 @api.operation("GET", "/readyz", summary="Readiness", responses={200: Health, 503: Health})
 async def readyz() -> Response:
     """The database answers a ``SELECT 1``, and the process is not shutting down."""
-    if is_draining(current_app):
-        body = Health(status="draining")
-        return json_response(body, 503, headers={"Cache-Control": "no-store"})
-    try:
-        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-            async with resources().database.reader.connect() as conn:
-                await queries.ping(conn)
-    except (SQLAlchemyError, OSError, TimeoutError) as exc:
-        log.warning("dataservice.not_ready", error=repr(exc))
-        body = Health(status="unavailable", checks={"database": type(exc).__name__})
-        return json_response(body, 503, headers={"Cache-Control": "no-store"})
-    body = Health(status="ok", checks={"database": "ok"})
-    return json_response(body, headers={"Cache-Control": "no-store"})
+    database = OK
+    if not is_draining(current_app):
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+                async with resources().database.reader.connect() as conn:
+                    await queries.ping(conn)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.warning("dataservice.not_ready", error=repr(exc))
+            database = type(exc).__name__
+    status, body = readiness({"database": database}, draining=is_draining(current_app))
+    return json_response(Health(**body), status, headers={"Cache-Control": "no-store"})
 
 
 @api.operation(

@@ -5,11 +5,16 @@ signature again each time was most of the cost of authentication. An entry is fo
 the exact token string, so a token differing in any byte is verified from scratch; it is
 dropped once the token's ``exp`` (plus the verifier's leeway) has passed, and the least
 recently used entry makes room when the cache is full.
+
+The bounded LRU map is :class:`cachetools.LRUCache`. Expiry stays here rather than in a
+``TLRUCache``: that cache silently forgets an expired entry, which would send the token to a full
+verification whose expiry check uses PyJWT's own clock, not the verifier's; checking ``exp`` on
+the way out rejects the token the moment it expires, by the clock the verifier was given.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from cachetools import LRUCache
 
 from jeeves_shared.auth.claims import Claims
 from jeeves_shared.auth.errors import InvalidToken
@@ -26,7 +31,7 @@ class TokenCache:
             raise ValueError("a token cache must hold at least one entry")
         self.max_entries = max_entries
         self.leeway = leeway
-        self._entries: OrderedDict[str, Claims] = OrderedDict()
+        self._entries: LRUCache[str, Claims] = LRUCache(maxsize=max_entries)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -37,21 +42,17 @@ class TokenCache:
         A remembered token that has expired at ``now`` (PyJWT's rule: ``exp <= now - leeway``)
         is forgotten and rejected with :class:`InvalidToken`, as verifying it again would be.
         """
-        claims = self._entries.get(token)
+        claims = self._entries.get(token)  # a hit makes the entry the most recently used
         if claims is None:
             return None
         if claims.expires_at <= now - self.leeway:
             del self._entries[token]
             raise InvalidToken("token expired")
-        self._entries.move_to_end(token)
         return claims
 
     def put(self, token: str, claims: Claims) -> None:
         """Remember ``claims`` as the verified content of ``token``."""
         self._entries[token] = claims
-        self._entries.move_to_end(token)
-        if len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
 
     def clear(self) -> None:
         """Forget every token (the trusted keys changed)."""

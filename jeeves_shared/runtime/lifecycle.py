@@ -19,11 +19,12 @@ DRAINING_KEY = "jeeves.draining"
 class ShutdownSettings(BaseSettings):
     """How an HTTP service stops (``JEEVES_SHUTDOWN_GRACE``)."""
 
-    model_config = SettingsConfigDict(env_prefix="JEEVES_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="JEEVES_", extra="ignore", frozen=True, use_attribute_docstrings=True
+    )
 
-    #: Seconds between SIGTERM and closing the listener, serving but unready. 0 stops at once
-    #: (local runs, tests); behind a load balancer, a little more than its probe period.
     shutdown_grace: float = Field(default=0.0, ge=0)
+    """Seconds between SIGTERM and closing the listener, serving but unready (0: at once)."""
 
 
 def start_draining(app: Quart) -> None:

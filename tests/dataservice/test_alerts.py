@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataservice.alerts import next_alert_at
+from tests.support.clock import WallClock
 from tests.support.dataservice_api import create_user, create_user_in, put_alerts
-from tests.support.dataservice_fixtures import Auth, WallClock
+from tests.support.dataservice_fixtures import Auth
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol

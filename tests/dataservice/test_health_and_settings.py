@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from pydantic import ValidationError
 
 from dataservice.app import create_app
 from dataservice.settings import DataServiceSettings
-from jeeves_shared.runtime.settings import SettingsError
+from jeeves_shared.runtime.settings import Environment, SettingsError, describe_errors
 from tests.support.dataservice_fixtures import make_settings, make_verifier
 from tests.support.postgres import free_port
 from tests.support.tokens import TestIssuer
@@ -23,7 +24,7 @@ async def test_healthz_and_readyz(database_url: str, issuer: TestIssuer) -> None
         ready = await client.get("/readyz")
 
     assert (alive.status_code, await alive.get_json()) == (200, {"status": "ok", "checks": {}})
-    assert await ready.get_json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert await ready.get_json() == {"status": "ready", "checks": {"database": "ok"}}
 
 
 @pytest.mark.parametrize(
@@ -65,19 +66,60 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.dataservice_jwks_url == "http://td:8003/.well-known/jwks.json"
 
 
-def test_defaults_are_a_sqlite_file_in_the_user_data_folder_and_port_8002(
+def test_dev_defaults_are_a_sqlite_file_in_the_user_data_folder_and_port_8002(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    for name in ("JEEVES_DATABASE_URL", "JEEVES_DATASERVICE_BIND"):
+    for name in ("JEEVES_DATABASE_URL", "JEEVES_DATASERVICE_BIND", "JEEVES_TOKENDEALER_BIND"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
 
-    settings = DataServiceSettings()
+    settings = DataServiceSettings(env=Environment.DEV)
 
     database = tmp_path / "data" / "jeeves" / "jeeves-dev.db"
     assert settings.database_url.get_secret_value() == f"sqlite+aiosqlite:///{database}"
     assert database.parent.is_dir()  # SQLite creates the file, not its folder
     assert settings.dataservice_bind == "127.0.0.1:8002"
+    assert settings.dataservice_jwks_url == "http://127.0.0.1:8003/.well-known/jwks.json"
+
+
+def test_outside_dev_mode_a_missing_database_url_refuses_to_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("JEEVES_DATABASE_URL", raising=False)
+
+    with pytest.raises(ValidationError) as refused:
+        DataServiceSettings(env=Environment.PROD)
+
+    assert describe_errors(refused.value) == [
+        "JEEVES_DATABASE_URL is not set; refusing to start (write "
+        "postgresql+asyncpg://user:password@host:5432/jeeves; only jeeves dev has a default)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://jeeves:pw@db/jeeves", "postgresql:// names a driver that is not async"),
+        ("sqlite:///jeeves.db", "sqlite:// names a driver that is not async"),
+        ("not a url:pw", "not a usable database URL"),
+    ],
+)
+def test_a_database_url_without_an_async_driver_is_one_line(url: str, expected: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        DataServiceSettings(database_url=url)
+
+    [line] = describe_errors(refused.value)
+    assert line.startswith(f"JEEVES_DATABASE_URL: {expected}")
+    assert "pw" not in line
+
+
+def test_the_jwks_url_follows_the_tokendealer_bind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JEEVES_DATASERVICE_JWKS_URL", raising=False)
+    monkeypatch.setenv("JEEVES_TOKENDEALER_BIND", "0.0.0.0:9103")
+
+    settings = DataServiceSettings(database_url="sqlite+aiosqlite://")
+
+    assert settings.dataservice_jwks_url == "http://127.0.0.1:9103/.well-known/jwks.json"
 
 
 def test_without_xdg_data_home_the_database_is_under_home(
@@ -87,7 +129,7 @@ def test_without_xdg_data_home_the_database_is_under_home(
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
 
-    url = DataServiceSettings().database_url.get_secret_value()
+    url = DataServiceSettings(env=Environment.DEV).database_url.get_secret_value()
 
     assert url == f"sqlite+aiosqlite:///{tmp_path}/.local/share/jeeves/jeeves-dev.db"
 

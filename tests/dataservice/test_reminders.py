@@ -6,8 +6,9 @@ import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from tests.support.clock import WallClock
 from tests.support.dataservice_api import NOW, add_reminder, create_user, reminder_body
-from tests.support.dataservice_fixtures import Auth, WallClock
+from tests.support.dataservice_fixtures import Auth
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol

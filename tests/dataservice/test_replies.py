@@ -13,7 +13,8 @@ from dataservice.db import open_database
 from dataservice.errors import ClaimTaken
 from dataservice.models import ReplyClaim, utcnow
 from dataservice.queries import lease_reply
-from tests.support.dataservice_fixtures import Auth, WallClock
+from tests.support.clock import WallClock
+from tests.support.dataservice_fixtures import Auth
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol

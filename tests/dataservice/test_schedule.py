@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from tests.support.clock import WallClock
 from tests.support.dataservice_api import (
     NOW,
     add_reminder,
@@ -14,7 +15,7 @@ from tests.support.dataservice_api import (
     create_user_in,
     put_alerts,
 )
-from tests.support.dataservice_fixtures import Auth, WallClock
+from tests.support.dataservice_fixtures import Auth
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol

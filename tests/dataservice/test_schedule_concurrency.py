@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from dataservice.db import open_database
 from dataservice.models import Reminder
+from tests.support.clock import WallClock
 from tests.support.dataservice_api import NOW, add_reminder, claim, create_user, put_alerts
-from tests.support.dataservice_fixtures import Auth, WallClock
+from tests.support.dataservice_fixtures import Auth
 
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol

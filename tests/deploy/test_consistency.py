@@ -41,6 +41,13 @@ LEFT_UNSET: dict[str, str] = {
     "tokendealer_clients_file": "exclusive with JEEVES_TOKENDEALER_CLIENTS, which a Secret gives",
     "tokendealer_signing_kid": "set only for the first step of a key rotation",
 }
+#: The binds every settings class inherits: a process listens on its own, and reads the others
+#: only to default the URLs the cluster gives explicitly (CONNECTIONS).
+OWN_BIND = {
+    "frontend": "frontend_bind",
+    "dataservice": "dataservice_bind",
+    "tokendealer": "tokendealer_bind",
+}
 #: Worker settings only the kinds that use the client need (least privilege for secrets).
 WORKER_SECRET_NEEDS = {
     "slack_bot_token": {"slack", "slack-lookup"},
@@ -83,9 +90,11 @@ def read_fields(component: str) -> dict[type[BaseSettings], set[str]]:
     fields: dict[type[BaseSettings], set[str]] = {}
     for cls in settings_classes(component):
         names = set(cls.model_fields) - set(NOT_READ.get(component, {})) - set(LEFT_UNSET)
+        names -= set(OWN_BIND.values()) - {OWN_BIND.get(component)}
         if component == "migrate":
             # `jeeves db upgrade` reads the database URL and the logging settings only.
             names = {"database_url"} | set(JeevesSettings.model_fields) - {"amqp_url"}
+            names -= set(OWN_BIND.values())
         if component.startswith("worker-"):
             needs = kind_needs(component.removeprefix("worker-"))
             names -= {f for f, uses in WORKER_SECRET_NEEDS.items() if not uses & needs}

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ import pytest
 
 from tests.support.fake_slack import FakeSlack
 from tests.support.http import wait_until_ready
+from tests.support.processes import jeeves
 from tests.support.production import production_env
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
@@ -28,30 +26,17 @@ from tests.support.slack_requests import (
 )
 
 
-@asynccontextmanager
-async def jeeves(*args: str, env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Run ``jeeves <args>``; SIGTERM it afterwards and check it stopped cleanly."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "jeeves",
-        *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 40)
-        assert process.returncode == 0, stderr.decode()[-3000:]
-
-
 async def test_jeeves_dev_answers_help_on_its_chat_page(tmp_path: Any) -> None:
     bind = f"127.0.0.1:{free_port()}"
-    env = {"JEEVES_FRONTEND_BIND": bind, "JEEVES_ENV": "prod", "JEEVES_SLACK_BOT_TOKEN": ""}
+    env = {
+        "JEEVES_FRONTEND_BIND": bind,
+        # Every port free, and the database in the test's folder: other runs share this machine.
+        "JEEVES_DATASERVICE_BIND": f"127.0.0.1:{free_port()}",
+        "JEEVES_TOKENDEALER_BIND": f"127.0.0.1:{free_port()}",
+        "JEEVES_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}",
+        "JEEVES_ENV": "prod",
+        "JEEVES_SLACK_BOT_TOKEN": "",
+    }
     async with jeeves("dev", env=env), aiohttp.ClientSession() as session:
         await wait_until_ready(session, f"http://{bind}/readyz")
         async with session.get(f"http://{bind}/") as page:
@@ -84,7 +69,8 @@ async def test_jeeves_up_answers_a_signed_help_mention_exactly_once(
         "JEEVES_SLACK_API_URL": fake_slack.base_url,
     }
     async with jeeves("up", env=env), aiohttp.ClientSession() as session:
-        await wait_until_ready(session, f"http://{bind}/readyz")
+        # Ten Python processes start on a shared machine: give them time.
+        await wait_until_ready(session, f"http://{bind}/readyz", timeout=90)
         body = encode(
             event_callback(
                 mention("help", channel="CUP", thread_ts="1700000000.000009"), event_id="EvUp"

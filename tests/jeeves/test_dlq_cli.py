@@ -12,7 +12,7 @@ import pytest
 from jeeves_shared.bus import PermanentFailure
 from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE
 from jeeves_shared.messages import Action, Reply
-from tests.jeeves_shared.bus.test_amqp_bus import HELP, action, started, wait_for_count
+from tests.support.amqp_bus import HELP, action, started, wait_for_count
 from tests.support.rabbitmq import free_port, message_count
 
 pytestmark = pytest.mark.rabbitmq

@@ -12,10 +12,9 @@ from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.runtime.lifecycle import start_draining
-from tests.support.http import wait_until_ready
+from tests.support.http import wait_for_status, wait_until_ready
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import SIGNING_SECRET
-from tests.test_health import wait_for_status
 
 SETTINGS = FrontendSettings(slack_signing_secret=SIGNING_SECRET)
 
@@ -29,8 +28,10 @@ async def test_readyz_is_503_draining_once_the_app_drains() -> None:
         after = await client.get("/readyz")
         alive = await client.get("/healthz")
 
-    assert (before.status_code, await before.get_json()) == (200, {"status": "ready"})
-    assert (after.status_code, await after.get_json()) == (503, {"status": "draining"})
+    ready = {"status": "ready", "checks": {"broker": "ok"}}
+    assert (before.status_code, await before.get_json()) == (200, ready)
+    draining = {"status": "draining", "checks": {"broker": "ok"}}
+    assert (after.status_code, await after.get_json()) == (503, draining)
     assert alive.status_code == 200
 
 
@@ -45,5 +46,5 @@ async def test_a_stopping_server_reports_draining_while_it_still_serves() -> Non
         draining = await wait_for_status(session, f"http://{bind}/readyz", 503)
         async with session.get(f"http://{bind}/healthz") as alive:
             assert alive.status == 200
-    assert draining == {"status": "draining"}
+    assert draining == {"status": "draining", "checks": {"broker": "ok"}}
     await asyncio.wait_for(server, 30)

@@ -3,7 +3,7 @@ backend, the app serving on it, tokens to call it.
 
 A conftest that needs them imports the fixtures by name (``from
 tests.support.dataservice_fixtures import app, auth, ...``); test modules import the helpers
-(``Auth``, ``WallClock``, ``make_settings``...).
+(``Auth``, ``make_settings``...; the clock is :class:`tests.support.clock.WallClock`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,10 +21,11 @@ from quart import Quart
 
 from dataservice.app import create_app
 from dataservice.migrate import upgrade
-from dataservice.models import Base, utcnow
+from dataservice.models import Base
 from dataservice.settings import DataServiceSettings
 from jeeves_shared.auth import TokenVerifier
 from jeeves_shared.dataclient.scopes import DATASERVICE_SCOPES
+from tests.support.clock import WallClock
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401
 from tests.support.tokens import TestIssuer
 
@@ -116,16 +116,6 @@ def issuer() -> TestIssuer:
 def make_verifier(issuer: TestIssuer) -> TokenVerifier:
     """A verifier trusting ``issuer`` with the static JWKS."""
     return TokenVerifier(issuer.source(), audience=AUDIENCE, issuer=issuer.issuer)
-
-
-class WallClock:
-    """The app's clock: the real time, until a test sets :attr:`now`."""
-
-    def __init__(self) -> None:
-        self.now: datetime | None = None
-
-    def __call__(self) -> datetime:
-        return self.now or utcnow()
 
 
 @pytest.fixture

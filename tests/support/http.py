@@ -7,6 +7,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 from hypercorn.asyncio import serve
@@ -48,3 +49,19 @@ async def serving(app: Quart) -> AsyncIterator[str]:
     finally:
         stop.set()
         await server
+
+
+async def wait_for_status(
+    session: aiohttp.ClientSession, url: str, status: int, timeout: float = 30
+) -> Any:
+    """Poll ``url`` until it answers ``status``; return the JSON body of that answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            async with session.get(url) as response:
+                if response.status == status:
+                    return await response.json()
+        except aiohttp.ClientConnectionError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{url} did not answer {status} within {timeout} s")

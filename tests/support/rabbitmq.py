@@ -88,14 +88,15 @@ class RabbitNode:
             "loopback_users = none\ncollect_statistics_interval = 200\n"
         )
         (self.folder / "enabled_plugins").write_text("[rabbitmq_management].\n")
-        log = (self.folder / "out.log").open("ab")
-        self._process = subprocess.Popen(
-            [str(RABBIT_BIN / "rabbitmq-server")],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        # The node writes to its own copy of the file descriptor; ours closes at once.
+        with (self.folder / "out.log").open("ab") as log:
+            self._process = subprocess.Popen(
+                [str(RABBIT_BIN / "rabbitmq-server")],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         pidfile = self.folder / "mnesia" / f"{self.nodename}.pid"
         subprocess.run(
             [

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -27,29 +27,22 @@ from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.runtime.settings import Environment
+from tests.support.clock import WallClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_weather import FakeWeather
 from tests.support.http import wait_until_ready
 from tests.support.rabbitmq import free_port
-from tests.support.slack_requests import SIGNING_SECRET, encode, sign
+from tests.support.slack_requests import (
+    SIGNING_SECRET,
+    direct_message,
+    encode,
+    event_callback,
+    sign,
+)
 from tokendealer.clients import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from tokendealer.settings import TokenDealerSettings
 from workers.runner import KINDS, serve_kind, serve_scheduler
 from workers.settings import WorkerSettings
-
-
-class WallClock:
-    """Aware UTC time that moves only when a test says so."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        """Move time forward by ``timedelta(**delta)``."""
-        self.now += timedelta(**delta)
 
 
 @dataclass
@@ -80,6 +73,30 @@ class Stack:
             f"{self.url}/slack/commands", data=body, headers=headers
         ) as response:
             return response.status, await response.json(content_type=None)
+
+
+class Conversation:
+    """One user talking to Jeeves in a DM, one message at a time."""
+
+    def __init__(self, stack: Stack, user: str = "U0001", channel: str = "D0001") -> None:
+        self.stack = stack
+        self.user = user
+        self.channel = channel
+        self.sent = 0
+
+    async def say(self, text: str) -> str:
+        """Send ``text`` and return Jeeves' answer (every part of it)."""
+        self.sent += 1
+        before = len(self.stack.slack.posts)
+        event = direct_message(
+            text, channel=self.channel, user=self.user, ts=f"1700000000.{self.sent:06d}"
+        )
+        assert (
+            await self.stack.event(event_callback(event, event_id=f"Ev{self.user}{self.sent}"))
+            == 200
+        )
+        await self.stack.slack.wait_for_posts(before + 1)
+        return "\n".join(p["text"] for p in self.stack.slack.posts[before:])
 
 
 @asynccontextmanager

@@ -119,7 +119,7 @@ async def test_health(client: Client) -> None:
     assert (await client.get("/healthz")).status_code == 200
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert await response.get_json() == {"status": "ready", "keys": 2}
+    assert await response.get_json() == {"status": "ready", "checks": {"keys": "ok"}}
 
 
 def _settings(key_files: list[Path], signing_kid: str | None = None) -> TokenDealerSettings:

@@ -39,9 +39,9 @@ async def test_readyz_goes_from_starting_to_ready_to_draining() -> None:
         alive = await probe(session, f"http://{bind}/healthz")
         await worker
 
-    assert starting == (503, {"status": "starting"})
-    assert ready == (200, {"status": "ready"})
-    assert draining == (503, {"status": "draining"})
+    assert starting == (503, {"status": "starting", "checks": {}})
+    assert ready == (200, {"status": "ready", "checks": {"broker": "ok"}})
+    assert draining == (503, {"status": "draining", "checks": {"broker": "ok"}})
     assert alive == (200, {"status": "ok"})
 
 
@@ -52,7 +52,7 @@ async def test_readyz_is_unavailable_while_the_broker_is_away() -> None:
     bind = f"127.0.0.1:{free_port()}"
     async with serve_health(health, bind), aiohttp.ClientSession() as session:
         answer = await probe(session, f"http://{bind}/readyz")
-    assert answer == (503, {"status": "unavailable", "reason": "broker not connected"})
+    assert answer == (503, {"status": "unavailable", "checks": {"broker": "not connected"}})
 
 
 async def test_the_server_stops_with_its_context() -> None:

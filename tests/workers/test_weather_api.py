@@ -319,15 +319,16 @@ async def test_units_are_cached_apart(provider: Provider, client: WeatherClient)
     assert [url.query["units"] for url in provider.urls] == ["metric", "imperial"]
 
 
-async def test_the_oldest_answer_is_dropped_when_the_cache_is_full(
+async def test_the_least_recently_used_answer_is_dropped_when_the_cache_is_full(
     provider: Provider, session: aiohttp.ClientSession
 ) -> None:
     provider.answers(owm_answer())
     client = WeatherClient(session, base_url=BASE_URL, api_key=KEY, cache_size=2)
-    for place in ("Paris", "Berlin", "Rome", "Rome", "Berlin", "Paris"):
+    # Paris, asked again, outlives Berlin; Rome then makes room by dropping Berlin.
+    for place in ("Paris", "Berlin", "Paris", "Rome", "Paris", "Rome", "Berlin"):
         await client.current(place, units="metric")
     asked = [url.query["q"] for url in provider.urls]
-    assert asked == ["Paris", "Berlin", "Rome", "Paris"]
+    assert asked == ["Paris", "Berlin", "Rome", "Berlin"]
 
 
 async def test_failures_are_not_cached(provider: Provider, client: WeatherClient) -> None:

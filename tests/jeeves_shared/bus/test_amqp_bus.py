@@ -18,41 +18,12 @@ from jeeves_shared.bus import (
     amqp,
 )
 from jeeves_shared.bus.amqp import AmqpBus
-from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE, QueueSpec, delay_queue
-from jeeves_shared.messages import Action, Conversation, Reply
+from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE, delay_queue
+from jeeves_shared.messages import Action, Reply
+from tests.support.amqp_bus import HELP, action, started, wait_for_count, wait_until
 from tests.support.rabbitmq import RabbitNode, free_port, message_count
 
 pytestmark = pytest.mark.rabbitmq
-
-HELP = QueueSpec("jeeves.help", ACTIONS_EXCHANGE, ("action.help", "action.unknown"))
-WHERE = Conversation(origin="slack", team_id="T", channel_id="C", user_id="U")
-
-
-def action(n: int = 1, command: str = "help") -> Action:
-    return Action(id=f"ev-{n}", command=command, conversation=WHERE)
-
-
-async def started(url: str, *queues: QueueSpec, retry: RetryPolicy | None = None) -> AmqpBus:
-    bus = AmqpBus(url, declare=queues, retry=retry, publish_timeout=2)
-    await bus.start()
-    await bus.wait_ready(timeout=10)
-    return bus
-
-
-async def wait_until(predicate: object, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
-async def wait_for_count(url: str, queue: str, expected: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while (count := await message_count(url, queue)) != expected:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{queue} has {count} messages, expected {expected}")
-        await asyncio.sleep(0.05)
 
 
 async def test_published_message_waits_in_its_durable_queue(

@@ -9,7 +9,7 @@ from jeeves_shared.bus import PermanentFailure, RetryPolicy
 from jeeves_shared.bus.dead_letters import list_dead_letters, replay_dead_letters
 from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE
 from jeeves_shared.messages import Action, Reply
-from tests.jeeves_shared.bus.test_amqp_bus import HELP, action, started, wait_for_count, wait_until
+from tests.support.amqp_bus import HELP, action, started, wait_for_count, wait_until
 from tests.support.rabbitmq import message_count
 
 pytestmark = pytest.mark.rabbitmq

@@ -28,8 +28,8 @@ from jeeves_shared.dataclient import (
     PreconditionFailed,
     Unauthorized,
 )
+from tests.support.clock import WallClock
 from tests.support.dataclient import Sleeps, make_client, token_of
-from tests.support.dataservice_fixtures import WallClock
 from tests.support.postgres import free_port
 from tests.support.tokens import TestIssuer
 

@@ -15,8 +15,8 @@ from jeeves_shared.dataclient import (
     NotFound,
     Unauthorized,
 )
+from tests.support.clock import WallClock
 from tests.support.dataclient import make_client, token_of
-from tests.support.dataservice_fixtures import WallClock
 from tests.support.tokens import TestIssuer
 
 NOW = datetime(2025, 3, 29, 12, 0, tzinfo=UTC)
