@@ -327,7 +327,7 @@ async function send(text) {
     showError("Type a message for Jeeves first, or pick an example above.");
     return;
   }
-  const typing = document.activeElement === page.input || document.activeElement === page.send;
+  const focused = document.activeElement === page.input || document.activeElement === page.send;
   setSending(true);
   try {
     const body = await post(text);
@@ -340,7 +340,7 @@ async function send(text) {
     showError(errorText(failure, text));
   } finally {
     setSending(false);
-    if (typing) page.input.focus(); // a disabled Send button loses the focus
+    if (focused) page.input.focus(); // a disabled Send button loses the focus
   }
 }
 
@@ -354,7 +354,7 @@ page.input.addEventListener("paste", (event) => {
   const pasted = (event.clipboardData?.getData("text") ?? "").replace(/[\r\n]/g, "");
   const { value, selectionStart, selectionEnd, maxLength } = page.input;
   const room = maxLength - value.length + (selectionEnd - selectionStart);
-  if (maxLength < 0 || pasted.length <= room) return;
+  if (page.input.readOnly || maxLength < 0 || pasted.length <= room) return;
   const limit = maxLength.toLocaleString("en");
   // After the paste's own input event, which clears earlier errors.
   setTimeout(() =>
