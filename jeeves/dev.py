@@ -30,7 +30,7 @@ from jeeves_shared.runtime.settings import CannotListen, Environment, is_placeho
 from tokendealer.app import create_app as create_tokendealer
 from tokendealer.clients import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from tokendealer.settings import TokenDealerSettings
-from workers.runner import KINDS, serve_kind, serve_scheduler
+from workers.runner import KINDS, WorkerKind, serve_kind, serve_scheduler
 from workers.settings import WorkerSettings
 
 log = structlog.get_logger(__name__)
@@ -56,7 +56,7 @@ async def run_dev(stop: asyncio.Event) -> None:
         *await data_services(stop, TokenDealerSettings(env=DEV), DataServiceSettings(env=DEV)),
     ]
     chat_subscription = await bus.consume(DEVCHAT_QUEUE, chat.deliver, prefetch=16)
-    kinds = [kind for kind in KINDS.values() if _can_run(kind.needs, worker_settings)]
+    kinds = [kind for kind in KINDS.values() if _can_run(kind, worker_settings)]
     workers = [serve_kind(kind, worker_settings, bus, stop) for kind in kinds]
     workers.append(serve_scheduler(worker_settings, bus, stop))
     if not worker_settings.weather_api_key.get_secret_value().strip():
@@ -112,8 +112,8 @@ async def _close_on(stop: asyncio.Event, chat: ChatLog) -> None:
     await chat.close()
 
 
-def _can_run(needs: frozenset[str], settings: WorkerSettings) -> bool:
-    if "slack" in needs and is_placeholder(settings.slack_bot_token.get_secret_value()):
+def _can_run(kind: WorkerKind[Any], settings: WorkerSettings) -> bool:
+    if kind.needs_bot_token and is_placeholder(settings.slack_bot_token.get_secret_value()):
         log.info("dev.slack_off", reason="JEEVES_SLACK_BOT_TOKEN not set: replies stay local")
         return False
     return True

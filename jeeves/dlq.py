@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from jeeves_shared.bus.amqp import BROKER_ERRORS
+from jeeves_shared.bus.amqp_consumer import BROKER_ERRORS
 from jeeves_shared.bus.dead_letters import DeadLetter, list_dead_letters, replay_dead_letters
 from jeeves_shared.runtime.logs import redact_url
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 Origin = Literal["slack", "devchat"]
 
@@ -63,24 +63,73 @@ class Action(_Frozen):
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
+class ReplyPart(_Frozen):
+    """One Slack message of an answer."""
+
+    #: Stable across redeliveries: the key of the part's claim and the reply id in the posted
+    #: message's metadata (``reply-<sha256(action id)[:16]>-<n>``, see :func:`reply_id`).
+    id: str = Field(min_length=1, max_length=220)
+    text: str = Field(min_length=1)
+
+
 class Reply(_Frozen):
-    """Something Jeeves says back (published on ``jeeves.replies``)."""
+    """Something Jeeves says back (published on ``jeeves.replies``): one whole answer.
+
+    An answer longer than one Slack message travels as one reply of several :attr:`parts`, so
+    that one consumer posts them in order and says anything about the answer (a dead-letter
+    reason, a hint to invite the bot) once. Version 1 (one part per message, ``text`` in place
+    of ``parts``) is still read, for replies queued before version 2 was deployed.
+    """
 
     kind: Literal["reply"] = "reply"
-    version: Literal[1] = 1
+    version: Literal[2] = 2
+    #: The answer's id: its first part's (the AMQP message id).
     id: str = Field(min_length=1, max_length=220)
     in_reply_to: str
-    text: str = Field(min_length=1)
+    #: In the order they are to be shown.
+    parts: tuple[ReplyPart, ...] = Field(min_length=1)
     conversation: Conversation
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
+    @model_validator(mode="before")
     @classmethod
-    def to(cls, action: Action, text: str, *, part: int = 0) -> Reply:
-        """The reply to ``action``; its id is derived from the action's so retries keep it."""
+    def _upgrade_version_1(cls, data: Any) -> Any:
+        """A version 1 reply is version 2 with its ``text`` as the one part, under its ``id``."""
+        if isinstance(data, dict) and data.get("version") == 1:
+            upgraded = {k: v for k, v in data.items() if k not in ("text", "parts")}
+            upgraded["version"] = 2
+            if "text" in data:  # else the error says ``parts`` is missing
+                upgraded["parts"] = [{"id": data.get("id"), "text": data["text"]}]
+            return upgraded
+        return data
+
+    @model_validator(mode="after")
+    def _check_part_ids(self) -> Reply:
+        ids = [part.id for part in self.parts]
+        if ids[0] != self.id:
+            raise ValueError("a reply's id is its first part's id")
+        if len(set(ids)) != len(ids):
+            raise ValueError("the parts of a reply have distinct ids")
+        return self
+
+    @property
+    def text(self) -> str:
+        """The whole answer (parts joined by line breaks), for places without Slack's limit."""
+        return "\n".join(part.text for part in self.parts)
+
+    @classmethod
+    def to(cls, action: Action, text: str, *more: str, part: int = 0) -> Reply:
+        """The reply to ``action``, saying ``text`` and then each of ``more`` as separate
+        messages. Part ``n``'s id is ``reply_id(action.id, part + n)``: derived from the
+        action's, so redeliveries keep it."""
+        texts = (text, *more)
+        parts = tuple(
+            ReplyPart(id=reply_id(action.id, n), text=t) for n, t in enumerate(texts, start=part)
+        )
         return cls(
-            id=reply_id(action.id, part),
+            id=parts[0].id,
             in_reply_to=action.id,
-            text=text,
+            parts=parts,
             conversation=action.conversation,
         )
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from jeeves_shared.dataclient import Conflict, Reminder, User
 from jeeves_shared.messages import Action, Reply
-from workers.deps import Deps, expect_action
+from workers.deps import DataDeps, expect_action
 from workers.mrkdwn import to_slack_text
 from workers.people import asker
 
@@ -51,7 +51,7 @@ _UNITS = {
 }
 
 
-async def handle(message: Action | Reply, deps: Deps) -> None:
+async def handle(message: Action | Reply, deps: DataDeps) -> None:
     """Answer ``remind`` and ``reminders``."""
     action = expect_action(message)
     if action.command == "remind":
@@ -61,9 +61,9 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
     await deps.answer(action, text)
 
 
-async def remind(action: Action, deps: Deps) -> str:
+async def remind(action: Action, deps: DataDeps) -> str:
     """Store a reminder and say when it will come."""
-    data = deps.need_data()
+    data = deps.data
     user = await asker(data, action)
     zone = await user_zone(user)
     parsed = parse_reminder(action.args, now=deps.clock(), zone=zone)
@@ -183,10 +183,10 @@ def delivery_target(action: Action) -> tuple[str, str | None]:
     return where.user_id, None  # chat.postMessage to a user id lands in the bot's DM with them
 
 
-async def reminders(action: Action, deps: Deps) -> str:
+async def reminders(action: Action, deps: DataDeps) -> str:
     """``reminders`` lists; ``reminders cancel <id>`` cancels."""
     verb, _, rest = action.args.strip().partition(" ")
-    data = deps.need_data()
+    data = deps.data
     user = await asker(data, action)
     if verb.lower() == "cancel":
         return await cancel(deps, user, rest.strip())
@@ -196,13 +196,13 @@ async def reminders(action: Action, deps: Deps) -> str:
     return listing(pending, await user_zone(user))
 
 
-async def cancel(deps: Deps, user: User, ident: str) -> str:
+async def cancel(deps: DataDeps, user: User, ident: str) -> str:
     """Cancel one of the user's own pending reminders."""
     digits = ident.lstrip("#")
     if not (digits.isascii() and digits.isdigit()):
         return "Which one? Say `reminders cancel <id>`; `reminders` shows the ids."
     number = int(digits)
-    if 1 <= number <= MAX_ID and await deps.need_data().cancel_reminder(user.id, number):
+    if 1 <= number <= MAX_ID and await deps.data.cancel_reminder(user.id, number):
         return f"Reminder `{number}` cancelled."
     return f"You have no pending reminder `{number}`."
 

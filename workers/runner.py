@@ -1,58 +1,68 @@
 """One runner for every worker kind: consume a queue, call ``handle(message, deps)``.
 
 The runner owns everything a handler must not touch: the bus subscription, the pooled HTTP
-session, the Slack client, and the drain on shutdown (stop taking messages, let in-flight ones
-finish, then close).
+session, and the drain on shutdown (stop taking messages, let in-flight ones finish, then
+close). Each kind builds its own typed dependencies (:mod:`workers.deps`) from what the runner
+opened.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 import aiohttp
 import structlog
-from slack_sdk.web.async_client import AsyncWebClient
 
-from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.auth.startup import TokenRequest, wait_for_token
 from jeeves_shared.bus import Bus
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES, QueueSpec
-from jeeves_shared.claims import ReplyClaims
 from jeeves_shared.dataclient import AUDIENCE as DATASERVICE_AUDIENCE
-from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES, DataServiceClient
 from jeeves_shared.messages import Action, Reply
-from jeeves_shared.runtime.settings import is_placeholder
-from workers import help, reminders, slack_poster, user, weather
-from workers.deps import Deps, utcnow
+from workers import help, reminders, user, weather
+from workers.deps import DataDeps, Deps, Resources, SchedulerDeps, UserDeps, WeatherDeps, utcnow
 from workers.health import WorkerHealth, serve_health
 from workers.scheduler import Scheduler
 from workers.settings import WorkerSettings
-from workers.weather_api import WeatherClient
+from workers.slack import poster
+from workers.slack.poster import PosterDeps
 
 log = structlog.get_logger(__name__)
 
-KindHandler = Callable[[Action | Reply, Deps], Awaitable[None]]
+D = TypeVar("D", bound=Deps)
 SCHEDULER = "scheduler"
 
 
+def _prefetch(settings: WorkerSettings) -> int:
+    return settings.prefetch
+
+
 @dataclass(frozen=True)
-class WorkerKind:
-    """A kind of worker: its name (``jeeves worker <name>``), handler and what it needs."""
+class WorkerKind(Generic[D]):
+    """A kind of worker: its name (``jeeves worker <name>``), its handler, and the class of the
+    dependencies that handler takes, which builds them (mypy checks that the two agree)."""
 
     name: str
-    handler: KindHandler
-    #: Clients to build for it: ``slack``, ``data`` (Data Service), ``claims`` (batched leased
-    #: claims, with ``data``), ``weather``; and ``slack-lookup``: a Slack client if a bot token
-    #: is configured (for read-only lookups).
-    needs: frozenset[str] = frozenset()
-    #: The Data Service scopes its client asks the TokenDealer for.
-    scopes: tuple[str, ...] = WORKER_SCOPES
+    handler: Callable[[Action | Reply, D], Awaitable[None]]
+    deps: type[D]
+    #: Unacknowledged messages one process of this kind holds at once.
+    prefetch: Callable[[WorkerSettings], int] = _prefetch
+    #: It cannot work without ``JEEVES_SLACK_BOT_TOKEN`` (``jeeves dev`` leaves it out then).
+    needs_bot_token: bool = False
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """What it talks to besides RabbitMQ (:attr:`workers.deps.Deps.NEEDS`)."""
+        return self.deps.NEEDS
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The Data Service scopes its token carries (:attr:`workers.deps.Deps.SCOPES`)."""
+        return self.deps.SCOPES
 
     @property
     def queue(self) -> QueueSpec:
@@ -60,93 +70,21 @@ class WorkerKind:
         return WORKER_QUEUES[self.name]
 
 
-KINDS: dict[str, WorkerKind] = {
-    "help": WorkerKind("help", help.handle),
-    "weather": WorkerKind("weather", weather.handle, frozenset({"data", "weather"})),
-    # ``weather``: only to warn that alerts cannot be delivered without a key.
-    "user": WorkerKind("user", user.handle, frozenset({"data", "slack-lookup", "weather"})),
-    "reminders": WorkerKind("reminders", reminders.handle, frozenset({"data"})),
-    "slack": WorkerKind(
-        "slack",
-        slack_poster.handle,
-        frozenset({"slack", "data", "claims"}),
-        slack_poster.POSTER_SCOPES,
-    ),
+# Each kind is declared on its own (not inside the annotated dict below) so that mypy infers
+# its dependencies type from the handler and the builder, and refuses a pair that disagree.
+_HELP = WorkerKind("help", help.handle, Deps)
+_WEATHER = WorkerKind("weather", weather.handle, WeatherDeps)
+_USER = WorkerKind("user", user.handle, UserDeps)
+_REMINDERS = WorkerKind("reminders", reminders.handle, DataDeps)
+_SLACK = WorkerKind("slack", poster.handle, PosterDeps, poster.prefetch, needs_bot_token=True)
+
+KINDS: dict[str, WorkerKind[Any]] = {
+    kind.name: kind for kind in (_HELP, _WEATHER, _USER, _REMINDERS, _SLACK)
 }
 
 
-@contextlib.asynccontextmanager
-async def open_deps(
-    kind: WorkerKind,
-    settings: WorkerSettings,
-    bus: Bus,
-    clock: Callable[[], datetime] = utcnow,
-) -> AsyncIterator[Deps]:
-    """The clients ``kind`` needs, on one pooled HTTP session, open while the context lasts."""
-    needs = kind.needs
-    async with aiohttp.ClientSession() as session:
-        data = data_client(settings, session, kind.scopes) if "data" in needs else None
-        claims = None
-        if data is not None and "claims" in needs:
-            claims = ReplyClaims(data, lease_seconds=slack_poster.LEASE_SECONDS)
-        yield Deps(
-            bus=bus,
-            http=session,
-            slack=(
-                _slack_client(settings, session, resend="slack" not in needs)
-                if _wants_slack(needs, settings)
-                else None
-            ),
-            data=data,
-            claims=claims,
-            weather=_weather_client(settings, session) if "weather" in needs else None,
-            dashboard_url=settings.dashboard_url,
-            response_url_prefix=settings.slack_response_url_prefix,
-            clock=clock,
-        )
-
-
-def _wants_slack(needs: frozenset[str], settings: WorkerSettings) -> bool:
-    configured = not is_placeholder(settings.slack_bot_token.get_secret_value())
-    return "slack" in needs or ("slack-lookup" in needs and configured)
-
-
-def _slack_client(
-    settings: WorkerSettings, session: aiohttp.ClientSession, *, resend: bool
-) -> AsyncWebClient:
-    return slack_poster.make_slack_client(
-        settings.require_secret("slack_bot_token"),
-        base_url=settings.slack_api_url,
-        session=session,
-        max_retries=settings.slack_max_retries,
-        resend=resend,
-    )
-
-
-def data_client(
-    settings: WorkerSettings,
-    session: aiohttp.ClientSession,
-    scopes: tuple[str, ...] = WORKER_SCOPES,
-) -> DataServiceClient:
-    """A Data Service client authenticated by the workers' TokenDealer client."""
-    tokens = TokenClient(
-        session,
-        token_url=f"{settings.tokendealer_url.rstrip('/')}/oauth/token",
-        client_id=settings.worker_client_id,
-        client_secret=settings.require_secret("worker_client_secret"),
-    )
-    return DataServiceClient.from_token_client(
-        session, settings.dataservice_url, tokens, scopes=scopes
-    )
-
-
-def _weather_client(settings: WorkerSettings, session: aiohttp.ClientSession) -> WeatherClient:
-    key = settings.weather_api_key.get_secret_value().strip()
-    return WeatherClient(session, base_url=settings.weather_api_url, api_key=key or None)
-
-
 async def serve_kind(
-    kind: WorkerKind,
+    kind: WorkerKind[D],
     settings: WorkerSettings,
     bus: Bus,
     stop: asyncio.Event,
@@ -155,20 +93,19 @@ async def serve_kind(
     health: WorkerHealth | None = None,
 ) -> None:
     """Consume ``kind``'s queue on ``bus`` until ``stop`` is set, then drain."""
-    async with open_deps(kind, settings, bus, clock) as deps:
-        handler = functools.partial(_call, kind.handler, deps)
-        prefetch = settings.slack_prefetch if "claims" in kind.needs else settings.prefetch
-        subscription = await bus.consume(kind.queue, handler, prefetch=prefetch)
+    async with aiohttp.ClientSession() as session:
+        deps = kind.deps.build(Resources(settings, bus, session, clock))
+
+        async def handler(message: Action | Reply) -> None:
+            await kind.handler(message, deps)
+
+        subscription = await bus.consume(kind.queue, handler, prefetch=kind.prefetch(settings))
         if health is not None:
             health.serving = True
         log.info("worker.consuming", kind=kind.name, queue=kind.queue.name)
         await stop.wait()
         log.info("worker.draining", kind=kind.name, timeout=settings.drain_timeout)
         await subscription.stop(settings.drain_timeout)
-
-
-async def _call(handler: KindHandler, deps: Deps, message: Action | Reply) -> None:
-    await handler(message, deps)
 
 
 async def serve_scheduler(
@@ -179,8 +116,7 @@ async def serve_scheduler(
 ) -> None:
     """Run the scheduler on ``bus`` until ``stop`` is set."""
     async with aiohttp.ClientSession() as session:
-        data = data_client(settings, session, SCHEDULER_SCOPES)
-        deps = Deps(bus=bus, http=session, data=data, clock=clock)
+        deps = SchedulerDeps.build(Resources(settings, bus, session, clock))
         await Scheduler(deps, interval=settings.scheduler_interval).run(stop)
 
 
@@ -213,11 +149,8 @@ async def run_worker(name: str, settings: WorkerSettings, stop: asyncio.Event) -
 
 def token_request(name: str, settings: WorkerSettings) -> TokenRequest | None:
     """The token worker kind ``name`` needs from the TokenDealer; None if it calls no service."""
-    if name == SCHEDULER:
-        scopes: tuple[str, ...] = SCHEDULER_SCOPES
-    elif "data" in KINDS[name].needs:
-        scopes = KINDS[name].scopes
-    else:
+    scopes = SchedulerDeps.SCOPES if name == SCHEDULER else KINDS[name].scopes
+    if not scopes:
         return None
     return TokenRequest(
         token_url=f"{settings.tokendealer_url.rstrip('/')}/oauth/token",

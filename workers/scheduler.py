@@ -27,7 +27,7 @@ from jeeves_shared.bus import BusUnavailable
 from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, action_key
 from jeeves_shared.dataclient import DataServiceError, DueAlert, DueReminder
 from jeeves_shared.messages import Action, Conversation, origin_of
-from workers.deps import Deps
+from workers.deps import SchedulerDeps
 from workers.mrkdwn import to_slack_text
 
 log = structlog.get_logger(__name__)
@@ -41,7 +41,7 @@ LATE = timedelta(minutes=2)
 class Scheduler:
     """Claims and fires due items; one instance per scheduler process."""
 
-    def __init__(self, deps: Deps, *, interval: float, lease_seconds: int = 60) -> None:
+    def __init__(self, deps: SchedulerDeps, *, interval: float, lease_seconds: int = 60) -> None:
         self._deps = deps
         self._interval = interval
         self._lease = lease_seconds
@@ -67,7 +67,7 @@ class Scheduler:
         skipped (its lease runs out and a later tick fires it), the others still go.
         """
         now = self._deps.clock()
-        claimed = await self._deps.need_data().claim_due(
+        claimed = await self._deps.data.claim_due(
             self.owner, now=now, lease_seconds=self._lease, limit=BATCH
         )
         deadline = time.monotonic() + self._lease / 2
@@ -104,7 +104,7 @@ class Scheduler:
             ),
         )
         await self._deps.answer(action, reminder_text(reminder, now))
-        if not await self._deps.need_data().finish_reminder(reminder.id, self.owner):
+        if not await self._deps.data.finish_reminder(reminder.id, self.owner):
             log.warning("scheduler.lease_lost", reminder_id=reminder.id, owner=self.owner)
         log.info("scheduler.reminder_fired", reminder_id=reminder.id)
 
@@ -122,7 +122,7 @@ class Scheduler:
             ),
         )
         await self._deps.bus.publish(ACTIONS_EXCHANGE, action_key("weather"), action)
-        if not await self._deps.need_data().finish_alert(alert.user_id, self.owner, alert.due_at):
+        if not await self._deps.data.finish_alert(alert.user_id, self.owner, alert.due_at):
             log.warning("scheduler.lease_lost", user_id=alert.user_id, owner=self.owner)
         log.info("scheduler.alert_fired", user_id=alert.user_id)
 

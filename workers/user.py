@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from jeeves_shared.messages import Action, Conversation, Reply
-from workers import settings_command
-from workers.deps import Deps, expect_action
+from workers import preferences
+from workers.deps import UserDeps, expect_action
 from workers.mrkdwn import to_slack_text
 from workers.people import asker
 from workers.weather_text import NO_LOCATION
 
-Answer = Callable[[Action, Deps], Awaitable[str | None]]
+Answer = Callable[[Action, UserDeps], Awaitable[str | None]]
 
 
-async def handle(message: Action | Reply, deps: Deps) -> None:
+async def handle(message: Action | Reply, deps: UserDeps) -> None:
     """Answer one of the user worker's commands."""
     action = expect_action(message)
     text = await _ANSWERS[action.command](action, deps)
@@ -27,28 +27,28 @@ async def handle(message: Action | Reply, deps: Deps) -> None:
         await deps.answer(action, text)
 
 
-async def set_location(action: Action, deps: Deps) -> str:
+async def set_location(action: Action, deps: UserDeps) -> str:
     """``set location <place>``."""
     place = " ".join(action.args.split())
     if not place:
         return "Where are you? Say `set location <place>`, for example `set location Lyon, FR`."
     if len(place) > 100:
         return "That place name is too long (100 characters at most)."
-    data = deps.need_data()
+    data = deps.data
     user = await asker(data, action)
     await data.update_user(user.id, {"location": place})
     return f"Got it: you are in {to_slack_text(place)}."
 
 
-async def get_location(action: Action, deps: Deps) -> str:
+async def get_location(action: Action, deps: UserDeps) -> str:
     """``get location`` / ``where am i``."""
-    user = await asker(deps.need_data(), action)
+    user = await asker(deps.data, action)
     if not user.location:
         return NO_LOCATION
     return f"You are in {to_slack_text(user.location)}."
 
 
-async def login(action: Action, deps: Deps) -> None:
+async def login(action: Action, deps: UserDeps) -> None:
     """``login``: the dashboard link goes to the user's DM, never to a channel."""
     where = action.conversation
     text = f"Your Jeeves dashboard: {deps.dashboard_url}"
@@ -65,7 +65,7 @@ async def login(action: Action, deps: Deps) -> None:
     await deps.answer(action, text, to=dm, first_part=1)
 
 
-async def _login(action: Action, deps: Deps) -> str | None:
+async def _login(action: Action, deps: UserDeps) -> str | None:
     await login(action, deps)
     return None
 
@@ -73,7 +73,7 @@ async def _login(action: Action, deps: Deps) -> str | None:
 _ANSWERS: dict[str, Answer] = {
     "set_location": set_location,
     "get_location": get_location,
-    "config": settings_command.config,
-    "alerts": settings_command.alerts,
+    "config": preferences.config,
+    "alerts": preferences.alerts,
     "login": _login,
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from jeeves_shared.messages import Action, Reply
-from workers.deps import Deps, expect_action
+from workers.deps import WeatherDeps, expect_action
 from workers.people import asker
 from workers.weather_api import Units, WeatherError
 from workers.weather_text import NO_LOCATION, describe, explain
@@ -18,17 +18,15 @@ from workers.weather_text import NO_LOCATION, describe, explain
 _IN = re.compile(r"^in(?:\s+|$)", re.IGNORECASE)
 
 
-async def handle(message: Action | Reply, deps: Deps) -> None:
+async def handle(message: Action | Reply, deps: WeatherDeps) -> None:
     """Answer a ``weather`` action."""
     action = expect_action(message)
     await deps.answer(action, await weather_answer(action, deps))
 
 
-async def weather_answer(action: Action, deps: Deps) -> str:
+async def weather_answer(action: Action, deps: WeatherDeps) -> str:
     """The text of the answer to a weather request."""
-    if deps.weather is None:
-        raise RuntimeError("the weather worker needs a weather client")
-    user = await asker(deps.need_data(), action)
+    user = await asker(deps.data, action)
     place = requested_place(action.args) or user.location
     if not place:
         return NO_LOCATION

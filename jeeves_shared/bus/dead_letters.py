@@ -20,7 +20,7 @@ import aiormq
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from jeeves_shared.bus import Unroutable
-from jeeves_shared.bus.amqp import (
+from jeeves_shared.bus.amqp_consumer import (
     ATTEMPTS_HEADER,
     ERROR_HEADER,
     FAILED_AT_HEADER,
@@ -45,7 +45,7 @@ class DeadLetter:
     reason: str
     attempts: int
     failed_at: str
-    #: ``action.v1``, ``reply.v1``; empty for bytes that were never a message.
+    #: ``action.v1``, ``reply.v2``; empty for bytes that were never a message.
     type: str
     #: What the message was about: the command and text of an action, the text of a reply.
     summary: str
@@ -175,6 +175,8 @@ def _summary(body: bytes, width: int = 80) -> str:
         return "JSON, not a message"
     if data.get("kind") == "action":
         text = f"{data.get('command', '?')}: {data.get('text', '')}"
+    elif isinstance(data.get("parts"), list):  # a reply since version 2
+        text = " ".join(str(p.get("text", "")) for p in data["parts"] if isinstance(p, dict))
     else:
         text = str(data.get("text", ""))
     text = " ".join(text.split())

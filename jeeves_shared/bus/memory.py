@@ -24,8 +24,9 @@ log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
-class DeadLetter:
-    """A message that was rejected, with why."""
+class RejectedMessage:
+    """A message this bus dead-lettered, with why (RabbitMQ's are read as
+    :class:`~jeeves_shared.bus.dead_letters.DeadLetter`)."""
 
     queue: str
     body: bytes
@@ -108,7 +109,7 @@ class MemoryBus:
     ) -> None:
         self.retry = retry or RetryPolicy()
         self._queues: dict[str, _Queue] = {}
-        self.dead_letters: list[DeadLetter] = []
+        self.dead_letters: list[RejectedMessage] = []
         for spec in queues:
             self.declare(spec)
 
@@ -152,7 +153,7 @@ class MemoryBus:
     def dead_letter(self, queue: str, body: bytes, reason: str) -> None:
         """Keep a rejected message with its reason."""
         log.warning("bus.dead_lettered", queue=queue, reason=reason)
-        self.dead_letters.append(DeadLetter(queue, body, reason))
+        self.dead_letters.append(RejectedMessage(queue, body, reason))
 
 
 def _binds(spec: QueueSpec, exchange: str, routing_key: str) -> bool:

@@ -21,7 +21,7 @@ DATASERVICE_SCOPES = (
 #: The Data Service's audience, as the TokenDealer knows it.
 AUDIENCE = "dataservice"
 #: What a worker usually needs; the Slack poster asks for its own (``POSTER_SCOPES`` in
-#: :mod:`workers.slack_poster`).
+#: :mod:`workers.slack.poster`).
 WORKER_SCOPES = ("users:read", "users:write", "events:claim", "reminders:read", "reminders:write")
 #: What the scheduler needs: claiming due reminders and alerts, and reporting them done.
 SCHEDULER_SCOPES = ("schedule:claim",)

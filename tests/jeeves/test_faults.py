@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,45 +13,9 @@ import aiohttp
 import pytest
 
 from tests.support.http import wait_until_ready
-from tests.support.processes import end_group, jeeves
+from tests.support.processes import clean_env, jeeves, problems, run_jeeves
 from tests.support.production import production_env
 from tests.support.rabbitmq import free_port
-
-#: Seconds a refusal may take: interpreter starts and imports on a busy shared machine (a
-#: jeeves up test starts ten processes), never a wait for something that will not come.
-PROMPTLY = 120
-
-
-def clean_env(**settings: str) -> dict[str, str]:
-    """This process's environment without any ``JEEVES_*`` variable, plus ``settings``."""
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("JEEVES_")}
-    return {**inherited, "JEEVES_ENV": "prod", **settings}
-
-
-async def run_jeeves(*args: str, env: dict[str, str], cwd: Path | None = None) -> tuple[int, str]:
-    """Run ``jeeves <args>`` to its end; its exit code and stderr."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "jeeves",
-        *args,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        _, stderr = await asyncio.wait_for(process.communicate(), PROMPTLY)
-    finally:
-        await end_group(process)
-    assert process.returncode is not None
-    return process.returncode, stderr.decode()
-
-
-def problems(stderr: str) -> list[str]:
-    """The lines ``jeeves`` printed for the operator (log lines are JSON)."""
-    return [line for line in stderr.splitlines() if line.startswith("jeeves: ")]
 
 
 @pytest.fixture

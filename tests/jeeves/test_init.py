@@ -16,11 +16,10 @@ from jeeves.cli import WORKER_KINDS
 from jeeves.config import worker_needs
 from jeeves.init import SUPPLY, env_file_text
 from jeeves_shared.runtime.settings import env_name
-from tests.jeeves.test_faults import clean_env, problems, run_jeeves
 from tests.support.fake_slack import FakeSlack
 from tests.support.http import wait_until_ready
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401
-from tests.support.processes import jeeves
+from tests.support.processes import clean_env, jeeves, problems, run_jeeves
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import SIGNING_SECRET, encode, event_callback, mention, sign
 from tokendealer.clients import verify_secret

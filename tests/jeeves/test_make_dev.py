@@ -11,8 +11,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.jeeves.test_faults import clean_env
 from tests.support.http import wait_until_ready
+from tests.support.processes import clean_env
 from tests.support.rabbitmq import free_port
 
 REPOSITORY = Path(__file__).resolve().parents[2]

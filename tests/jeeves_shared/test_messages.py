@@ -38,6 +38,61 @@ def test_reply_keeps_the_conversation_and_derives_a_stable_id() -> None:
     assert decode(encode(first)) == first
 
 
+def test_an_answer_of_several_parts_is_one_reply_with_a_stable_id_per_part() -> None:
+    action = make_action()
+    answer = Reply.to(action, "one", "two", part=1)
+    assert [part.id for part in answer.parts] == [reply_id("Ev1", 1), reply_id("Ev1", 2)]
+    assert answer.id == reply_id("Ev1", 1)
+    assert answer.text == "one\ntwo"
+    assert decode(encode(answer)) == answer
+
+
+def version_1_reply(**changes: object) -> bytes:
+    """A reply as Jeeves published them before version 2 (one message per part)."""
+    body = {
+        "kind": "reply",
+        "version": 1,
+        "id": reply_id("Ev1", 1),
+        "in_reply_to": "Ev1",
+        "text": "the second part",
+        "conversation": WHERE.model_dump(),
+        "created_at": "2026-11-30T12:00:00Z",
+    }
+    return json.dumps({**body, **changes}).encode()
+
+
+def test_a_version_1_reply_still_queued_is_read_as_one_part_under_its_id() -> None:
+    reply = decode(version_1_reply())
+    assert isinstance(reply, Reply)
+    assert [(part.id, part.text) for part in reply.parts] == [
+        (reply_id("Ev1", 1), "the second part")
+    ]
+    assert reply.id == reply_id("Ev1", 1)
+
+
+def version_2_reply(**changes: object) -> bytes:
+    body = json.loads(encode(Reply.to(make_action(), "one", "two")))
+    return json.dumps({**body, **changes}).encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"kind": "reply", "version": 1}',
+        version_1_reply(text=""),
+        version_1_reply(version=3),
+        version_2_reply(parts=[]),
+        version_2_reply(id="another"),
+        version_2_reply(parts=[{"id": "a", "text": "x"}, {"id": "a", "text": "y"}], id="a"),
+        version_2_reply(text="the version 1 field"),
+    ],
+    ids=["v1-empty", "v1-blank-text", "v3", "no-parts", "id-not-first-part", "dup-ids", "v2-text"],
+)
+def test_a_reply_that_is_neither_version_is_malformed(body: bytes) -> None:
+    with pytest.raises(MalformedMessage):
+        decode(body)
+
+
 @pytest.mark.parametrize(
     "body",
     [

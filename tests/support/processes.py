@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 
 @asynccontextmanager
@@ -44,3 +45,40 @@ async def end_group(process: asyncio.subprocess.Process) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     await process.wait()
+
+
+#: Seconds a refusal may take: interpreter starts and imports on a busy shared machine (a
+#: jeeves up test starts ten processes), never a wait for something that will not come.
+PROMPTLY = 120
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """This process's environment without any ``JEEVES_*`` variable, plus ``settings``."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("JEEVES_")}
+    return {**inherited, "JEEVES_ENV": "prod", **settings}
+
+
+async def run_jeeves(*args: str, env: dict[str, str], cwd: Path | None = None) -> tuple[int, str]:
+    """Run ``jeeves <args>`` to its end; its exit code and stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "jeeves",
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), PROMPTLY)
+    finally:
+        await end_group(process)
+    assert process.returncode is not None
+    return process.returncode, stderr.decode()
+
+
+def problems(stderr: str) -> list[str]:
+    """The lines ``jeeves`` printed for the operator (log lines are JSON)."""
+    return [line for line in stderr.splitlines() if line.startswith("jeeves: ")]

@@ -11,7 +11,7 @@ from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES
 from tests.support.rabbitmq import free_port
 from tokendealer.clients import generate_secret, hash_secret
 from tokendealer.keys import write_key_file
-from workers.slack_poster import POSTER_SCOPES
+from workers.slack.poster import POSTER_SCOPES
 
 
 def production_env(folder: Path) -> dict[str, str]:

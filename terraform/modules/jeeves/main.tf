@@ -24,7 +24,7 @@ locals {
   worker_kinds = {
     help      = { queue = "jeeves.help", needs = [] }
     weather   = { queue = "jeeves.weather", needs = ["data", "weather"] }
-    user      = { queue = "jeeves.user", needs = ["data", "slack"] }
+    user      = { queue = "jeeves.user", needs = ["data", "slack", "weather"] }
     reminders = { queue = "jeeves.reminders", needs = ["data"] }
     slack     = { queue = "jeeves.slack-poster", needs = ["data", "slack"] }
     scheduler = { queue = null, needs = ["data"] }

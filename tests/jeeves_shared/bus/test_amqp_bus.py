@@ -15,7 +15,7 @@ from jeeves_shared.bus import (
     RetryLater,
     RetryPolicy,
     Unroutable,
-    amqp,
+    amqp_consumer,
 )
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE, delay_queue
@@ -239,8 +239,8 @@ async def test_retry_later_is_an_attempt_without_an_error(amqp_url: str) -> None
 async def test_a_message_whose_retry_cannot_be_published_does_not_loop_forever(
     amqp_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(amqp, "REDELIVERY_LIMIT", 3)
-    monkeypatch.setattr(amqp, "FORWARD_PAUSE", 0.01)
+    monkeypatch.setattr(amqp_consumer, "REDELIVERY_LIMIT", 3)
+    monkeypatch.setattr(amqp_consumer, "FORWARD_PAUSE", 0.01)
     bus = await started(amqp_url, HELP, retry=RetryPolicy((0.1,)))
     calls: list[str] = []
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import aiohttp
 
-from jeeves_shared.claims import ReplyClaims
 from jeeves_shared.dataclient import DoneOutcome, LeaseOutcome
 from tests.support.dataservice import serving_dataservice
+from workers.slack.reply_claims import ReplyClaims
 
 
 async def test_concurrent_claims_travel_in_few_requests_with_each_answer_right(

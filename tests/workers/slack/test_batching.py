@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from jeeves_shared.batching import Batcher
+from workers.slack.batching import Batcher
 
 
 class Recorder:

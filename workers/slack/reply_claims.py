@@ -3,14 +3,14 @@
 The Slack poster claims every reply before posting it and reports it done after. One request
 per claim would make the Data Service the bottleneck of the whole chain; :class:`ReplyClaims`
 sends the claims and reports of concurrent handlers together (group commit, see
-:mod:`jeeves_shared.batching`), one request and one transaction per round trip. Each caller
+:mod:`workers.slack.batching`), one request and one transaction per round trip. Each caller
 gets its own claim's outcome back as a value.
 """
 
 from __future__ import annotations
 
-from jeeves_shared.batching import Batcher
 from jeeves_shared.dataclient import DataServiceClient, DoneOutcome, LeaseOutcome
+from workers.slack.batching import Batcher
 
 
 class ReplyClaims:

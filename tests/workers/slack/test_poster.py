@@ -12,12 +12,14 @@ import pytest
 
 from jeeves_shared.bus import PermanentFailure
 from jeeves_shared.bus.memory import MemoryBus
-from jeeves_shared.claims import ReplyClaims
 from jeeves_shared.messages import Action, Conversation, Reply
 from tests.support.dataservice import ServedData, serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
-from workers import slack_poster
-from workers.deps import Deps
+from workers.slack import errors
+from workers.slack import poster as slack_poster
+from workers.slack.client import make_slack_client
+from workers.slack.poster import PosterDeps
+from workers.slack.reply_claims import ReplyClaims
 
 TOKEN = "xoxb-test-token"
 
@@ -38,13 +40,13 @@ async def data(tmp_path: Path) -> AsyncIterator[ServedData]:
 
 
 @pytest.fixture
-async def deps(fake_slack: FakeSlack, data: ServedData) -> AsyncIterator[Deps]:
+async def deps(fake_slack: FakeSlack, data: ServedData) -> AsyncIterator[PosterDeps]:
     async with aiohttp.ClientSession() as session:
-        client = slack_poster.make_slack_client(
+        client = make_slack_client(
             TOKEN, base_url=fake_slack.base_url, session=session, max_retries=2, resend=False
         )
         data_client = data.client(session, *slack_poster.POSTER_SCOPES, "workspaces:read")
-        yield Deps(
+        yield PosterDeps(
             bus=MemoryBus(),
             http=session,
             slack=client,
@@ -55,7 +57,7 @@ async def deps(fake_slack: FakeSlack, data: ServedData) -> AsyncIterator[Deps]:
 
 
 async def test_posts_to_the_channel_with_the_bot_token_and_the_reply_id(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
     answer = reply()
     await slack_poster.handle(answer, deps)
@@ -71,19 +73,19 @@ async def test_posts_to_the_channel_with_the_bot_token_and_the_reply_id(
     }
 
 
-async def test_posts_in_the_thread(fake_slack: FakeSlack, deps: Deps) -> None:
+async def test_posts_in_the_thread(fake_slack: FakeSlack, deps: PosterDeps) -> None:
     await slack_poster.handle(reply(thread_ts="1700000000.000001"), deps)
     assert fake_slack.posts[0]["thread_ts"] == "1700000000.000001"
 
 
-async def test_the_same_reply_twice_is_posted_once(fake_slack: FakeSlack, deps: Deps) -> None:
+async def test_the_same_reply_twice_is_posted_once(fake_slack: FakeSlack, deps: PosterDeps) -> None:
     await slack_poster.handle(reply(), deps)
     await slack_poster.handle(reply(), deps)
     await slack_poster.handle(reply(n=2), deps)
     assert len(fake_slack.posts) == 2
 
 
-async def test_two_posters_at_once_post_once(fake_slack: FakeSlack, deps: Deps) -> None:
+async def test_two_posters_at_once_post_once(fake_slack: FakeSlack, deps: PosterDeps) -> None:
     fake_slack.script.append(  # the first post is slow: the second poster finds it held
         Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
     )
@@ -94,12 +96,12 @@ async def test_two_posters_at_once_post_once(fake_slack: FakeSlack, deps: Deps) 
     )
     assert len(fake_slack.posts) == 1
     [failure] = [o for o in outcomes if o is not None]
-    assert isinstance(failure, slack_poster.ReplyInProgress)
+    assert isinstance(failure, errors.ReplyInProgress)
     await slack_poster.handle(reply(), deps)  # the retry of the second finds it done
     assert len(fake_slack.posts) == 1
 
 
-async def test_rate_limit_waits_for_retry_after(fake_slack: FakeSlack, deps: Deps) -> None:
+async def test_rate_limit_waits_for_retry_after(fake_slack: FakeSlack, deps: PosterDeps) -> None:
     fake_slack.script.append(
         Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
     )
@@ -110,7 +112,7 @@ async def test_rate_limit_waits_for_retry_after(fake_slack: FakeSlack, deps: Dep
 
 
 async def test_a_rate_limited_channel_does_not_hold_back_another(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
     fake_slack.script.append(
         Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
@@ -124,10 +126,10 @@ async def test_a_rate_limited_channel_does_not_hold_back_another(
 
 
 async def test_a_5xx_is_not_resent_blindly_the_conversation_is_read_first(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
     fake_slack.script.append(Scripted(500, {"ok": False}))
-    with pytest.raises(slack_poster.TransientSlackError):
+    with pytest.raises(errors.TransientSlackError):
         await slack_poster.handle(reply(), deps)
     assert [c.method for c in fake_slack.calls] == ["chat.postMessage", "conversations.history"]
     await slack_poster.handle(reply(), deps)  # not there, so released: the bus's retry posts
@@ -136,7 +138,7 @@ async def test_a_5xx_is_not_resent_blindly_the_conversation_is_read_first(
 
 @pytest.mark.parametrize("thread_ts", [None, "1700000000.000003"])
 async def test_a_post_that_landed_despite_a_5xx_is_not_posted_again(
-    fake_slack: FakeSlack, deps: Deps, thread_ts: str | None
+    fake_slack: FakeSlack, deps: PosterDeps, thread_ts: str | None
 ) -> None:
     fake_slack.script.append(Scripted(503, {"ok": False}, posted=True))
     await slack_poster.handle(reply(thread_ts=thread_ts), deps)  # found, so done
@@ -147,7 +149,7 @@ async def test_a_post_that_landed_despite_a_5xx_is_not_posted_again(
 
 
 async def test_a_post_that_landed_after_the_deadline_is_not_posted_again(
-    fake_slack: FakeSlack, deps: Deps, monkeypatch: pytest.MonkeyPatch
+    fake_slack: FakeSlack, deps: PosterDeps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(slack_poster, "POST_DEADLINE", 0.2)
     fake_slack.latency = 0.5  # recorded at once, answered too late
@@ -158,10 +160,10 @@ async def test_a_post_that_landed_after_the_deadline_is_not_posted_again(
 
 
 async def test_a_refusal_is_released_at_once_for_the_retry(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
     fake_slack.script.append(Scripted(200, {"ok": False, "error": "internal_error"}))
-    with pytest.raises(slack_poster.SlackRefused):
+    with pytest.raises(errors.SlackRefused):
         await slack_poster.handle(reply(), deps)
     assert [c.method for c in fake_slack.calls] == ["chat.postMessage"]  # nothing to check
     await slack_poster.handle(reply(), deps)
@@ -170,7 +172,7 @@ async def test_a_refusal_is_released_at_once_for_the_retry(
 
 @pytest.mark.parametrize("code", ["is_archived", "msg_too_long"])
 async def test_permanent_errors_are_dead_lettered_not_retried(
-    fake_slack: FakeSlack, deps: Deps, code: str
+    fake_slack: FakeSlack, deps: PosterDeps, code: str
 ) -> None:
     fake_slack.script.append(Scripted(200, {"ok": False, "error": code}))
     started = time.monotonic()
@@ -185,9 +187,8 @@ async def test_permanent_errors_are_dead_lettered_not_retried(
 
 @pytest.mark.parametrize("code", ["invalid_auth", "token_revoked", "account_inactive"])
 async def test_a_refused_token_marks_the_workspace_inactive(
-    fake_slack: FakeSlack, deps: Deps, code: str
+    fake_slack: FakeSlack, deps: PosterDeps, code: str
 ) -> None:
-    assert deps.data is not None
     await deps.data.create_workspace("T", name="Acme")
     fake_slack.script.append(Scripted(200, {"ok": False, "error": code}))
     with pytest.raises(PermanentFailure, match=code):
@@ -196,9 +197,8 @@ async def test_a_refused_token_marks_the_workspace_inactive(
 
 
 async def test_a_refused_token_for_an_unrecorded_workspace_is_still_dead_lettered(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
-    assert deps.data is not None
     fake_slack.script.append(Scripted(200, {"ok": False, "error": "invalid_auth"}))
     with pytest.raises(PermanentFailure, match="invalid_auth"):
         await slack_poster.handle(reply(), deps)
@@ -207,15 +207,15 @@ async def test_a_refused_token_for_an_unrecorded_workspace_is_still_dead_lettere
     assert len(fake_slack.posts) == 1
 
 
-async def test_transient_ok_false_raises(fake_slack: FakeSlack, deps: Deps) -> None:
+async def test_transient_ok_false_raises(fake_slack: FakeSlack, deps: PosterDeps) -> None:
     fake_slack.script.append(Scripted(200, {"ok": False, "error": "internal_error"}))
-    with pytest.raises(slack_poster.TransientSlackError):
+    with pytest.raises(errors.TransientSlackError):
         await slack_poster.handle(reply(), deps)
 
 
 @pytest.mark.parametrize("code", ["not_in_channel", "channel_not_found"])
 async def test_not_a_member_tells_the_user_by_dm_how_to_invite_the_bot(
-    fake_slack: FakeSlack, deps: Deps, code: str
+    fake_slack: FakeSlack, deps: PosterDeps, code: str
 ) -> None:
     fake_slack.script.append(Scripted(200, {"ok": False, "error": code}))
     with pytest.raises(PermanentFailure, match=code):
@@ -228,7 +228,9 @@ async def test_not_a_member_tells_the_user_by_dm_how_to_invite_the_bot(
     )
 
 
-async def test_response_url_outside_slack_is_refused(fake_slack: FakeSlack, deps: Deps) -> None:
+async def test_response_url_outside_slack_is_refused(
+    fake_slack: FakeSlack, deps: PosterDeps
+) -> None:
     where = Conversation(
         origin="slack",
         team_id="T",
@@ -243,7 +245,7 @@ async def test_response_url_outside_slack_is_refused(fake_slack: FakeSlack, deps
 
 
 async def test_slash_command_answers_go_to_the_response_url_once(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
     where = Conversation(
         origin="slack",
@@ -259,12 +261,11 @@ async def test_slash_command_answers_go_to_the_response_url_once(
 
 
 async def test_a_lease_left_by_a_dead_poster_is_taken_over_and_posted(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
-    assert deps.data is not None
     answer = reply(thread_ts="1700000000.000007")
     await deps.data.lease_replies([(answer.id, "dead-poster")], lease_seconds=1)
-    with pytest.raises(slack_poster.ReplyInProgress):
+    with pytest.raises(errors.ReplyInProgress):
         await slack_poster.handle(answer, deps)
     await asyncio.sleep(1.1)
     await slack_poster.handle(answer, deps)
@@ -275,13 +276,13 @@ async def test_a_lease_left_by_a_dead_poster_is_taken_over_and_posted(
 
 @pytest.mark.parametrize("thread_ts", [None, "1700000000.000008"])
 async def test_a_dead_poster_that_did_post_is_not_posted_again(
-    fake_slack: FakeSlack, deps: Deps, thread_ts: str | None
+    fake_slack: FakeSlack, deps: PosterDeps, thread_ts: str | None
 ) -> None:
-    assert deps.data is not None and deps.slack is not None
     answer = reply(thread_ts=thread_ts)
     # A poster claimed it, posted it, and died before marking it done.
     await deps.data.lease_replies([(answer.id, "dead-poster")], lease_seconds=1)
-    await slack_poster.post(answer, deps)
+    [part] = answer.parts
+    await slack_poster.post(answer, part, deps)
     await asyncio.sleep(1.1)
     await slack_poster.handle(answer, deps)
     assert len(fake_slack.posts) == 1
@@ -291,9 +292,8 @@ async def test_a_dead_poster_that_did_post_is_not_posted_again(
 
 
 async def test_without_history_access_a_taken_over_reply_is_posted(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
-    assert deps.data is not None
     answer = reply()
     await deps.data.lease_replies([(answer.id, "dead-poster")], lease_seconds=1)
     await asyncio.sleep(1.1)
@@ -303,24 +303,55 @@ async def test_without_history_access_a_taken_over_reply_is_posted(
 
 
 async def test_when_the_conversation_cannot_be_read_the_lease_is_kept(
-    fake_slack: FakeSlack, deps: Deps
+    fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
-    assert deps.data is not None
     fake_slack.script.extend(
         [Scripted(503, {"ok": False}, posted=True), Scripted(500, {"ok": False})]
     )
-    with pytest.raises(slack_poster.OutcomeUnknown):
+    with pytest.raises(errors.OutcomeUnknown):
         await slack_poster.handle(reply(n=1), deps)
     # Not released: a retry waits for the lease to end, then takes it over and reads again.
-    with pytest.raises(slack_poster.ReplyInProgress):
+    with pytest.raises(errors.ReplyInProgress):
         await slack_poster.handle(reply(n=1), deps)
 
     taken = reply(n=2)
     await deps.data.lease_replies([(taken.id, "dead-poster")], lease_seconds=1)
     await asyncio.sleep(1.1)
     fake_slack.script.append(Scripted(500, {"ok": False}))  # the read after the take-over
-    with pytest.raises(slack_poster.OutcomeUnknown):
+    with pytest.raises(errors.OutcomeUnknown):
         await slack_poster.handle(taken, deps)
-    with pytest.raises(slack_poster.ReplyInProgress):
+    with pytest.raises(errors.ReplyInProgress):
         await slack_poster.handle(taken, deps)
     assert len(fake_slack.posts) == 1  # only the one that landed with its 503
+
+
+async def test_an_answer_interrupted_after_its_first_part_resumes_at_the_second(
+    fake_slack: FakeSlack, deps: PosterDeps
+) -> None:
+    where = Conversation(origin="slack", team_id="T", channel_id="C42", user_id="U")
+    answer = Reply.to(Action(id="Ev9", command="help", conversation=where), "one", "two", "three")
+    # Part 1 is posted; Slack refuses part 2 for now (the retry comes from the bus).
+    fake_slack.script.extend(
+        [Scripted(posted=True), Scripted(200, {"ok": False, "error": "fatal_error"})]
+    )
+    with pytest.raises(errors.SlackRefused):
+        await slack_poster.handle(answer, deps)
+    assert [p["text"] for p in fake_slack.posts] == ["one"]
+    await slack_poster.handle(answer, deps)
+    await slack_poster.handle(answer, deps)  # a redelivery of the whole answer posts nothing
+    assert [p["text"] for p in fake_slack.posts] == ["one", "two", "three"]
+    assert [p["metadata"]["event_payload"]["reply_id"] for p in fake_slack.posts] == [
+        part.id for part in answer.parts
+    ]
+
+
+async def test_a_refused_part_names_itself_in_the_dead_letter_reason(
+    fake_slack: FakeSlack, deps: PosterDeps
+) -> None:
+    where = Conversation(origin="slack", team_id="T", channel_id="C42", user_id="U")
+    answer = Reply.to(Action(id="Ev10", command="help", conversation=where), "one", "two")
+    fake_slack.script.extend(
+        [Scripted(posted=True), Scripted(200, {"ok": False, "error": "is_archived"})]
+    )
+    with pytest.raises(PermanentFailure, match=r"^slack: is_archived \(part 2 of 2\)$"):
+        await slack_poster.handle(answer, deps)

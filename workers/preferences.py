@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from jeeves_shared.dataclient import DataServiceClient, InvalidRequest, NotFound, User
 from jeeves_shared.messages import Action
-from workers.deps import Deps
+from workers.deps import UserDeps
 from workers.mrkdwn import to_slack_text
 from workers.people import asker
 from workers.weather_text import API_KEY_SETTING
@@ -48,14 +48,14 @@ def quoted(value: str) -> str:
     return f"“{to_slack_text(value, keep_spaces=True)}”"
 
 
-async def config(action: Action, deps: Deps) -> str:
+async def config(action: Action, deps: UserDeps) -> str:
     """``config show | get <key> | set <key> <value> | unset <key>``."""
     verb, _, rest = action.args.strip().partition(" ")
     key, _, value = rest.strip().partition(" ")
     verb, key, value = verb.lower().rstrip(_FINAL), key.lower(), value.strip()
     if verb != "set" or not value:
         key = key.rstrip(_FINAL)  # the end of the sentence, not of the name
-    data = deps.need_data()
+    data = deps.data
     if verb in ("", "show"):
         return show(await asker(data, action))
     if verb not in ("get", "set", "unset") or not key:
@@ -156,10 +156,10 @@ async def unset(data: DataServiceClient, user: User, key: str) -> str:
     return f"`{key}` is unset."
 
 
-async def alerts(action: Action, deps: Deps) -> str:
+async def alerts(action: Action, deps: UserDeps) -> str:
     """``alerts``, ``alerts on [HH:MM]``, ``alerts off``."""
     verb, _, when = action.args.strip().lower().partition(" ")
-    data = deps.need_data()
+    data = deps.data
     user = await asker(data, action)
     if verb == "":
         return describe_alerts(user)
@@ -177,12 +177,12 @@ async def alerts(action: Action, deps: Deps) -> str:
         with contextlib.suppress(InvalidRequest):  # a zone Slack knows but we do not: UTC
             user = await data.update_user(user.id, {"timezone": zone})
     user = await data.set_alerts(user.id, enabled=True, time=time)
-    if deps.weather is not None and not deps.weather.has_api_key:
+    if not deps.has_weather_key:
         return describe_alerts(user) + NO_WEATHER_KEY
     return describe_alerts(user)
 
 
-async def slack_timezone(deps: Deps, slack_user_id: str) -> str | None:
+async def slack_timezone(deps: UserDeps, slack_user_id: str) -> str | None:
     """The timezone Slack knows for the user (``users.info``), when Jeeves may ask Slack."""
     if deps.slack is None:
         return None
