@@ -357,12 +357,13 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from jeeves.config import check_processes, processes_named
+    from jeeves.config import SERVICE_PROCESSES, check_processes, processes_named
 
     try:
         processes = processes_named(args.processes)
     except KeyError as exc:
-        print(f"jeeves: no process {exc.args[0]!r}", file=sys.stderr)
+        known = ", ".join([*SERVICE_PROCESSES, *WORKER_KINDS])
+        print(f"jeeves: no process {exc.args[0]!r}; choose from {known}", file=sys.stderr)
         return 2
     configure_logging("WARNING", "console")  # the checks' own progress lines are noise here
     problems = check_processes(processes)
