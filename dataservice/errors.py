@@ -62,7 +62,7 @@ class ClaimTaken(DomainError):
         wait: timedelta | None = None,
     ) -> None:
         reason = "already claimed" if status == "done" else "is leased to another claimer"
-        super().__init__(f"event {event_id} {reason}")
+        super().__init__(f"reply claim {event_id} {reason}")
         self.event_id = event_id
         self.status = status
         self.lease_until = lease_until

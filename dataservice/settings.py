@@ -21,6 +21,8 @@ from jeeves_shared.runtime.settings import (
 PLACEHOLDER_KEY = "change-me"
 #: What a database URL should look like, for error messages.
 EXAMPLE_DATABASE_URL = "postgresql+asyncpg://user:password@host:5432/jeeves"
+#: The drivers Jeeves installs and tests (PostgreSQL in production, SQLite for dev and tests).
+SUPPORTED_DRIVERS = ("postgresql+asyncpg", "sqlite+aiosqlite")
 
 
 def dev_database_url() -> str:
@@ -115,4 +117,14 @@ def check_database_url(url: str) -> None:
         raise SettingsError(
             f"{parsed.drivername}:// names a driver that is not async; "
             "write postgresql+asyncpg://... (or sqlite+aiosqlite:///... for a file)"
+        )
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        # SQLAlchemy knows more async dialects (aiomysql, ...) than Jeeves installs and tests.
+        raise SettingsError(
+            f"{parsed.drivername}:// is not a database Jeeves runs on; "
+            "write postgresql+asyncpg://... (or sqlite+aiosqlite:///... for a file)"
+        )
+    if parsed.drivername == "postgresql+asyncpg" and not (parsed.host and parsed.database):
+        raise SettingsError(
+            f"a PostgreSQL URL needs a host and a database: write {EXAMPLE_DATABASE_URL}"
         )

@@ -132,25 +132,45 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("kind", choices=WORKER_KINDS)
     database = command("db", "the Data Service's database (JEEVES_DATABASE_URL)")
     database_commands = database.add_subparsers(dest="action", required=True, metavar="ACTION")
-    migrate = database_commands.add_parser("upgrade", help="apply migrations", parents=[env_file])
-    migrate.add_argument("revision", nargs="?", default="head")
+    migrate = database_commands.add_parser(
+        "upgrade",
+        help="apply migrations",
+        description="Apply the Data Service's Alembic migrations to JEEVES_DATABASE_URL.",
+        parents=[env_file],
+    )
+    migrate.add_argument(
+        "revision", nargs="?", default="head", help="Alembic revision to reach (default: head)"
+    )
     dlq = command("dlq", "the dead-letter queue (JEEVES_AMQP_URL)")
     dlq_commands = dlq.add_subparsers(dest="action", required=True, metavar="ACTION")
     dlq_list = dlq_commands.add_parser(
-        "list", help="show dead letters and why (takes nothing)", parents=[env_file]
+        "list",
+        help="show dead letters and why (takes nothing)",
+        description="Show the messages in the dead-letter queue and why each failed; every one "
+        "stays in the queue.",
+        parents=[env_file],
     )
     dlq_list.add_argument("--limit", type=int, default=100, help="show at most this many")
     dlq_list.add_argument("--json", action="store_true", help="one JSON object per line")
     replay = dlq_commands.add_parser(
-        "replay", help="send dead letters back to their queues", parents=[env_file]
+        "replay",
+        help="send dead letters back to their queues",
+        description="Send dead letters back to the queue each failed in, with a fresh attempt "
+        "count (all of them, or those given with --id).",
+        parents=[env_file],
     )
     replay.add_argument(
         "--id", dest="ids", action="append", default=[], help="only this message id (repeatable)"
     )
     dealer = command("tokendealer", "TokenDealer keys and client secrets")
     dealer_commands = dealer.add_subparsers(dest="action", required=True, metavar="ACTION")
-    new_key = dealer_commands.add_parser("new-key", help="write a new signing key (PEM, mode 0600)")
-    new_key.add_argument("path", type=Path)
+    new_key = dealer_commands.add_parser(
+        "new-key",
+        help="write a new signing key (PEM, mode 0600)",
+        description="Write a new RSA signing key for the TokenDealer "
+        "(JEEVES_TOKENDEALER_KEY_FILES).",
+    )
+    new_key.add_argument("path", type=Path, help="the PEM file to write (never overwritten)")
     dealer_commands.add_parser(
         "hash-secret", help="hash a client secret read from stdin (a new one if stdin is empty)"
     )
@@ -337,12 +357,13 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from jeeves.config import check_processes, processes_named
+    from jeeves.config import SERVICE_PROCESSES, check_processes, processes_named
 
     try:
         processes = processes_named(args.processes)
     except KeyError as exc:
-        print(f"jeeves: no process {exc.args[0]!r}", file=sys.stderr)
+        known = ", ".join([*SERVICE_PROCESSES, *WORKER_KINDS])
+        print(f"jeeves: no process {exc.args[0]!r}; choose from {known}", file=sys.stderr)
         return 2
     configure_logging("WARNING", "console")  # the checks' own progress lines are noise here
     problems = check_processes(processes)

@@ -15,9 +15,16 @@ from jeeves_frontend.signature import check_signature
 from jeeves_frontend.slack_text import to_safe_text
 from jeeves_frontend.slash import NotASlashCommand, to_slash_action
 from jeeves_frontend.state import FrontDoor, front_door
+from jeeves_shared.bus import BusUnavailable
 from jeeves_shared.commands import help_text
 
 log = structlog.get_logger(__name__)
+
+#: The slash command's answer when its action could not be handed to the workers.
+SLASH_UNAVAILABLE = (
+    "Sorry, I can't do that right now: part of me is down. Nothing was done; "
+    "please try again in a minute."
+)
 
 blueprint = Blueprint("slack", __name__)
 
@@ -56,7 +63,9 @@ async def events() -> tuple[dict[str, Any] | str, int]:
 async def commands() -> tuple[dict[str, Any] | str, int]:
     """The slash command endpoint: ack at once, answer later through ``response_url``.
 
-    ``help`` needs no worker, so its answer is the acknowledgement itself.
+    ``help`` needs no worker, so its answer is the acknowledgement itself. When the broker does
+    not confirm the action, the person is told so in an ephemeral 200: Slack never retries a
+    slash command, and would show a 503 only as its own "failed with the error" line.
     """
     door = front_door()
     if await _is_ssl_check():
@@ -69,7 +78,11 @@ async def commands() -> tuple[dict[str, Any] | str, int]:
     instant = help_text(action.args) if action.command == "help" else None
     if instant is not None:
         return {"response_type": "ephemeral", "text": instant}, 200
-    await door.publish(action)
+    try:
+        await door.publish(action)
+    except BusUnavailable as exc:
+        log.error("bus.publish_failed", error=str(exc), path=request.path)
+        return {"response_type": "ephemeral", "text": SLASH_UNAVAILABLE}, 200
     return {"response_type": "ephemeral", "text": "On it…"}, 200
 
 

@@ -109,7 +109,7 @@ async def finish_reply(
     """
     finished = await _finish(conn, reply_id, key=key, now=now)
     if finished is None:
-        raise RecordNotFound("event claim", reply_id)
+        raise RecordNotFound("reply claim", reply_id)
     if isinstance(finished, _Refused):
         raise finished.error(reply_id)
     return finished.to_wire()

@@ -15,23 +15,33 @@ const NAMES = { you: "You", jeeves: "Jeeves" };
 // Human words for the error codes the front door answers with (jeeves_frontend/app.py).
 const ERRORS = {
   invalid_message: "Jeeves could not read that message. Check it and send it again.",
+  message_too_long: "That message is too long for Jeeves. Shorten it and send it again.",
   request_entity_too_large: "That message is too long for Jeeves. Shorten it and send it again.",
   temporarily_unavailable: "Jeeves is busy or restarting. Wait a moment and send it again.",
   internal_error: "Something went wrong inside Jeeves (see its terminal). Send it again.",
 };
+// True because every message carries its own Idempotency-Key (see keyFor): a resend of one that
+// Jeeves did get after all is answered with the first result, not acted on again.
 const UNREACHABLE =
-  "Could not reach Jeeves: is jeeves dev still running? Your message is kept; send it again.";
+  "Could not reach Jeeves: is jeeves dev still running? Your message is kept: send it again " +
+  "(if Jeeves did get it, it still acts on it only once).";
+const UNREACHABLE_EXAMPLE =
+  "Could not reach Jeeves: is jeeves dev still running? Click the example again to resend it " +
+  "(if Jeeves did get it, it still acts on it only once).";
 
 const page = {
   main: document.getElementById("main"),
   log: document.getElementById("log"),
   form: document.getElementById("say"),
   input: document.getElementById("text"),
+  send: document.getElementById("send"),
   error: document.getElementById("error"),
   connection: document.getElementById("connection"),
 };
 
 let lastId = 0;
+// The id of the conversation shown: jeeves dev makes a new one, numbered from 1 again, each run.
+let conversation = null;
 let online = true;
 let sending = false;
 let pollFailed = false;
@@ -148,7 +158,20 @@ async function getMessages(after, wait, signal) {
   if (!response.ok || !body || !Array.isArray(body.messages)) {
     throw new RequestFailed(response.status, body);
   }
-  return body.messages;
+  return body;
+}
+
+/** Whether ``id`` says jeeves dev restarted since the page last heard from it; if so, the
+ * page starts showing the new conversation from its first message. */
+function restarted(id) {
+  if (typeof id !== "string" || id === conversation) return false;
+  const known = conversation !== null;
+  conversation = id;
+  if (known) {
+    showNote("Jeeves restarted: a new conversation starts here.");
+    lastId = 0;
+  }
+  return known;
 }
 
 async function pollForever() {
@@ -158,7 +181,11 @@ async function pollForever() {
       const signal = AbortSignal.any([poller.signal, timeout]);
       // The first look (the history) and looks while Jeeves seems away do not wait.
       const loaded = !page.log.hasAttribute("aria-busy");
-      show(await getMessages(lastId, loaded && online ? POLL_WAIT_S : 0, signal));
+      const from = lastId;
+      const body = await getMessages(from, loaded && online ? POLL_WAIT_S : 0, signal);
+      if (restarted(body.conversation)) continue; // read the new conversation from its start
+      if (lastId !== from) continue; // a restart was noticed meanwhile: ask again
+      show(body.messages);
       page.log.removeAttribute("aria-busy");
       if (pollFailed && online) setConnection("");
       pollFailed = false;
@@ -211,13 +238,9 @@ function lostContact() {
 async function regainedContact() {
   online = true;
   try {
-    // A restarted jeeves dev starts a new conversation, numbered from 1 again.
-    const messages = await getMessages(0, 0, AbortSignal.timeout(HEARTBEAT_TIMEOUT_MS));
-    const newest = Math.max(0, ...messages.filter(isMessage).map((m) => m.id));
-    if (newest < lastId) {
-      showNote("Jeeves restarted: a new conversation starts here.");
-      lastId = 0;
-    }
+    // Is this a restarted jeeves dev? Asked now: the poll, once back, may wait a while.
+    const body = await getMessages(lastId, 0, AbortSignal.timeout(HEARTBEAT_TIMEOUT_MS));
+    restarted(body.conversation);
   } catch {
     // The poll will tell.
   }
@@ -243,24 +266,59 @@ function showError(text) {
   page.input.setAttribute("aria-invalid", text ? "true" : "false");
 }
 
-function errorText(failure) {
-  if (!(failure instanceof RequestFailed)) return UNREACHABLE;
+function errorText(failure, text) {
+  if (!(failure instanceof RequestFailed)) {
+    return page.input.value === text ? UNREACHABLE : UNREACHABLE_EXAMPLE;
+  }
   const body = failure.body ?? {};
   if (typeof body.message === "string" && body.message) return body.message;
+  if (body.error === "message_too_long" && Number.isInteger(body.max_length)) {
+    const has = [...text].length.toLocaleString("en");
+    const limit = body.max_length.toLocaleString("en");
+    return `That message is too long: Jeeves reads at most ${limit} characters, and it has ${has}. Shorten it and send it again.`;
+  }
   if (typeof body.error === "string" && Object.hasOwn(ERRORS, body.error)) {
     return ERRORS[body.error];
   }
   return `Jeeves could not take that message (HTTP ${failure.status}). It is kept; send it again.`;
 }
 
+// The message not yet known to have reached Jeeves, and its Idempotency-Key: made once for
+// the message, sent again with every resend of it, so Jeeves acts on it once whatever the
+// network lost. Another text is another message, with a key of its own.
+let unsent = null;
+
+function keyFor(text) {
+  if (unsent?.text !== text) {
+    // getRandomValues, not randomUUID: the latter exists only on https or localhost pages,
+    // and jeeves dev may be opened by another name.
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    unsent = { text, key: Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("") };
+  }
+  return unsent.key;
+}
+
 async function post(text) {
   const response = await fetch(MESSAGES, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", "Idempotency-Key": keyFor(text) },
     body: JSON.stringify({ text }),
     signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
   });
-  if (!response.ok) throw new RequestFailed(response.status, await jsonOf(response));
+  const body = await jsonOf(response);
+  if (!response.ok) throw new RequestFailed(response.status, body);
+  return body ?? {};
+}
+
+// While a message is on its way the input is read-only and Send says so: what is typed then
+// would otherwise join the message being sent (which is cleared only once Jeeves has it).
+function setSending(on) {
+  sending = on;
+  page.input.readOnly = on;
+  page.send.disabled = on;
+  page.send.textContent = on ? "Sending…" : "Send";
+  if (on) page.form.setAttribute("aria-busy", "true");
+  else page.form.removeAttribute("aria-busy");
 }
 
 async function send(text) {
@@ -269,18 +327,20 @@ async function send(text) {
     showError("Type a message for Jeeves first, or pick an example above.");
     return;
   }
-  sending = true;
-  page.form.setAttribute("aria-busy", "true");
+  const focused = document.activeElement === page.input || document.activeElement === page.send;
+  setSending(true);
   try {
-    await post(text);
+    const body = await post(text);
+    unsent = null;
+    if (restarted(body.conversation)) restartPoll();
     // Jeeves has it: only now is the text cleared. The poll shows it, in order with the answers.
     if (page.input.value === text) page.input.value = "";
     showError("");
   } catch (failure) {
-    showError(errorText(failure));
+    showError(errorText(failure, text));
   } finally {
-    sending = false;
-    page.form.removeAttribute("aria-busy");
+    setSending(false);
+    if (focused) page.input.focus(); // a disabled Send button loses the focus
   }
 }
 
@@ -289,13 +349,30 @@ page.form.addEventListener("submit", (event) => {
   send(page.input.value);
 });
 
+// The input's maxlength cuts a longer paste silently: say so, and what the limit is.
+page.input.addEventListener("paste", (event) => {
+  const pasted = (event.clipboardData?.getData("text") ?? "").replace(/[\r\n]/g, "");
+  const { value, selectionStart, selectionEnd, maxLength } = page.input;
+  const room = maxLength - value.length + (selectionEnd - selectionStart);
+  if (page.input.readOnly || maxLength < 0 || pasted.length <= room) return;
+  const limit = maxLength.toLocaleString("en");
+  // After the paste's own input event, which clears earlier errors.
+  setTimeout(() =>
+    showError(
+      `What you pasted was cut to fit: a message to Jeeves has at most ${limit} characters.`,
+    ),
+  );
+});
+
 page.input.addEventListener("input", () => {
   if (!page.error.hidden) showError("");
 });
 
+// An example is sent as it is. It goes in the input only when that is empty (where a failed
+// send keeps it to send again); a draft the person was writing is left as it was.
 for (const example of document.querySelectorAll("button.example")) {
   example.addEventListener("click", () => {
-    page.input.value = example.textContent;
+    if (!page.input.value.trim()) page.input.value = example.textContent;
     page.input.focus();
     send(example.textContent);
   });

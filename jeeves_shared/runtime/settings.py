@@ -143,8 +143,10 @@ def parse_bind(bind: str) -> tuple[str, int]:
     Raises :class:`SettingsError` for anything else, such as a port without its ``host:``.
     """
     host, sep, port = bind.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not port.isdigit():
         raise SettingsError(f"{bind!r} must be host:port, such as 127.0.0.1:8000")
+    if not 0 < int(port) < 65536:
+        raise SettingsError(f"{bind!r}: the port must be from 1 to 65535")
     return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 - an empty host means all
 
 

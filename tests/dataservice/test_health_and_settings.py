@@ -102,6 +102,9 @@ def test_outside_dev_mode_a_missing_database_url_refuses_to_start(
         ("postgresql://jeeves:pw@db/jeeves", "postgresql:// names a driver that is not async"),
         ("sqlite:///jeeves.db", "sqlite:// names a driver that is not async"),
         ("not a url:pw", "not a usable database URL"),
+        ("mysql+aiomysql://jeeves:pw@db/jeeves", "mysql+aiomysql:// is not a database Jeeves"),
+        ("postgresql+asyncpg://jeeves:pw@/jeeves", "a PostgreSQL URL needs a host and a database"),
+        ("postgresql+asyncpg://jeeves:pw@db", "a PostgreSQL URL needs a host and a database"),
     ],
 )
 def test_a_database_url_without_an_async_driver_is_one_line(url: str, expected: str) -> None:

@@ -77,7 +77,7 @@ async def test_a_lease_holds_the_event_pending_until_it_ends(
     assert (rival.status_code, rival.headers["Retry-After"]) == (409, "20")
     assert await rival.get_json() == {
         "error": "conflict",
-        "error_description": "event Ev1 is leased to another claimer",
+        "error_description": "reply claim Ev1 is leased to another claimer",
         "status": "pending",
         "lease_until": iso(at(30)),
     }
@@ -150,6 +150,7 @@ async def test_a_done_claim_is_skipped_and_cannot_be_undone(
         assert "Retry-After" not in refused.headers
         body = await refused.get_json()
         assert (body["error"], body["status"]) == ("conflict", "done")
+        assert body["error_description"] == "reply claim Ev1 already claimed"
         assert "lease_until" not in body
 
 
@@ -260,7 +261,10 @@ async def test_done_of_an_unknown_event_is_404(client: TestClientProtocol, auth:
     unknown = await finish(client, auth, "a", event="EvNever")
 
     assert unknown.status_code == 404
-    assert (await unknown.get_json())["error"] == "not_found"
+    assert await unknown.get_json() == {
+        "error": "not_found",
+        "error_description": "no reply claim EvNever",
+    }
 
 
 async def test_leases_need_a_key_and_one_to_3600_seconds(

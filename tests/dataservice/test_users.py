@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+import pytest
+
 if TYPE_CHECKING:
     from quart.typing import TestClientProtocol
 
 
-from tests.support.dataservice_api import create_user
+from tests.support.dataservice_api import DOCUMENT, create_user
 from tests.support.dataservice_fixtures import Auth
 
 READ = ("users:read",)
@@ -121,6 +123,26 @@ async def test_invalid_updates_are_422_with_field_errors(
 
     unchanged = await client.get(path, headers=auth(*READ))
     assert (await unchanged.get_json())["version"] == 1
+
+
+@pytest.mark.parametrize("name", ["localtime", "Factory", "posixrules"])
+async def test_tz_database_names_that_are_no_place_are_refused_as_unknown_zones(
+    client: TestClientProtocol, auth: Auth, name: str
+) -> None:
+    user = await create_user(client, auth)
+    path = f"/api/v1/users/{user['id']}"
+    unknown = await client.patch(path, json={"timezone": "Mars/Olympus_Mons"}, headers=auth(*WRITE))
+    response = await client.patch(path, json={"timezone": name}, headers=auth(*WRITE))
+
+    assert response.status_code == unknown.status_code == 422
+    [detail] = (await response.get_json())["details"]
+    [expected] = (await unknown.get_json())["details"]
+    assert detail["loc"] == ["body", "timezone"]
+    assert detail["msg"] == expected["msg"].replace("'Mars/Olympus_Mons'", repr(name))
+    [documented, _none] = DOCUMENT["components"]["schemas"]["UserUpdate"]["properties"]["timezone"][
+        "anyOf"
+    ]
+    assert name not in documented["enum"]
 
 
 async def test_malformed_bodies_are_422(client: TestClientProtocol, auth: Auth) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from quart import Quart
@@ -247,3 +248,28 @@ async def test_many_events_at_once_each_published_once(client: Client, bus: Memo
     statuses = await asyncio.gather(*(post_event(client, p) for p in payloads))
     assert {status for status, _ in statuses} == {200}
     assert sorted(a.id for a in published_actions(bus, "help")) == sorted(map(message_id, payloads))
+
+
+async def test_broker_down_a_slash_command_is_told_in_words_not_a_503() -> None:
+    # Slack never retries a slash command: a 503 would only show its own failure line.
+    bus = AmqpBus(f"amqp://guest:guest@127.0.0.1:{free_port()}/", publish_timeout=0.5)
+    app = create_app(SETTINGS, bus=bus)
+    form = {
+        "command": "/jeeves",
+        "text": "set location Rome",
+        "team_id": "T1",
+        "channel_id": "C1",
+        "user_id": "U1",
+        "response_url": "https://hooks.slack.com/commands/T1/1/x",
+        "trigger_id": "1.2.3",
+    }
+    body = urlencode(form).encode()
+    headers = sign(body, content_type="application/x-www-form-urlencoded")
+    async with app.test_app():
+        await bus.start()
+        response = await app.test_client().post("/slack/commands", data=body, headers=headers)
+        answer = await response.get_json()
+        await bus.close()
+    assert response.status_code == 200
+    assert answer["response_type"] == "ephemeral"
+    assert "can't do that right now" in answer["text"] and "try again" in answer["text"]
