@@ -15,7 +15,6 @@ from jeeves_shared.runtime.settings import (
     Environment,
     JeevesSettings,
     SettingsError,
-    fill_url_from_bind,
 )
 
 #: Placeholder for the at-rest encryption key(s); refused outside dev mode.
@@ -72,6 +71,8 @@ class DataServiceSettings(JeevesSettings):
     dataservice_gzip_min_bytes: int = 1024
     """Responses at least this large are gzipped when the client accepts it."""
 
+    derived_urls = (("dataservice_jwks_url", "tokendealer_bind", "/.well-known/jwks.json"),)
+
     @model_validator(mode="before")
     @classmethod
     def _fill_defaults(cls, data: Any) -> Any:
@@ -85,12 +86,6 @@ class DataServiceSettings(JeevesSettings):
                     f"(write {EXAMPLE_DATABASE_URL}; only jeeves dev has a default)"
                 )
             data["database_url"] = dev_database_url()
-        fill_url_from_bind(
-            data,
-            url_field="dataservice_jwks_url",
-            bind_field="tokendealer_bind",
-            path="/.well-known/jwks.json",
-        )
         return data
 
     @field_validator("database_url")

@@ -20,6 +20,7 @@ from tests.support.slack_requests import (
     encode,
     event_callback,
     mention,
+    post_event,
     sign,
 )
 from tests.support.stack import running_stack
@@ -36,11 +37,7 @@ class Jeeves:
         self.session = session
 
     async def send(self, payload: dict[str, Any], **headers: str) -> int:
-        body = encode(payload)
-        async with self.session.post(
-            f"{self.url}/slack/events", data=body, headers={**sign(body), **headers}
-        ) as response:
-            return response.status
+        return await post_event(self.session, self.url, payload, **headers)
 
 
 @pytest.fixture

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 
 from jeeves_shared.bus import RetryPolicy
-from jeeves_shared.runtime.settings import JeevesSettings, fill_url_from_bind, parse_bind
-
-#: (URL setting, the bind it defaults from, path appended).
-_DERIVED_URLS = (
-    ("dataservice_url", "dataservice_bind", ""),
-    ("tokendealer_url", "tokendealer_bind", ""),
-    ("dashboard_url", "frontend_bind", "/dashboard"),
-)
+from jeeves_shared.runtime.settings import JeevesSettings, parse_bind
 
 
 class WorkerSettings(JeevesSettings):
     """``JEEVES_*`` settings the workers read."""
+
+    derived_urls = (
+        ("dataservice_url", "dataservice_bind", ""),
+        ("tokendealer_url", "tokendealer_bind", ""),
+        ("dashboard_url", "frontend_bind", "/dashboard"),
+    )
 
     slack_bot_token: SecretStr = SecretStr("")
     """The Slack app's bot token (``xoxb-``, "OAuth & Permissions"); the Slack poster needs it."""
@@ -54,17 +51,6 @@ class WorkerSettings(JeevesSettings):
     """``host:port`` of the probes' ``/healthz`` and ``/readyz``; empty: no health server."""
     retry_delays: str = "1,5,30,60,120"
     """Seconds before each new attempt at a failed message; after the last, dead-lettered."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _urls_from_binds(cls, data: Any) -> Any:
-        """Default each service URL from the service's bind, so a port moves in one place."""
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        for url_field, bind_field, path in _DERIVED_URLS:
-            fill_url_from_bind(data, url_field=url_field, bind_field=bind_field, path=path)
-        return data
 
     @property
     def retry_policy(self) -> RetryPolicy:

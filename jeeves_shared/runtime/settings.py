@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Values that mean "nobody configured this yet". Refused outside dev mode.
@@ -80,6 +80,21 @@ class JeevesSettings(BaseSettings):
     """``host:port`` the Data Service listens on; the workers' Data Service URL defaults from it."""
     tokendealer_bind: str = DEFAULT_TOKENDEALER_BIND
     """``host:port`` the TokenDealer listens on; the token and JWKS URLs default from it."""
+
+    #: (URL setting, the bind it defaults from, path appended) for each URL a subclass derives
+    #: from a service's bind when it is left empty, so that a port moves in one place.
+    derived_urls: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _urls_from_binds(cls, data: Any) -> Any:
+        """Default each of :attr:`derived_urls` from its service's bind."""
+        if not isinstance(data, dict) or not cls.derived_urls:
+            return data
+        data = dict(data)
+        for url_field, bind_field, path in cls.derived_urls:
+            fill_url_from_bind(data, url_field=url_field, bind_field=bind_field, path=path)
+        return data
 
     @property
     def is_dev(self) -> bool:

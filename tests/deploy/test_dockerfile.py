@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.deploy.tools import ROOT, Tools, checkov_env, run
+from tests.deploy.tools import ROOT, Tools, checkov, run
 
 #: The first test installs the tools (minutes on a bare machine); checkov takes seconds a run.
 pytestmark = pytest.mark.timeout(1200)
@@ -20,21 +20,7 @@ def test_hadolint_passes(deploy_tools: Tools) -> None:
 
 
 def test_checkov_passes_with_the_reviewed_skips(deploy_tools: Tools) -> None:
-    done = run(
-        [
-            deploy_tools.checkov,
-            "--skip-download",
-            "--quiet",
-            "--compact",
-            "--framework",
-            "dockerfile",
-            "--config-file",
-            ROOT / ".checkov.yaml",
-            "-f",
-            DOCKERFILE,
-        ],
-        env=checkov_env(),
-    )
+    done = checkov(deploy_tools, "dockerfile", ROOT / ".checkov.yaml", "-f", DOCKERFILE)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

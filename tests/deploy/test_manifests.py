@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from tests.deploy.render import BASE, base_files
-from tests.deploy.tools import ROOT, Tools, checkov_env, run
+from tests.deploy.tools import ROOT, Tools, checkov, run
 
 #: The first test installs the tools (minutes on a bare machine); checkov takes seconds a run.
 pytestmark = pytest.mark.timeout(1200)
@@ -109,19 +109,5 @@ def test_a_custom_resource_that_breaks_its_schema_fails(objects: list[Manifest])
 def test_checkov_passes_the_manifests_with_the_reviewed_skips(
     deploy_tools: Tools, rendered_dir: Path
 ) -> None:
-    done = run(
-        [
-            deploy_tools.checkov,
-            "--skip-download",
-            "--quiet",
-            "--compact",
-            "--framework",
-            "kubernetes",
-            "--config-file",
-            ROOT / "k8s" / ".checkov.yaml",
-            "-d",
-            rendered_dir,
-        ],
-        env=checkov_env(),
-    )
+    done = checkov(deploy_tools, "kubernetes", ROOT / "k8s" / ".checkov.yaml", "-d", rendered_dir)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.tools import MODULE, ROOT, Tools, checkov_env, run, terraform, terraform_env
+from tests.deploy.tools import MODULE, ROOT, Tools, checkov, run, terraform, terraform_env
 from tokendealer.clients import verify_secret
 
 #: The first test installs the tools (minutes on a bare machine); checkov takes seconds a run.
@@ -134,11 +134,7 @@ def test_checkov_passes_the_terraform_and_finds_no_secret_in_it(deploy_tools: To
 
 def checkov_json(tools: Tools, framework: str, target: Path) -> dict[str, Any]:
     """One checkov run's JSON report (an empty report when nothing applied)."""
-    done = run(
-        [tools.checkov, "--skip-download", "--framework", framework, "--config-file",
-         TERRAFORM / ".checkov.yaml", "-o", "json", "-d", target],
-        env=checkov_env(),
-    )  # fmt: skip
+    done = checkov(tools, framework, TERRAFORM / ".checkov.yaml", "-d", target, json_report=True)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     if isinstance(report, list):
@@ -151,22 +147,18 @@ def checkov_json(tools: Tools, framework: str, target: Path) -> dict[str, Any]:
 def test_the_scrypt_hash_program_makes_hashes_the_tokendealer_accepts() -> None:
     secret = secrets.token_urlsafe(32)
     query = {"secret": secret, "salt": base64.b64encode(secrets.token_bytes(16)).decode()}
-    program = ROOTS["jeeves"] / "scrypt_hash.py"
-    answer = subprocess.run(
-        [sys.executable, program],
-        input=json.dumps(query),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    hashed = json.loads(answer.stdout)["hash"]
+
+    def scrypt_hash() -> str:
+        answer = subprocess.run(
+            [sys.executable, ROOTS["jeeves"] / "scrypt_hash.py"],
+            input=json.dumps(query),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return str(json.loads(answer.stdout)["hash"])
+
+    hashed = scrypt_hash()
     assert verify_secret(secret, hashed)
     assert not verify_secret(secret + "x", hashed)
-    again = subprocess.run(
-        [sys.executable, program],
-        input=json.dumps(query),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(again.stdout)["hash"] == hashed  # stable between plans: no perpetual diff
+    assert scrypt_hash() == hashed  # stable between plans: no perpetual diff

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy.tools import ROOT, Tools, checkov_env, run
+from tests.deploy.tools import ROOT, Tools, checkov, run
 
 #: The first test installs the tools (minutes on a bare machine); checkov takes seconds a run.
 pytestmark = pytest.mark.timeout(1200)
@@ -94,19 +94,5 @@ def test_the_image_is_pushed_on_main_and_tags_and_its_digest_recorded() -> None:
 
 
 def test_checkov_passes_the_workflows(deploy_tools: Tools) -> None:
-    done = run(
-        [
-            deploy_tools.checkov,
-            "--skip-download",
-            "--quiet",
-            "--compact",
-            "--framework",
-            "github_actions",
-            "--config-file",
-            ROOT / ".checkov.yaml",
-            "-d",
-            ROOT / ".github",
-        ],
-        env=checkov_env(),
-    )
+    done = checkov(deploy_tools, "github_actions", ROOT / ".checkov.yaml", "-d", ROOT / ".github")
     assert done.returncode == 0, done.stdout + done.stderr

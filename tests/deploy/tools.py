@@ -101,3 +101,14 @@ def run(
     return subprocess.run(
         [str(a) for a in args], env=env, cwd=cwd, capture_output=True, text=True, check=False
     )
+
+
+def checkov(
+    tools: Tools, framework: str, config: Path, *target: str | Path, json_report: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """One offline checkov run of ``framework`` under ``config`` (its reviewed skips) on
+    ``target`` (``-f FILE`` or ``-d DIR``): a JSON report on stdout when ``json_report``, else
+    only the failed checks, compactly (what an assertion message should show)."""
+    output = ["-o", "json"] if json_report else ["--quiet", "--compact"]
+    options = ["--skip-download", "--framework", framework, "--config-file", config, *output]
+    return run([tools.checkov, *options, *target], env=checkov_env())

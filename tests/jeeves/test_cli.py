@@ -19,10 +19,9 @@ from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
     SIGNING_SECRET,
     direct_message,
-    encode,
     event_callback,
     mention,
-    sign,
+    post_event,
 )
 
 
@@ -71,22 +70,14 @@ async def test_jeeves_up_answers_a_signed_help_mention_exactly_once(
     async with jeeves("up", env=env), aiohttp.ClientSession() as session:
         # Ten Python processes start on a shared machine: give them time.
         await wait_until_ready(session, f"http://{bind}/readyz", timeout=90)
-        body = encode(
-            event_callback(
-                mention("help", channel="CUP", thread_ts="1700000000.000009"), event_id="EvUp"
-            )
+        event = event_callback(
+            mention("help", channel="CUP", thread_ts="1700000000.000009"), event_id="EvUp"
         )
-        async with session.post(
-            f"http://{bind}/slack/events", data=body, headers=sign(body)
-        ) as response:
-            assert response.status == 200
+        assert await post_event(session, f"http://{bind}", event) == 200
         [post] = await fake_slack.wait_for_posts(1, timeout=30)
         for n, said in enumerate(["set location Lyon", "where am i"], start=1):
-            body = encode(event_callback(direct_message(said, channel="DUP"), event_id=f"EvDm{n}"))
-            async with session.post(
-                f"http://{bind}/slack/events", data=body, headers=sign(body)
-            ) as response:
-                assert response.status == 200
+            event = event_callback(direct_message(said, channel="DUP"), event_id=f"EvDm{n}")
+            assert await post_event(session, f"http://{bind}", event) == 200
             await fake_slack.wait_for_posts(1 + n, timeout=30)
         await asyncio.sleep(0.5)
     assert len(fake_slack.posts) == 3

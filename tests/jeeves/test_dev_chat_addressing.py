@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 from pathlib import Path
 
 from tests.support.jeeves_dev import DevServer, jeeves_dev
 
 
 def ask(server: DevServer, text: str) -> str:
-    """Type ``text`` on the chat page's endpoint and wait for Jeeves' answer."""
-    sent = urllib.request.Request(
-        f"{server.url}/dev/chat/messages",
-        data=json.dumps({"text": text}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(sent, timeout=10) as response:
-        assert response.status == 202
-        after = json.load(response)["message"]["id"]
-    polled = f"{server.url}/dev/chat/messages?after={after}&wait=10"
-    with urllib.request.urlopen(polled, timeout=15) as response:
-        [answer] = json.load(response)["messages"]
-    assert answer["sender"] == "jeeves"
-    return str(answer["text"])
+    """Type ``text`` on the chat page and wait for Jeeves' answer."""
+    return str(server.chat(json.dumps({"text": text}).encode())["text"])
 
 
 def test_readme_forms_are_answered_and_weather_off_is_said_at_start(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from tests.support.http import wait_until_ready
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401
 from tests.support.processes import clean_env, jeeves, problems, run_jeeves
 from tests.support.rabbitmq import free_port
-from tests.support.slack_requests import SIGNING_SECRET, encode, event_callback, mention, sign
+from tests.support.slack_requests import SIGNING_SECRET, event_callback, mention, post_event
 from tokendealer.clients import verify_secret
 
 FILES = ("signing.pem", "clients.json", "jeeves.env")
@@ -127,11 +127,8 @@ async def test_the_operators_path_from_init_to_an_answer(
     front = env["JEEVES_FRONTEND_BIND"]
     async with jeeves("--env-file", env_file, "up", env=env), aiohttp.ClientSession() as session:
         await wait_until_ready(session, f"http://{front}/readyz", timeout=90)
-        body = encode(event_callback(mention("help", channel="CINIT"), event_id="EvInit"))
-        async with session.post(
-            f"http://{front}/slack/events", data=body, headers=sign(body)
-        ) as response:
-            assert response.status == 200
+        event = event_callback(mention("help", channel="CINIT"), event_id="EvInit")
+        assert await post_event(session, f"http://{front}", event) == 200
         [post] = await fake_slack.wait_for_posts(1, timeout=30)
     assert post["channel"] == "CINIT"
     assert post["text"].startswith("Here is what I can do:")

@@ -7,7 +7,7 @@ same command with the same arguments.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +20,7 @@ from jeeves_frontend.devchat import ChatLog
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
-from jeeves_shared.messages import Action, decode
+from tests.support.memory_bus import published_actions
 from tests.support.slack_requests import (
     BOT_USER_ID,
     SIGNING_SECRET,
@@ -74,18 +74,11 @@ async def client(bus: MemoryBus) -> AsyncIterator[Client]:
 
 
 def published(bus: MemoryBus) -> list[tuple[str, str]]:
-    found = []
-    for spec in WORKER_QUEUES.values():
-        queue = bus._queues[spec.name].pending
-        while not queue.empty():
-            message = decode(queue.get_nowait().body)
-            assert isinstance(message, Action)
-            found.append((message.command, message.args))
-    return found
+    return [(action.command, action.args) for action in published_actions(bus)]
 
 
 async def post_signed(client: Client, path: str, body: bytes, content_type: str) -> Any:
-    headers = {**sign(body), "Content-Type": content_type}
+    headers = sign(body, content_type=content_type)
     response = await client.post(path, data=body, headers=headers)
     return response.status_code, await response.get_json()
 
@@ -102,20 +95,24 @@ def as_mention(text: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize(("text", "command", "args"), CASES)
-async def test_mentions_are_understood(
-    client: Client, bus: MemoryBus, text: str, command: str, args: str
-) -> None:
-    body = encode(event_callback(as_mention(text)))
-    assert (await post_signed(client, "/slack/events", body, "application/json"))[0] == 200
-    assert published(bus) == [(command, args)]
+#: Each case as an ``app_mention`` and as a DM; a DM may also omit the mention.
+SLACK_EVENTS = [
+    pytest.param(kind, *case, id=f"{kind.__name__}-{number}")
+    for kind, cases in ((as_mention, CASES), (direct_message, CASES + TYPED))
+    for number, case in enumerate(cases)
+]
 
 
-@pytest.mark.parametrize(("text", "command", "args"), CASES + TYPED)
-async def test_direct_messages_are_understood(
-    client: Client, bus: MemoryBus, text: str, command: str, args: str
+@pytest.mark.parametrize(("kind", "text", "command", "args"), SLACK_EVENTS)
+async def test_mentions_and_direct_messages_are_understood(
+    client: Client,
+    bus: MemoryBus,
+    kind: Callable[[str], dict[str, Any]],
+    text: str,
+    command: str,
+    args: str,
 ) -> None:
-    body = encode(event_callback(direct_message(text)))
+    body = encode(event_callback(kind(text)))
     assert (await post_signed(client, "/slack/events", body, "application/json"))[0] == 200
     assert published(bus) == [(command, args)]
 

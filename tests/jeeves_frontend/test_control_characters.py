@@ -4,14 +4,11 @@ through the real workers, on the chat page and in Slack alike."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.support.jeeves_dev import DevServer, jeeves_dev
+from tests.support.jeeves_dev import jeeves_dev
 from tests.support.slack_requests import direct_message, encode, event_callback, sign
 from tests.support.stack import running_stack
 
@@ -19,25 +16,10 @@ from tests.support.stack import running_stack
 TYPED = b'{"text": "set location Caf\\u0000e\\u0007"}'
 
 
-def post_raw(server: DevServer, body: bytes) -> dict[str, Any]:
-    """POST ``body`` to the dev chat as it is; the message Jeeves answered with."""
-    sent = urllib.request.Request(
-        f"{server.url}/dev/chat/messages", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(sent, timeout=10) as response:
-        assert response.status == 202
-        after = json.load(response)["message"]["id"]
-    polled = f"{server.url}/dev/chat/messages?after={after}&wait=10"
-    with urllib.request.urlopen(polled, timeout=15) as response:
-        [answer] = json.load(response)["messages"]
-    assert answer["sender"] == "jeeves"
-    return dict(answer)
-
-
 def test_a_nul_typed_on_the_chat_page_is_dropped_and_answered(tmp_path: Path) -> None:
     with jeeves_dev(tmp_path) as server:
-        said = post_raw(server, TYPED)
-        where = post_raw(server, b'{"text": "get location"}')
+        said = server.chat(TYPED)
+        where = server.chat(b'{"text": "get location"}')
 
     assert said["text"] == "Got it: you are in Cafe."
     assert "Cafe" in where["text"]

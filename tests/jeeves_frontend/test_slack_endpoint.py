@@ -19,6 +19,7 @@ from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.messages import Action, decode
+from tests.support.memory_bus import published_actions
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
     SIGNING_SECRET,
@@ -30,22 +31,6 @@ from tests.support.slack_requests import (
 )
 
 SETTINGS = FrontendSettings(slack_signing_secret=SIGNING_SECRET)
-
-
-class Recorder:
-    """Everything published to the help queue."""
-
-    def __init__(self, bus: MemoryBus) -> None:
-        self.bus = bus
-        self.actions: list[Action] = []
-
-    async def drain(self) -> list[Action]:
-        queue = self.bus._queues[WORKER_QUEUES["help"].name].pending
-        while not queue.empty():
-            message = decode(queue.get_nowait().body)
-            assert isinstance(message, Action)
-            self.actions.append(message)
-        return self.actions
 
 
 def message_id(payload: dict[str, Any]) -> str:
@@ -91,7 +76,7 @@ async def test_mention_is_published_once_and_acked(client: Client, bus: MemoryBu
     payload = event_callback(mention("help"), event_id="Ev1")
     status, _ = await post_event(client, payload)
     assert status == 200
-    actions = await Recorder(bus).drain()
+    actions = published_actions(bus, "help")
     assert [(a.id, a.command) for a in actions] == [(message_id(payload), "help")]
 
 
@@ -103,14 +88,14 @@ async def test_slack_retry_of_a_published_event_is_not_published_again(
     assert (await post_event(client, payload))[0] == 200
     retry = {**sign(body), "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
     assert (await post_event(client, body, retry))[0] == 200
-    assert len(await Recorder(bus).drain()) == 1
+    assert len(published_actions(bus, "help")) == 1
 
 
 async def test_unknown_command_is_published_for_the_help_worker(
     client: Client, bus: MemoryBus
 ) -> None:
     await post_event(client, event_callback(direct_message("sing a song"), event_id="Ev2"))
-    [action] = await Recorder(bus).drain()
+    [action] = published_actions(bus, "help")
     assert (action.command, action.args) == ("unknown", "sing a song")
 
 
@@ -129,7 +114,7 @@ async def test_ignored_events_are_acked_and_not_published(
 ) -> None:
     status, _ = await post_event(client, event_callback(event))
     assert status == 200
-    assert await Recorder(bus).drain() == []
+    assert published_actions(bus, "help") == []
 
 
 async def test_words_only_in_rich_text_blocks_are_read(client: Client, bus: MemoryBus) -> None:
@@ -139,7 +124,7 @@ async def test_words_only_in_rich_text_blocks_are_read(client: Client, bus: Memo
     queue = bus._queues[WORKER_QUEUES["weather"].name].pending
     action = decode(queue.get_nowait().body)
     assert isinstance(action, Action) and (action.command, action.args) == ("weather", "")
-    assert await Recorder(bus).drain() == []  # not the help list
+    assert published_actions(bus, "help") == []  # not the help list
 
 
 async def test_other_envelope_types_are_acked(client: Client) -> None:
@@ -171,7 +156,7 @@ async def test_another_bots_message_is_logged_as_such(client: Client, bus: Memor
         assert (await post_event(client, event_callback(event, event_id="EvBot")))[0] == 200
     ignored = [e for e in logs if e["event"] == "slack.ignored"]
     assert [(e["event_id"], e["reason"]) for e in ignored] == [("EvBot", "another bot's message")]
-    assert await Recorder(bus).drain() == []
+    assert published_actions(bus, "help") == []
 
 
 @pytest.mark.parametrize(
@@ -212,7 +197,7 @@ async def test_body_over_one_mebibyte_gets_413(client: Client, bus: MemoryBus) -
     status, answer = await post_event(client, payload)
     assert status == 413
     assert answer == {"error": "request_entity_too_large"}
-    assert await Recorder(bus).drain() == []
+    assert published_actions(bus, "help") == []
 
 
 async def test_unknown_path_is_a_json_404(client: Client) -> None:
@@ -247,7 +232,7 @@ async def test_a_failed_publish_is_not_remembered_so_the_retry_publishes(bus: Me
         assert (await post_event(app.test_client(), payload))[0] == 503
         app.extensions["jeeves"].bus = bus  # the broker is back
         assert (await post_event(app.test_client(), payload))[0] == 200
-    assert [a.id for a in await Recorder(bus).drain()] == [message_id(payload)]
+    assert [a.id for a in published_actions(bus, "help")] == [message_id(payload)]
 
 
 async def test_dev_mode_without_a_secret_refuses_slack_requests() -> None:
@@ -262,7 +247,7 @@ async def test_many_events_at_once_each_published_once(client: Client, bus: Memo
     payloads = [event_callback(mention("help"), event_id=f"EvC{n}") for n in range(50)]
     statuses = await asyncio.gather(*(post_event(client, p) for p in payloads))
     assert {status for status, _ in statuses} == {200}
-    assert sorted(a.id for a in await Recorder(bus).drain()) == sorted(map(message_id, payloads))
+    assert sorted(a.id for a in published_actions(bus, "help")) == sorted(map(message_id, payloads))
 
 
 async def test_broker_down_a_slash_command_is_told_in_words_not_a_503() -> None:
@@ -279,7 +264,7 @@ async def test_broker_down_a_slash_command_is_told_in_words_not_a_503() -> None:
         "trigger_id": "1.2.3",
     }
     body = urlencode(form).encode()
-    headers = {**sign(body), "Content-Type": "application/x-www-form-urlencoded"}
+    headers = sign(body, content_type="application/x-www-form-urlencoded")
     async with app.test_app():
         await bus.start()
         response = await app.test_client().post("/slack/commands", data=body, headers=headers)

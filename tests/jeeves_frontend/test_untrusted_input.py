@@ -25,7 +25,8 @@ from jeeves_frontend.devchat import ChatLog
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
-from jeeves_shared.messages import Action, decode
+from jeeves_shared.messages import Action
+from tests.support.memory_bus import published_actions
 from tests.support.slack_requests import (
     SIGNING_SECRET,
     direct_message,
@@ -86,7 +87,7 @@ class Door:
         self.client: Client = self.app.test_client()
 
     def post(self, path: str, body: bytes, content_type: str = "application/json") -> int:
-        headers = {**sign(body), "Content-Type": content_type}
+        headers = sign(body, content_type=content_type)
         return self.runner.run(self._status(self.client.post(path, data=body, headers=headers)))
 
     def get(self, path: str) -> int:
@@ -99,14 +100,7 @@ class Door:
         return int(response.status_code)
 
     def published(self) -> list[Action]:
-        actions = []
-        for spec in WORKER_QUEUES.values():
-            queue = self.bus._queues[spec.name].pending
-            while not queue.empty():
-                message = decode(queue.get_nowait().body)
-                assert isinstance(message, Action)
-                actions.append(message)
-        return actions
+        return published_actions(self.bus)
 
     def still_serves(self) -> None:
         """A plain mention is still published and acknowledged."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aiohttp
 from cryptography.fernet import Fernet
+from quart import Quart
 
 from dataservice.app import create_app
 from dataservice.migrate import upgrade
@@ -35,9 +36,9 @@ class ServedData:
         return DataServiceClient(session, self.url, token, retries=1, backoff=0.01)
 
 
-@asynccontextmanager
-async def serving_dataservice(folder: Path) -> AsyncIterator[ServedData]:
-    """A migrated SQLite database in ``folder`` and the Data Service serving it."""
+async def dataservice_app(folder: Path) -> tuple[Quart, TestIssuer]:
+    """The Data Service app on a migrated SQLite database in ``folder`` (production settings,
+    a fresh encryption key), and the issuer of the tokens it accepts; not yet served."""
     database_url = f"sqlite+aiosqlite:///{folder / 'data.db'}"
     await upgrade(database_url)
     issuer = TestIssuer(audience="dataservice")
@@ -47,5 +48,12 @@ async def serving_dataservice(folder: Path) -> AsyncIterator[ServedData]:
         dataservice_encryption_keys=Fernet.generate_key().decode(),  # type: ignore[arg-type]
     )
     verifier = TokenVerifier(issuer.source(), audience="dataservice", issuer=issuer.issuer)
-    async with serving(create_app(settings, verifier=verifier)) as url:
+    return create_app(settings, verifier=verifier), issuer
+
+
+@asynccontextmanager
+async def serving_dataservice(folder: Path) -> AsyncIterator[ServedData]:
+    """A migrated SQLite database in ``folder`` and the Data Service serving it."""
+    app, issuer = await dataservice_app(folder)
+    async with serving(app) as url:
         yield ServedData(url, issuer)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from quart import Quart
@@ -65,3 +67,15 @@ async def wait_for_status(
             pass
         await asyncio.sleep(0.05)
     raise AssertionError(f"{url} did not answer {status} within {timeout} s")
+
+
+@asynccontextmanager
+async def serving_handler(
+    method: str, path: str, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> AsyncIterator[str]:
+    """Serve one aiohttp ``handler`` at ``method path`` on a free port of 127.0.0.1 (a fake of
+    a server we call, such as the TokenDealer); its full URL until the block ends."""
+    app = web.Application()
+    app.router.add_route(method, path, handler)
+    async with TestServer(app, host="127.0.0.1") as server:
+        yield str(server.make_url(path))

@@ -7,6 +7,7 @@ weather provider are off: nothing leaves the machine.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.support.rabbitmq import free_port
 
@@ -30,6 +32,21 @@ class DevServer:
     env: dict[str, str]
     process: subprocess.Popen[bytes]
     log: Path
+
+    def chat(self, body: bytes) -> dict[str, Any]:
+        """POST ``body`` (JSON, sent as is) to the chat page's endpoint; Jeeves' answer message
+        (``text``, ``sender``...), once it has come (within 10 s)."""
+        sent = urllib.request.Request(
+            f"{self.url}/dev/chat/messages", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(sent, timeout=10) as response:
+            assert response.status == 202
+            after = json.load(response)["message"]["id"]
+        polled = f"{self.url}/dev/chat/messages?after={after}&wait=10"
+        with urllib.request.urlopen(polled, timeout=15) as response:
+            [answer] = json.load(response)["messages"]
+        assert answer["sender"] == "jeeves"
+        return dict(answer)
 
     def stop(self, timeout: float = 40) -> int:
         """SIGTERM, as Ctrl-C would; its exit code once it has stopped."""

@@ -9,6 +9,8 @@ import json
 import time
 from typing import Any
 
+import aiohttp
+
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_USER_ID = "UJEEVES"
 TEAM_ID = "T0001"
@@ -21,15 +23,20 @@ def next_ts() -> str:
 
 
 def sign(
-    body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+    body: bytes,
+    *,
+    secret: str = SIGNING_SECRET,
+    timestamp: int | None = None,
+    content_type: str = "application/json",
 ) -> dict[str, str]:
-    """The ``X-Slack-*`` headers for ``body`` (computed independently of slack_sdk)."""
+    """The ``X-Slack-*`` headers for ``body`` (computed independently of slack_sdk), and its
+    ``Content-Type`` (a slash command's is ``application/x-www-form-urlencoded``)."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
     return {
         "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": f"v0={digest}",
-        "Content-Type": "application/json",
+        "Content-Type": content_type,
     }
 
 
@@ -96,3 +103,17 @@ def direct_message(
 def encode(payload: dict[str, Any]) -> bytes:
     """JSON bytes as Slack sends them."""
     return json.dumps(payload).encode()
+
+
+async def post_event(
+    session: aiohttp.ClientSession, base_url: str, payload: dict[str, Any], **headers: str
+) -> int:
+    """POST ``payload`` signed to ``{base_url}/slack/events`` as Slack does; the HTTP status.
+
+    ``headers`` are added to (or replace) the signed ones, e.g. ``X-Slack-Retry-Num``.
+    """
+    body = encode(payload)
+    async with session.post(
+        f"{base_url}/slack/events", data=body, headers={**sign(body), **headers}
+    ) as response:
+        return response.status

@@ -35,8 +35,8 @@ from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
     SIGNING_SECRET,
     direct_message,
-    encode,
     event_callback,
+    post_event,
     sign,
 )
 from tokendealer.clients import DEV_CLIENT_ID, DEV_CLIENT_SECRET
@@ -59,16 +59,12 @@ class Stack:
 
     async def event(self, payload: dict[str, Any]) -> int:
         """POST a signed Events API payload; return the status."""
-        body = encode(payload)
-        async with self.session.post(
-            f"{self.url}/slack/events", data=body, headers=sign(body)
-        ) as response:
-            return response.status
+        return await post_event(self.session, self.url, payload)
 
     async def slash(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """POST a signed slash command; return the status and the JSON acknowledgement."""
         body = urlencode(form).encode()
-        headers = {**sign(body), "Content-Type": "application/x-www-form-urlencoded"}
+        headers = sign(body, content_type="application/x-www-form-urlencoded")
         async with self.session.post(
             f"{self.url}/slack/commands", data=body, headers=headers
         ) as response:

@@ -10,10 +10,10 @@ from urllib.parse import unquote_plus
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from jeeves_shared.auth import TokenClient, TokenRequestFailed
 from tests.support.clock import FakeClock
+from tests.support.http import serving_handler
 
 SECRET = "s3cr:et+/="
 
@@ -51,12 +51,8 @@ def clock() -> FakeClock:
 @pytest.fixture
 async def dealer() -> AsyncIterator[tuple[FakeDealer, str]]:
     fake = FakeDealer()
-    app = web.Application()
-    app.router.add_post("/oauth/token", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield fake, str(server.make_url("/oauth/token"))
-    await server.close()
+    async with serving_handler("POST", "/oauth/token", fake.handle) as url:
+        yield fake, url
 
 
 @pytest.fixture
@@ -155,15 +151,11 @@ async def test_malformed_success_is_an_error(body: dict[str, object], clock: Fak
     async def handle(request: web.Request) -> web.Response:
         return web.json_response(body)
 
-    app = web.Application()
-    app.router.add_post("/oauth/token", handle)
-    async with TestServer(app, host="127.0.0.1") as server, aiohttp.ClientSession() as session:
-        client = TokenClient(
-            session,
-            token_url=str(server.make_url("/oauth/token")),
-            client_id="a",
-            client_secret="b",
-        )
+    async with (
+        serving_handler("POST", "/oauth/token", handle) as url,
+        aiohttp.ClientSession() as session,
+    ):
+        client = TokenClient(session, token_url=url, client_id="a", client_secret="b")
         with pytest.raises(TokenRequestFailed, match="invalid_response"):
             await client.get_token("x")
 

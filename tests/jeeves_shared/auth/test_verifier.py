@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +20,7 @@ from jeeves_shared.auth import (
 )
 from tests.jeeves_shared.auth.conftest import make_app
 from tests.support.clock import FakeClock
+from tests.support.http import serving_handler
 from tests.support.tokens import TestIssuer, b64url
 
 OLD, NEW = TestIssuer(kid="old"), TestIssuer(kid="new")
@@ -43,12 +43,8 @@ class FakeDealer:
 @pytest.fixture
 async def dealer() -> AsyncIterator[tuple[FakeDealer, str]]:
     fake = FakeDealer(OLD.jwks)
-    app = web.Application()
-    app.router.add_get("/.well-known/jwks.json", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield fake, str(server.make_url("/.well-known/jwks.json"))
-    await server.close()
+    async with serving_handler("GET", "/.well-known/jwks.json", fake.handle) as url:
+        yield fake, url
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The client's fixtures: the real Data Service served by Hypercorn on 127.0.0.1 (on each
-database backend, see :mod:`tests.support.dataservice_fixtures`), and a session to call it."""
+database backend, see :mod:`tests.support.dataservice_fixtures`), a session to call it, and a
+client of it with every scope."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import aiohttp
 import pytest
 
 from dataservice.app import create_app
+from jeeves_shared.dataclient import DataServiceClient
+from tests.support.dataclient import make_client
 from tests.support.dataservice_fixtures import (  # noqa: F401 - fixtures, found by name
     WallClock,
     backend,
@@ -42,3 +45,13 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
     """A client session, closed after the test."""
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+@pytest.fixture
+def client(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    issuer: TestIssuer,  # noqa: F811
+) -> DataServiceClient:
+    """A client of the served Data Service with every scope (:func:`make_client`)."""
+    return make_client(session, base_url, issuer)

@@ -37,10 +37,7 @@ TOKEN = "xoxb-1-2-secret"
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 
 
-async def test_users_round_trip(
-    session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer
-) -> None:
-    client = make_client(session, base_url, issuer)
+async def test_users_round_trip(client: DataServiceClient) -> None:
 
     user = await client.get_or_create_user("T1", "U1", "Bertie")
     assert (user.id, user.display_name, user.etag) == (1, "Bertie", '"user-1-v1"')
@@ -65,10 +62,7 @@ async def test_users_round_trip(
     assert invalid.value.status == 422
 
 
-async def test_listing_pages_through_everyone(
-    session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer
-) -> None:
-    client = make_client(session, base_url, issuer)
+async def test_listing_pages_through_everyone(client: DataServiceClient) -> None:
     for n in range(5):
         await client.get_or_create_user("T1", f"U{n}")
 
@@ -79,10 +73,7 @@ async def test_listing_pages_through_everyone(
     assert everyone == [f"U{n}" for n in range(5)]
 
 
-async def test_workspaces_and_bot_token(
-    session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer
-) -> None:
-    client = make_client(session, base_url, issuer)
+async def test_workspaces_and_bot_token(client: DataServiceClient) -> None:
 
     created = await client.create_workspace("T1", name="Drones", bot_token=TOKEN)
     with pytest.raises(Conflict):
@@ -103,11 +94,8 @@ def leased(status: str, **fields: object) -> LeaseOutcome:
     return LeaseOutcome.model_validate({"event_id": "R1", "status": status, **fields})
 
 
-async def test_reply_claims(
-    session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer, clock: WallClock
-) -> None:
+async def test_reply_claims(client: DataServiceClient, clock: WallClock) -> None:
     clock.now = NOW
-    client = make_client(session, base_url, issuer)
 
     mine, retried = await client.lease_replies([("R1", "a"), ("R1", "a")], lease_seconds=30)
     clock.now = NOW + timedelta(seconds=10)
@@ -131,10 +119,9 @@ async def test_reply_claims(
 
 
 async def test_a_lease_is_released_or_taken_over_once_it_ends(
-    session: aiohttp.ClientSession, base_url: str, issuer: TestIssuer, clock: WallClock
+    client: DataServiceClient, clock: WallClock
 ) -> None:
     clock.now = NOW
-    client = make_client(session, base_url, issuer)
 
     await client.lease_replies([("R1", "failed")], lease_seconds=5)
     await client.release_reply("R1", key="failed")

@@ -13,15 +13,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from cryptography.fernet import Fernet
 from structlog.testing import capture_logs
 
-from dataservice.app import create_app
-from dataservice.migrate import upgrade
-from dataservice.settings import DataServiceSettings
 from jeeves.serving import serve_app
-from jeeves_shared.auth import TokenVerifier
 from jeeves_shared.dataclient import DataServiceClient
+from tests.support.dataservice import dataservice_app
 from tests.support.http import wait_until_ready
 from tests.support.tokens import TestIssuer
 
@@ -33,20 +29,11 @@ IDLE_SECONDS = 5.5
 @pytest.fixture
 async def production_served(tmp_path: Path) -> AsyncIterator[tuple[str, TestIssuer]]:
     """The Data Service served as ``jeeves serve`` serves it (:func:`jeeves.serving.serve_app`)."""
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'data.db'}"
-    await upgrade(database_url)
-    issuer = TestIssuer(audience="dataservice")
-    settings = DataServiceSettings(
-        env="prod",  # type: ignore[arg-type]
-        database_url=database_url,  # type: ignore[arg-type]
-        dataservice_encryption_keys=Fernet.generate_key().decode(),  # type: ignore[arg-type]
-    )
-    verifier = TokenVerifier(issuer.source(), audience="dataservice", issuer=issuer.issuer)
+    app, issuer = await dataservice_app(tmp_path)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     stop = asyncio.Event()
-    app = create_app(settings, verifier=verifier)
     server = asyncio.create_task(serve_app(app, f"fd://{sock.detach()}", stop))
     try:
         async with aiohttp.ClientSession() as session:

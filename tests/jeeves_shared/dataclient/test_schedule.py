@@ -16,20 +16,14 @@ from jeeves_shared.dataclient import (
     Unauthorized,
 )
 from tests.support.clock import WallClock
-from tests.support.dataclient import make_client, token_of
+from tests.support.dataclient import token_of
 from tests.support.tokens import TestIssuer
 
 NOW = datetime(2025, 3, 29, 12, 0, tzinfo=UTC)
 
 
-async def test_alerts_round_trip(
-    session: aiohttp.ClientSession,
-    base_url: str,
-    issuer: TestIssuer,
-    clock: WallClock,
-) -> None:
+async def test_alerts_round_trip(client: DataServiceClient, clock: WallClock) -> None:
     clock.now = NOW
-    client = make_client(session, base_url, issuer)
     user = await client.get_or_create_user("T1", "U1")
     await client.update_user(user.id, {"timezone": "Europe/Paris"})
 
@@ -47,12 +41,7 @@ async def test_alerts_round_trip(
         await client.set_alerts(user.id, enabled=True, time="7:30")
 
 
-async def test_reminders_round_trip(
-    session: aiohttp.ClientSession,
-    base_url: str,
-    issuer: TestIssuer,
-) -> None:
-    client = make_client(session, base_url, issuer)
+async def test_reminders_round_trip(client: DataServiceClient) -> None:
     user = await client.get_or_create_user("T1", "U1")
     paris_noon = datetime(2030, 1, 1, 12, 0, tzinfo=timezone(timedelta(hours=1)))
 
@@ -86,11 +75,8 @@ async def test_reminders_round_trip(
 
 
 async def test_a_reminder_created_twice_with_one_key_is_made_once(
-    session: aiohttp.ClientSession,
-    base_url: str,
-    issuer: TestIssuer,
+    client: DataServiceClient,
 ) -> None:
-    client = make_client(session, base_url, issuer)
     user = await client.get_or_create_user("T1", "U1")
     due = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -108,14 +94,8 @@ async def test_a_reminder_created_twice_with_one_key_is_made_once(
     assert await client.list_reminders(user.id) == [made, other]
 
 
-async def test_claim_and_finish(
-    session: aiohttp.ClientSession,
-    base_url: str,
-    issuer: TestIssuer,
-    clock: WallClock,
-) -> None:
+async def test_claim_and_finish(client: DataServiceClient, clock: WallClock) -> None:
     clock.now = NOW
-    client = make_client(session, base_url, issuer)
     user = await client.get_or_create_user("T1", "U1")
     await client.update_user(user.id, {"location": "Paris", "timezone": "Europe/Paris"})
     alerted = await client.set_alerts(user.id, enabled=True)

@@ -25,12 +25,26 @@ TOKEN = "xoxb-test-token"
 
 
 def reply(
-    thread_ts: str | None = None, text: str = "Hello!", *, channel: str = "C42", n: int = 1
+    thread_ts: str | None = None,
+    text: str = "Hello!",
+    *,
+    channel: str = "C42",
+    n: int = 1,
+    action_id: str | None = None,
+    response_url: str | None = None,
 ) -> Reply:
+    """The answer to action ``Ev{n}`` (or ``action_id``) asked in ``channel``; with a
+    ``response_url``, to a slash command."""
     where = Conversation(
-        origin="slack", team_id="T", channel_id=channel, user_id="U", thread_ts=thread_ts
+        origin="slack",
+        team_id="T",
+        channel_id=channel,
+        user_id="U",
+        thread_ts=thread_ts,
+        response_url=response_url,
     )
-    return Reply.to(Action(id=f"Ev{n}", command="help", conversation=where), text)
+    action = Action(id=action_id or f"Ev{n}", command="help", conversation=where)
+    return Reply.to(action, text)
 
 
 @pytest.fixture
@@ -231,14 +245,7 @@ async def test_not_a_member_tells_the_user_by_dm_how_to_invite_the_bot(
 async def test_response_url_outside_slack_is_refused(
     fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
-    where = Conversation(
-        origin="slack",
-        team_id="T",
-        channel_id="C42",
-        user_id="U",
-        response_url="http://169.254.169.254/latest/meta-data",
-    )
-    answer = Reply.to(Action(id="Ev2", command="help", conversation=where), "secret?")
+    answer = reply(text="secret?", n=2, response_url="http://169.254.169.254/latest/meta-data")
     with pytest.raises(PermanentFailure, match="not a Slack hook"):
         await slack_poster.handle(answer, deps)
     assert fake_slack.calls == []
@@ -247,14 +254,7 @@ async def test_response_url_outside_slack_is_refused(
 async def test_slash_command_answers_go_to_the_response_url_once(
     fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
-    where = Conversation(
-        origin="slack",
-        team_id="T",
-        channel_id="C42",
-        user_id="U",
-        response_url=fake_slack.response_url("hook1"),
-    )
-    answer = Reply.to(Action(id="slash-1", command="help", conversation=where), "Hi")
+    answer = reply(text="Hi", action_id="slash-1", response_url=fake_slack.response_url("hook1"))
     await slack_poster.handle(answer, deps)
     await slack_poster.handle(answer, deps)
     assert fake_slack.responses == [{"hook": "hook1", "text": "Hi", "response_type": "ephemeral"}]
