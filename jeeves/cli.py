@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             load_env_file(args.env_file)
         except OSError as exc:
-            print(f"jeeves: cannot read {args.env_file}: {exc.strerror}", file=sys.stderr)
+            _complain(f"cannot read {args.env_file}: {exc.strerror}")
             return 2
     if args.command in _OFFLINE:
         return _OFFLINE[args.command](args)
@@ -228,10 +228,21 @@ def load_env_file(path: Path) -> None:
             os.environ.setdefault(name, value)
 
 
+def _complain(problem: str) -> None:
+    """Tell the operator ``jeeves: <problem>`` on stderr, in one ``write``.
+
+    ``print(..., file=sys.stderr)`` makes two system calls (text, then newline), and
+    ``jeeves up``'s children share one stderr: another process's log line could land between
+    them. A single write of a short line to a pipe is atomic (POSIX, ``PIPE_BUF``).
+    """
+    sys.stderr.write(f"jeeves: {problem}\n")
+    sys.stderr.flush()
+
+
 def _refuse(problems: Sequence[str]) -> int:
     """Print each configuration problem on its own line; exit code 2."""
     for problem in problems:
-        print(f"jeeves: {problem}", file=sys.stderr)
+        _complain(problem)
     return 2
 
 
@@ -296,10 +307,7 @@ async def _db(args: argparse.Namespace, stop: asyncio.Event) -> int:
         # One line the operator can act on, instead of the driver's long traceback.
         cause = exc.orig if isinstance(exc, DBAPIError) else exc
         reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-        print(
-            f"jeeves: cannot use the database at {redact_url(url)} (JEEVES_DATABASE_URL): {reason}",
-            file=sys.stderr,
-        )
+        _complain(f"cannot use the database at {redact_url(url)} (JEEVES_DATABASE_URL): {reason}")
         return 1
     return 0
 
@@ -329,10 +337,10 @@ def _tokendealer(args: argparse.Namespace) -> int:
         try:
             kid = write_key_file(args.path)
         except FileExistsError:
-            print(f"jeeves: {args.path} exists; not overwriting it", file=sys.stderr)
+            _complain(f"{args.path} exists; not overwriting it")
             return 2
         except OSError as exc:
-            print(f"jeeves: cannot write {args.path}: {exc.strerror}", file=sys.stderr)
+            _complain(f"cannot write {args.path}: {exc.strerror}")
             return 2
         print(f"wrote {args.path} (kid {kid}); add it to JEEVES_TOKENDEALER_KEY_FILES")
         return 0
@@ -351,7 +359,7 @@ def _init(args: argparse.Namespace) -> int:
         for line in init(args.dir):
             print(line)
     except InitError as exc:
-        print(f"jeeves: {exc}", file=sys.stderr)
+        _complain(str(exc))
         return 2
     return 0
 
@@ -363,7 +371,7 @@ def _config(args: argparse.Namespace) -> int:
         processes = processes_named(args.processes)
     except KeyError as exc:
         known = ", ".join([*SERVICE_PROCESSES, *WORKER_KINDS])
-        print(f"jeeves: no process {exc.args[0]!r}; choose from {known}", file=sys.stderr)
+        _complain(f"no process {exc.args[0]!r}; choose from {known}")
         return 2
     configure_logging("WARNING", "console")  # the checks' own progress lines are noise here
     problems = check_processes(processes)

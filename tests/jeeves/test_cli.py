@@ -103,3 +103,22 @@ async def test_serve_refuses_to_start_without_a_signing_secret() -> None:
     _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 2
     assert b"JEEVES_SLACK_SIGNING_SECRET is not set" in stderr
+
+
+def test_an_operator_line_reaches_stderr_in_one_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``jeeves up``'s children share a stderr; two writes per line let log lines in between."""
+    writes: list[str] = []
+
+    class Recorder:
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+    monkeypatch.setattr(sys, "stderr", Recorder())
+    from jeeves.cli import _refuse
+
+    assert _refuse(["first problem", "second problem"]) == 2
+    assert writes == ["jeeves: first problem\n", "jeeves: second problem\n"]
