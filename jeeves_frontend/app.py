@@ -18,6 +18,7 @@ from jeeves_frontend.state import FrontDoor
 from jeeves_shared.bus import Bus, BusUnavailable
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
+from jeeves_shared.observability.http import instrument
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +53,7 @@ def create_app(
         recent=RecentEvents(settings.recent_events),
     )
     app.extensions["jeeves"] = door
+    instrument(app, "frontend")
     if bus is None:
         app.before_serving(door.bus.start)
         app.after_serving(door.bus.close)

@@ -12,13 +12,15 @@ what RabbitMQ is for.)
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 import structlog
 
 from jeeves_shared.bus import Handler, PermanentFailure, RetryLater, RetryPolicy, Unroutable
-from jeeves_shared.bus.topology import QueueSpec, topic_matches
+from jeeves_shared.bus.topology import QueueSpec, kind_of_queue, topic_matches
 from jeeves_shared.messages import Action, MalformedMessage, Reply, decode, encode
+from jeeves_shared.observability.metrics import MESSAGE_HANDLING, MESSAGES_HANDLED, PUBLISHES
 
 log = structlog.get_logger(__name__)
 
@@ -67,8 +69,12 @@ class MemorySubscription:
 
     async def _deliver(self, delivery: _Delivery) -> None:
         name = self._queue.spec.name
+        kind = kind_of_queue(name)
+        started = time.perf_counter()
+        outcome = "dead_lettered"
         try:
             await self._handler(decode(delivery.body))
+            outcome = "acked"
         except MalformedMessage as exc:
             self._bus.dead_letter(name, delivery.body, f"malformed: {exc}")
         except PermanentFailure as exc:
@@ -84,10 +90,13 @@ class MemorySubscription:
                 reason = f"{type(exc).__name__}: {exc} (after {failures} attempts)"
                 self._bus.dead_letter(name, delivery.body, reason)
             else:
+                outcome = "retried"
                 again = _Delivery(delivery.body, failures)
                 asyncio.get_running_loop().call_later(delay, self._queue.pending.put_nowait, again)
         finally:
             self._slots.release()
+            MESSAGE_HANDLING.labels(kind).observe(time.perf_counter() - started)
+            MESSAGES_HANDLED.labels(kind, outcome).inc()
 
     async def stop(self, timeout: float) -> None:
         """Stop taking messages; wait up to ``timeout`` s for those being handled, then cancel
@@ -134,10 +143,16 @@ class MemoryBus:
         """Copy the encoded message into every queue bound for ``routing_key``."""
         targets = [q for q in self._queues.values() if _binds(q.spec, exchange, routing_key)]
         if not targets:
+            PUBLISHES.labels(exchange, "unroutable").inc()
             raise Unroutable(exchange, routing_key)
         delivery = _Delivery(encode(message))
         for queue in targets:
             queue.pending.put_nowait(delivery)
+        PUBLISHES.labels(exchange, "confirmed").inc()  # in memory: nothing to wait for
+
+    def depths(self) -> dict[str, int]:
+        """Messages waiting in each queue (not counting those being handled), by queue name."""
+        return {name: queue.pending.qsize() for name, queue in self._queues.items()}
 
     async def publish_raw(self, queue: str, body: bytes) -> None:
         """Put arbitrary bytes on a queue (tests use it to deliver poison messages)."""
