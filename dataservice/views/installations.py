@@ -60,9 +60,11 @@ async def save_installation(body: InstallationSave) -> Response:
 async def find_installation(query: InstallationLookup) -> Response:
     """The installation with exactly this key, else the org-wide install of
     ``enterprise_id``; inactive ones too (``active`` false)."""
+    # An org-wide install has no team: a team given with is_enterprise_install is not its key.
+    team_id = None if query.is_enterprise_install else query.team_id
     async with resources().database.reader.connect() as conn:
         _, installation = await queries.find_installation(
-            conn, Key.of(query.enterprise_id, query.team_id)
+            conn, Key.of(query.enterprise_id, team_id)
         )
     return json_response(installation)
 
