@@ -78,13 +78,15 @@ async def find_installation(query: InstallationLookup) -> Response:
     responses={200: Installation, 404: ErrorBody, 422: ErrorBody},
 )
 async def deactivate_installation(body: Deactivation) -> Response:
-    """Uninstalled, tokens revoked, or refused by Slack: the installation keeps its row (and
-    its workspace's users keep theirs) but has no token until installed again. A repeat
-    changes nothing (the first reason and time stay)."""
+    """Uninstalled, tokens revoked, or refused by Slack: the installation with exactly this
+    key (no org-wide fallback) keeps its row (and its workspace's users keep theirs) but has no
+    token until installed again. A repeat changes nothing (the first reason and time stay)."""
     deps = resources()
     key = Key.of(body.enterprise_id, body.team_id)
     async with deps.database.reader.connect() as conn:
-        row_id, _ = await queries.find_installation(conn, key)
+        # Exactly this key: a workspace of an org-wide install losing access must not
+        # deactivate the org's installation.
+        row_id, _ = await queries.find_installation(conn, key, exact=True)
     # The write first: on SQLite a transaction that read first could not wait for the lock.
     async with deps.database.engine.begin() as conn:
         await queries.deactivate_installation(conn, row_id, reason=body.reason, now=deps.clock())

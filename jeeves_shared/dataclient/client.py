@@ -201,7 +201,8 @@ class DataServiceClient(Transport):
     async def deactivate_installation(
         self, key: InstallationKey, *, reason: str
     ) -> Installation | None:
-        """Mark the installation serving ``key`` inactive and delete its tokens (scope
+        """Mark the installation with exactly ``key`` inactive (never the org-wide install
+        serving a workspace: deactivate that one by its own key) and delete its tokens (scope
         ``installations:write``); a repeat is harmless. ``reason`` is a short code
         (``app_uninstalled``, ``tokens_revoked``, ``invalid_auth``...). ``None`` if there is no
         such installation."""
