@@ -19,7 +19,6 @@ from jeeves_frontend.state import FrontDoor
 from jeeves_shared.bus import Bus, BusUnavailable
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
-from jeeves_shared.dataclient import DataServiceClient
 
 log = structlog.get_logger(__name__)
 
@@ -29,14 +28,12 @@ def create_app(
     *,
     bus: Bus | None = None,
     chat: ChatLog | None = None,
-    dataservice: DataServiceClient | None = None,
 ) -> Quart:
     """Build the front door.
 
     Without ``bus`` the app connects to RabbitMQ at ``JEEVES_AMQP_URL`` when it starts serving
     (and closes the connection when it stops). ``chat`` mounts the local chat page; only
-    ``jeeves dev`` passes one. ``dataservice`` stores the installations of the install pages
-    (:mod:`jeeves_frontend.install`), which are off without it.
+    ``jeeves dev`` passes one.
     """
     settings = settings or FrontendSettings()
     secret = settings.signing_secret()  # refuses to build without one outside dev mode
@@ -61,7 +58,7 @@ def create_app(
         app.after_serving(door.bus.close)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(slack.blueprint)
-    mount_install(app, settings, dataservice)
+    mount_install(app, settings)
     if chat is not None:
         app.extensions["jeeves.chat"] = chat
         app.register_blueprint(devchat.blueprint)

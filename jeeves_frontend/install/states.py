@@ -58,30 +58,27 @@ class OnceRecord(Protocol):
 class InstallStates:
     """Issue states and take them back, once.
 
-    ``client_secret`` keys the signature; ``clock`` gives Unix seconds (``time.time``); ``once``
-    records the states used.
+    ``client_secret`` keys the signature; ``clock`` gives Unix seconds (``time.time``).
     """
 
     def __init__(
         self,
         client_secret: str,
-        once: OnceRecord,
         *,
         lifetime: int = LIFETIME,
         clock: Callable[[], float] = time.time,
     ) -> None:
         key = hmac.new(client_secret.encode(), _KEY_LABEL, hashlib.sha256).digest()
         self.lifetime = lifetime
-        self._once = once
         self._signer = _clocked_signer(key, clock)
 
     def issue(self) -> str:
         """A new state (URL- and cookie-safe text, about 70 characters)."""
         return self._signer.sign(secrets.token_urlsafe(32)).decode("ascii")
 
-    async def take(self, cookie: str | None, state: str | None) -> None:
+    async def take(self, cookie: str | None, state: str | None, *, once: OnceRecord) -> None:
         """Accept ``state`` from Slack's redirect if this browser's ``cookie`` holds it, it is
-        ours, not expired, and not used before; it is used from now on.
+        ours, not expired, and not used before (in ``once``); it is used from now on.
 
         Raises :class:`StateRejected`; whatever ``once`` raises (the Data Service is down) too.
         """
@@ -96,7 +93,7 @@ class InstallStates:
         except BadSignature:
             raise StateRejected("forged_state", "the link was not made by this Jeeves") from None
         claim_id = CLAIM_PREFIX + hashlib.sha256(state.encode()).hexdigest()
-        if not await self._once.first_use(claim_id):
+        if not await once.first_use(claim_id):
             raise StateRejected("replayed_state", "the link was already used")
 
 

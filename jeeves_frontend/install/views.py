@@ -29,12 +29,12 @@ from jeeves_frontend.install.states import (
     COOKIE,
     ClaimedOnce,
     InstallStates,
-    OnceRecord,
     StateRejected,
 )
 from jeeves_frontend.manifest import INSTALL_PATH, INSTALL_REDIRECT_PATH, bot_scopes
 from jeeves_frontend.pages import html_page
 from jeeves_frontend.settings import FrontendSettings
+from jeeves_frontend.state import DataServiceNotConfigured, front_door
 from jeeves_shared.dataclient import DataServiceClient, DataServiceError
 from jeeves_shared.runtime.settings import is_placeholder
 
@@ -52,26 +52,19 @@ class SlackInstall:
     authorize: AuthorizeUrlGenerator
     states: InstallStates
     oauth: OAuthClient
-    dataservice: DataServiceClient
 
 
-def mount_install(
-    app: Quart,
-    settings: FrontendSettings,
-    dataservice: DataServiceClient | None,
-    *,
-    once: OnceRecord | None = None,
-) -> None:
-    """Add the install pages to ``app``; they store installations through ``dataservice``.
+def mount_install(app: Quart, settings: FrontendSettings) -> None:
+    """Add the install pages to ``app``; they store installations through the front door's
+    Data Service client (:attr:`~jeeves_frontend.state.FrontDoor.dataservice`).
 
-    Without ``JEEVES_SLACK_CLIENT_ID`` and ``JEEVES_SLACK_CLIENT_SECRET`` (or a Data Service)
-    the pages say that this Jeeves is not set up for installs (404). ``once`` records used
-    states (default: the Data Service's once-only claims, shared by every replica).
+    Without ``JEEVES_SLACK_CLIENT_ID`` and ``JEEVES_SLACK_CLIENT_SECRET`` the pages say that
+    this Jeeves is not set up for installs (404).
     """
     app.register_blueprint(blueprint)
     client_id = settings.slack_client_id.strip()
     secret = settings.slack_client_secret.get_secret_value().strip()
-    if not client_id or is_placeholder(secret) or dataservice is None:
+    if not client_id or is_placeholder(secret):
         log.info("install.not_configured", needs="JEEVES_SLACK_CLIENT_ID, CLIENT_SECRET")
         return
     redirect_uri = settings.public_url.rstrip("/") + INSTALL_REDIRECT_PATH
@@ -79,14 +72,13 @@ def mount_install(
         authorize=AuthorizeUrlGenerator(
             client_id=client_id, redirect_uri=redirect_uri, scopes=bot_scopes()
         ),
-        states=InstallStates(secret, once or ClaimedOnce(dataservice)),
+        states=InstallStates(secret),
         oauth=OAuthClient(
             client_id=client_id,
             client_secret=secret,
             redirect_uri=redirect_uri,
             slack=AsyncWebClient(base_url=settings.slack_api_url, timeout=10),
         ),
-        dataservice=dataservice,
     )
 
 
@@ -119,7 +111,12 @@ async def oauth_redirect() -> Response:
     install = _install()
     if install is None:
         return await _not_configured()
-    response = await _finish(install)
+    try:
+        dataservice = front_door().dataservice
+    except DataServiceNotConfigured:
+        log.error("install.no_dataservice", needs="JEEVES_FRONTEND_CLIENT_SECRET")
+        return await _not_configured()
+    response = await _finish(install, dataservice)
     # Finished or refused, this attempt is over: its cookie goes, so a reload cannot replay it.
     response.delete_cookie(
         COOKIE, path=INSTALL_REDIRECT_PATH, secure=True, httponly=True, samesite="Lax"
@@ -127,7 +124,7 @@ async def oauth_redirect() -> Response:
     return response
 
 
-async def _finish(install: SlackInstall) -> Response:
+async def _finish(install: SlackInstall, dataservice: DataServiceClient) -> Response:
     error = request.args.get("error")
     if error is not None:
         log.info("install.refused_at_slack", error=error[:100])
@@ -135,7 +132,8 @@ async def _finish(install: SlackInstall) -> Response:
             return await _problem(403, "Jeeves was not installed", "You cancelled at Slack.")
         return await _problem(400, "Slack did not install Jeeves", f"Slack said: {error[:100]}.")
     try:
-        await install.states.take(request.cookies.get(COOKIE), request.args.get("state"))
+        cookie, state = request.cookies.get(COOKIE), request.args.get("state")
+        await install.states.take(cookie, state, once=ClaimedOnce(dataservice))
     except StateRejected as exc:
         log.info("install.state_rejected", problem=exc.problem)
         return await _problem(400, "This install link is no longer valid", f"{exc.reason}.")
@@ -144,10 +142,12 @@ async def _finish(install: SlackInstall) -> Response:
     code = request.args.get("code", "").strip()
     if not code or len(code) > 500:
         return await _problem(400, "Slack sent no install code", "The link is incomplete.")
-    return await _install_with(install, code)
+    return await _install_with(install, dataservice, code)
 
 
-async def _install_with(install: SlackInstall, code: str) -> Response:
+async def _install_with(
+    install: SlackInstall, dataservice: DataServiceClient, code: str
+) -> Response:
     try:
         installed = await exchange_code(install.oauth, code)
     except SlackRefused as exc:
@@ -156,7 +156,7 @@ async def _install_with(install: SlackInstall, code: str) -> Response:
     except SlackUnavailable:
         return await _problem(502, "Slack could not be reached", "Nothing was saved.")
     try:
-        saved = await install.dataservice.save_installation(installed.installation)
+        saved = await dataservice.save_installation(installed.installation)
     except DataServiceError as exc:
         return await _backend_down(exc)
     log.info(
@@ -188,5 +188,7 @@ async def _backend_down(exc: DataServiceError) -> Response:
 
 
 async def _problem(status: int, heading: str, detail: str, *, retry: bool = True) -> Response:
-    page = await render_template("install/problem.html", heading=heading, detail=detail, retry=retry)
+    page = await render_template(
+        "install/problem.html", heading=heading, detail=detail, retry=retry
+    )
     return html_page(page, status)

@@ -36,9 +36,12 @@ module "jeeves" {
   image     = var.image
   hostname  = var.hostname
   settings  = var.settings
+  # Workspace installs (/slack/install); both empty: one workspace, with slack_bot_token.
+  slack_client_id = var.slack_client_id
   secrets = {
     slack_signing_secret      = var.slack_signing_secret
     slack_bot_token           = var.slack_bot_token
+    slack_client_secret       = var.slack_client_secret
     weather_api_key           = var.weather_api_key
     worker_client_secret      = random_password.worker_client_secret.result
     worker_client_secret_hash = data.external.worker_client_secret_hash.result.hash

@@ -64,6 +64,11 @@ locals {
       JEEVES_MAX_BODY_BYTES    = "1048576"
       JEEVES_PUBLISH_TIMEOUT   = "2.0"
       JEEVES_RECENT_EVENTS     = "10000"
+      # Workspace installs (/slack/install): the Slack app's client id ("Basic Information");
+      # empty: the install pages say installs are not set up. Its secret is in jeeves-slack.
+      JEEVES_SLACK_CLIENT_ID = var.slack_client_id
+      JEEVES_PUBLIC_URL      = "https://${var.hostname}"
+      JEEVES_SLACK_API_URL   = "https://slack.com/api/"
     }
     dataservice = {
       JEEVES_DATASERVICE_JWKS_URL       = "http://jeeves-tokendealer.${local.ns}.svc/.well-known/jwks.json"
@@ -103,6 +108,7 @@ locals {
   secret_env = {
     slack_signing_secret = { name = "JEEVES_SLACK_SIGNING_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "signing-secret" } } }
     slack_bot_token      = { name = "JEEVES_SLACK_BOT_TOKEN", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "bot-token" } } }
+    slack_client_secret  = { name = "JEEVES_SLACK_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "client-secret", optional = true } } }
     weather_api_key      = { name = "JEEVES_WEATHER_API_KEY", valueFrom = { secretKeyRef = { name = "jeeves-weather", key = "api-key", optional = true } } }
     worker_client_secret = { name = "JEEVES_WORKER_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-worker-client", key = "client-secret" } } }
     encryption_keys      = { name = "JEEVES_DATASERVICE_ENCRYPTION_KEYS", valueFrom = { secretKeyRef = { name = "jeeves-dataservice", key = "encryption-keys" } } }
@@ -122,7 +128,7 @@ locals {
   ]
 
   http_env = {
-    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret])
+    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.slack_client_secret])
     dataservice = concat(local.database_env, [local.secret_env.encryption_keys])
     tokendealer = [local.secret_env.tokendealer_clients]
   }
@@ -410,8 +416,9 @@ locals {
     }
   }
 
-  # Only Slack's endpoints and the dashboard are public. No per-IP rate limit here: Slack sends
-  # from shared addresses, and the request signature is the gate.
+  # Only Slack's endpoints (events, commands, the install pages), the dashboard and the pages'
+  # static files are public. No per-IP rate limit here: Slack sends from shared addresses, and
+  # the request signature is the gate (and the install's one-time state).
   http_route = {
     apiVersion = "gateway.networking.k8s.io/v1"
     kind       = "HTTPRoute"
@@ -423,6 +430,8 @@ locals {
         matches = [
           { path = { type = "PathPrefix", value = "/slack" } },
           { path = { type = "PathPrefix", value = "/dashboard" } },
+          # The pages' style sheets and icon (the install pages').
+          { path = { type = "PathPrefix", value = "/static" } },
         ]
         backendRefs = [{ name = "jeeves-frontend", port = 80 }]
       }]

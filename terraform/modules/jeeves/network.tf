@@ -19,8 +19,10 @@ locals {
   # Egress of each Jeeves pod, as (peer, port) rules.
   egress = merge(
     {
-      frontend    = [{ to = [local.rabbitmq_pods], ports = [local.tcp["5672"]] }]
-      dataservice = [{ to = [local.postgres_pods], ports = [local.tcp["5432"]] }, { to = [local.jeeves_pod.tokendealer], ports = [local.tcp["8003"]] }]
+      # Slack's oauth.v2.access and auth.test when a workspace installs Jeeves.
+      frontend = [{ to = [local.rabbitmq_pods], ports = [local.tcp["5672"]] }, { to = [local.internet], ports = [local.tcp["443"]] }]
+      # The Data Service refreshes rotating bot tokens at Slack (oauth.v2.access).
+      dataservice = [{ to = [local.postgres_pods], ports = [local.tcp["5432"]] }, { to = [local.jeeves_pod.tokendealer], ports = [local.tcp["8003"]] }, { to = [local.internet], ports = [local.tcp["443"]] }]
       tokendealer = []
       migrate     = [{ to = [local.postgres_pods], ports = [local.tcp["5432"]] }]
     },

@@ -57,6 +57,16 @@ variable "kubernetes_api_cidrs" {
   default     = ["0.0.0.0/0"]
 }
 
+variable "slack_client_id" {
+  description = "The Slack app's client id (JEEVES_SLACK_CLIENT_ID), for workspace installs; empty: installs are off."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^([0-9]+\\.[0-9]+)?$", var.slack_client_id))
+    error_message = "slack_client_id looks like 1234567890.1234567890 (Basic Information in the Slack app)."
+  }
+}
+
 variable "log_level" {
   description = "JEEVES_LOG_LEVEL of every process."
   type        = string
@@ -191,6 +201,7 @@ variable "secrets" {
   type = object({
     slack_signing_secret      = string
     slack_bot_token           = string
+    slack_client_secret       = optional(string, "")
     weather_api_key           = optional(string, "")
     worker_client_secret      = string
     worker_client_secret_hash = string
