@@ -12,7 +12,11 @@ from jeeves_shared.runtime.settings import JeevesSettings, is_placeholder
 class FrontendSettings(JeevesSettings):
     """``JEEVES_*`` settings the front door reads."""
 
-    derived_urls = (("public_url", "frontend_bind", ""),)
+    derived_urls = (
+        ("dataservice_url", "dataservice_bind", ""),
+        ("tokendealer_url", "tokendealer_bind", ""),
+        ("public_url", "frontend_bind", ""),
+    )
 
     slack_signing_secret: SecretStr = SecretStr("")
     """The Slack app's signing secret ("Basic Information"): verifies every Slack request."""
@@ -34,10 +38,25 @@ class FrontendSettings(JeevesSettings):
     slack_api_url: str = "https://slack.com/api/"
     """Slack Web API base URL (``oauth.v2.access``, ``auth.test``; tests point it at a fake)."""
 
+    dataservice_url: str = ""
+    """Where the Data Service listens; empty: from JEEVES_DATASERVICE_BIND."""
+    tokendealer_url: str = ""
+    """Where the TokenDealer listens; empty: from JEEVES_TOKENDEALER_BIND."""
+    frontend_client_id: str = "jeeves-frontend"
+    """The front door's OAuth2 client at the TokenDealer (installations, sessions)."""
+    frontend_client_secret: SecretStr = SecretStr("")
+    """Its secret (jeeves init writes it and its hash); without it the front door has no
+    Data Service client (one-workspace mode)."""
+
     @field_validator("public_url")
     @classmethod
     def _check_public_url(cls, url: str) -> str:
         return check_public_url(url) if url.strip() else ""
+
+    def client_secret(self) -> str | None:
+        """The front door's client secret, or None when none is configured."""
+        secret = self.frontend_client_secret.get_secret_value().strip()
+        return None if is_placeholder(secret) else secret
 
     def signing_secret(self) -> str | None:
         """The signing secret, or None in dev mode when none is configured.
