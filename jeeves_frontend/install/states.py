@@ -108,18 +108,24 @@ def _clocked_signer(key: bytes, clock: Callable[[], float]) -> TimestampSigner:
 
 class ClaimedOnce:
     """:class:`OnceRecord` in the Data Service's once-only claims (``/events``, scope
-    ``events:claim``): the record that makes each Slack reply post once, where one conditional
-    write decides, on SQLite or PostgreSQL, which of two concurrent uses is first."""
+    ``events:claim``; ``dataservice`` gives the client when needed): the record that makes
+    each Slack reply post once, where one conditional write decides, on SQLite or PostgreSQL,
+    which of two concurrent uses is first."""
 
-    def __init__(self, dataservice: DataServiceClient) -> None:
+    def __init__(self, dataservice: Callable[[], DataServiceClient]) -> None:
         self._dataservice = dataservice
 
     async def first_use(self, claim_id: str) -> bool:
-        """Lease ``claim_id`` and mark it done at once; anything but a new lease is a reuse."""
+        """Lease ``claim_id`` and mark it done at once; anything but a new lease is a reuse.
+
+        Raises what ``dataservice()`` or the client raises when the Data Service is not
+        configured or cannot answer.
+        """
+        dataservice = self._dataservice()
         key = uuid.uuid4().hex
         claim = [(claim_id, key)]
-        [leased] = await self._dataservice.lease_replies(claim, lease_seconds=LIFETIME)
+        [leased] = await dataservice.lease_replies(claim, lease_seconds=LIFETIME)
         if leased.status != "acquired" or leased.taken_over:
             return False
-        await self._dataservice.finish_replies(claim)
+        await dataservice.finish_replies(claim)
         return True

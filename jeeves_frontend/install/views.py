@@ -58,12 +58,13 @@ def mount_install(app: Quart, settings: FrontendSettings) -> None:
     """Add the install pages to ``app``; they store installations through the front door's
     Data Service client (:attr:`~jeeves_frontend.state.FrontDoor.dataservice`).
 
-    Without ``JEEVES_SLACK_CLIENT_ID`` and ``JEEVES_SLACK_CLIENT_SECRET`` the pages say that
-    this Jeeves is not set up for installs (404).
+    Without ``JEEVES_SLACK_CLIENT_ID`` the pages say that this Jeeves is not set up for
+    installs (404). A client id without its secret is a
+    :class:`~jeeves_shared.runtime.settings.SettingsError` outside dev mode.
     """
     app.register_blueprint(blueprint)
     client_id = settings.slack_client_id.strip()
-    secret = settings.slack_client_secret.get_secret_value().strip()
+    secret = settings.require_secret("slack_client_secret") if client_id else ""
     if not client_id or is_placeholder(secret):
         log.info("install.not_configured", needs="JEEVES_SLACK_CLIENT_ID, CLIENT_SECRET")
         return
@@ -112,11 +113,10 @@ async def oauth_redirect() -> Response:
     if install is None:
         return await _not_configured()
     try:
-        dataservice = front_door().dataservice
+        response = await _finish(install)
     except DataServiceNotConfigured:
         log.error("install.no_dataservice", needs="JEEVES_FRONTEND_CLIENT_SECRET")
-        return await _not_configured()
-    response = await _finish(install, dataservice)
+        response = await _problem(503, "Jeeves cannot finish installs", "Nothing was saved.")
     # Finished or refused, this attempt is over: its cookie goes, so a reload cannot replay it.
     response.delete_cookie(
         COOKIE, path=INSTALL_REDIRECT_PATH, secure=True, httponly=True, samesite="Lax"
@@ -124,7 +124,9 @@ async def oauth_redirect() -> Response:
     return response
 
 
-async def _finish(install: SlackInstall, dataservice: DataServiceClient) -> Response:
+async def _finish(install: SlackInstall) -> Response:
+    """The answer to Slack's redirect; raises :class:`DataServiceNotConfigured` when the front
+    door has no Data Service client (``JEEVES_FRONTEND_CLIENT_SECRET``)."""
     error = request.args.get("error")
     if error is not None:
         log.info("install.refused_at_slack", error=error[:100])
@@ -133,7 +135,7 @@ async def _finish(install: SlackInstall, dataservice: DataServiceClient) -> Resp
         return await _problem(400, "Slack did not install Jeeves", f"Slack said: {error[:100]}.")
     try:
         cookie, state = request.cookies.get(COOKIE), request.args.get("state")
-        await install.states.take(cookie, state, once=ClaimedOnce(dataservice))
+        await install.states.take(cookie, state, once=ClaimedOnce(_dataservice))
     except StateRejected as exc:
         log.info("install.state_rejected", problem=exc.problem)
         return await _problem(400, "This install link is no longer valid", f"{exc.reason}.")
@@ -142,12 +144,10 @@ async def _finish(install: SlackInstall, dataservice: DataServiceClient) -> Resp
     code = request.args.get("code", "").strip()
     if not code or len(code) > 500:
         return await _problem(400, "Slack sent no install code", "The link is incomplete.")
-    return await _install_with(install, dataservice, code)
+    return await _install_with(install, code)
 
 
-async def _install_with(
-    install: SlackInstall, dataservice: DataServiceClient, code: str
-) -> Response:
+async def _install_with(install: SlackInstall, code: str) -> Response:
     try:
         installed = await exchange_code(install.oauth, code)
     except SlackRefused as exc:
@@ -156,7 +156,7 @@ async def _install_with(
     except SlackUnavailable:
         return await _problem(502, "Slack could not be reached", "Nothing was saved.")
     try:
-        saved = await dataservice.save_installation(installed.installation)
+        saved = await _dataservice().save_installation(installed.installation)
     except DataServiceError as exc:
         return await _backend_down(exc)
     log.info(
@@ -167,6 +167,10 @@ async def _install_with(
     )
     page = await render_template("install/installed.html", workspace=installed.workspace_name)
     return html_page(page)
+
+
+def _dataservice() -> DataServiceClient:
+    return front_door().dataservice
 
 
 def _install() -> SlackInstall | None:

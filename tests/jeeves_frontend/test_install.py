@@ -16,6 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_for_hypothesis
+from hypothesis import strategies as st
 from quart import Quart
 
 from jeeves_frontend.app import create_app
@@ -27,6 +30,7 @@ from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.dataclient import FRONTEND_SCOPES, DataServiceClient
 from jeeves_shared.dataclient.models import Installation
 from jeeves_shared.installations import InstallationKey
+from jeeves_shared.runtime.settings import SettingsError
 from tests.support.dataservice import ServedData, serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
 from tests.support.slack_requests import SIGNING_SECRET
@@ -301,3 +305,25 @@ async def test_without_a_client_id_installs_are_not_set_up(served: ServedData) -
             text = await response.get_data(as_text=True)
             assert response.status_code == 404
             assert "Installing is not set up here" in text and "JEEVES_SLACK_CLIENT_ID" in text
+
+
+def test_a_client_id_without_its_secret_refuses_to_start() -> None:
+    with pytest.raises(SettingsError, match="JEEVES_SLACK_CLIENT_SECRET"):
+        create_app(
+            FrontendSettings(slack_signing_secret=SIGNING_SECRET, slack_client_id=CLIENT_ID),
+            bus=MemoryBus(()),
+        )
+
+
+@settings_for_hypothesis(max_examples=60, deadline=None)
+@given(query=st.dictionaries(st.sampled_from(["code", "state", "error", "x"]), st.text()))
+async def test_no_redirect_a_browser_sends_is_a_server_error(query: dict[str, str]) -> None:
+    async with FakeSlack() as slack:
+        app = create_app(settings(slack), bus=MemoryBus(()))
+        async with app.test_app():
+            client = app.test_client()
+            response = await client.get(
+                "/slack/oauth_redirect", query_string=query, headers={"Cookie": f"{COOKIE}=x"}
+            )
+            assert 400 <= response.status_code < 500
+        assert slack.calls == []
