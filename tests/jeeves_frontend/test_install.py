@@ -4,6 +4,7 @@ through the front door's ASGI app, against the fake Slack and the real Data Serv
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import html
 import re
@@ -327,3 +328,16 @@ async def test_no_redirect_a_browser_sends_is_a_server_error(query: dict[str, st
             )
             assert 400 <= response.status_code < 500
         assert slack.calls == []
+
+
+async def test_one_state_used_at_once_on_two_replicas_installs_once(door: Door) -> None:
+    state, cookie, _ = await door.start()
+    answer_install(door.slack)
+    pages = await asyncio.gather(
+        *(
+            door.back_from_slack(f"code=c0de&state={state}", cookie=cookie, replica=replica)
+            for replica in (0, 1)
+        )
+    )
+    assert sorted(page.status for page in pages) == [200, 400]
+    assert len(door.slack_calls("oauth.v2.access")) == 1
