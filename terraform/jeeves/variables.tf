@@ -47,16 +47,16 @@ variable "slack_bot_token" {
 }
 
 variable "slack_client_id" {
-  description = "The Slack app's client id (JEEVES_SLACK_CLIENT_ID); empty: workspace installs are off."
+  description = "The Slack app's client id (JEEVES_SLACK_CLIENT_ID); empty: no workspace installs, no token rotation."
   type        = string
   default     = ""
 }
 
 variable "slack_client_secret" {
-  description = "The Slack app's client secret (JEEVES_SLACK_CLIENT_SECRET), for workspace installs."
+  description = "The Slack app's client secret (JEEVES_SLACK_CLIENT_SECRET); empty: no workspace installs, no token rotation."
   type        = string
-  sensitive   = true
   default     = ""
+  sensitive   = true
 }
 
 variable "weather_api_key" {
