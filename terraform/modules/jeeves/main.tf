@@ -67,6 +67,11 @@ locals {
       JEEVES_DATASERVICE_URL    = "http://jeeves-dataservice.${local.ns}.svc"
       JEEVES_TOKENDEALER_URL    = "http://jeeves-tokendealer.${local.ns}.svc"
       JEEVES_FRONTEND_CLIENT_ID = "jeeves-frontend"
+      # Workspace installs (/slack/install): the Slack app's client id; empty: the install
+      # pages say installs are not set up. Its secret is in jeeves-slack.
+      JEEVES_SLACK_CLIENT_ID = var.slack_client_id
+      JEEVES_PUBLIC_URL      = "https://${var.hostname}"
+      JEEVES_SLACK_API_URL   = "https://slack.com/api/"
     }
     dataservice = {
       JEEVES_DATASERVICE_JWKS_URL       = "http://jeeves-tokendealer.${local.ns}.svc/.well-known/jwks.json"
@@ -131,7 +136,7 @@ locals {
   ]
 
   http_env = {
-    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.frontend_client_secret])
+    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.frontend_client_secret, local.secret_env.slack_client_secret])
     dataservice = concat(local.database_env, [local.secret_env.encryption_keys, local.secret_env.slack_client_secret])
     tokendealer = [local.secret_env.tokendealer_clients]
   }
@@ -419,8 +424,9 @@ locals {
     }
   }
 
-  # Only Slack's endpoints and the dashboard are public. No per-IP rate limit here: Slack sends
-  # from shared addresses, and the request signature is the gate.
+  # Only Slack's endpoints (events, commands, the install pages), the dashboard and the pages'
+  # static files are public. No per-IP rate limit here: Slack sends from shared addresses, and
+  # the request signature is the gate (and the install's one-time state).
   http_route = {
     apiVersion = "gateway.networking.k8s.io/v1"
     kind       = "HTTPRoute"
@@ -432,6 +438,8 @@ locals {
         matches = [
           { path = { type = "PathPrefix", value = "/slack" } },
           { path = { type = "PathPrefix", value = "/dashboard" } },
+          # The pages' style sheets and icon (the install pages').
+          { path = { type = "PathPrefix", value = "/static" } },
         ]
         backendRefs = [{ name = "jeeves-frontend", port = 80 }]
       }]
