@@ -32,6 +32,12 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
         yield slack
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The image build first: it is the longest module (minutes), and under pytest-xdist a long
+    module started last keeps one worker busy after the other has run out of work."""
+    items.sort(key=lambda item: item.get_closest_marker("image") is None)
+
+
 #: The fault scenarios' summary lines, as their reports arrive (from pytest-xdist workers too).
 _FAULT_SUMMARIES: list[str] = []
 _FAULT_SUMMARY = "fault summary"
