@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from jeeves_shared.messages import Action, Conversation, Reply
+from jeeves_shared.messages import Action, Reply
 from workers import preferences
 from workers.deps import UserDeps, expect_action
 from workers.mrkdwn import to_slack_text
@@ -55,11 +55,9 @@ async def login(action: Action, deps: UserDeps) -> None:
     if where.is_direct_message or where.origin != "slack":
         await deps.answer(action, text)
         return
-    dm = Conversation(
-        origin=where.origin,
-        team_id=where.team_id,
-        channel_id=where.user_id,
-        user_id=where.user_id,
+    # The same installation and user; only the place changes (the user's DM, not in a thread).
+    dm = where.model_copy(
+        update={"channel_id": where.user_id, "thread_ts": None, "response_url": None}
     )
     await deps.answer(action, "I've sent you a direct message with the link.")
     await deps.answer(action, text, to=dm, first_part=1)
