@@ -1,7 +1,14 @@
 """Slack Events API payloads turned into Jeeves actions: a pure function, no I/O.
 
-Only two kinds of event become actions: an ``app_mention`` in a channel, and a ``message`` in a
-direct message with the bot. Everything else (the bot's own messages, other bots' messages,
+Which team an event belongs to is decided here, once (``docs/architecture.md``, "Which team"):
+the installation that received it, from the envelope's ``authorizations``
+(:func:`receiver_of`), never the envelope's ``team_id`` (in a Slack Connect channel, the partner
+organisation's); and the team the user belongs to, from the event's ``user_team`` (or
+``team``). Both travel in the action's :class:`~jeeves_shared.messages.Conversation`.
+
+Two kinds of event become actions a person asked for: an ``app_mention`` in a channel, and a
+``message`` in a direct message with the bot; the installation's lifecycle events
+(:data:`LIFECYCLE_EVENTS`) become lifecycle actions. Everything else (the bot's own messages, other bots' messages,
 edits, joins, a file shared without words, other event types) is ignored with a reason that
 the front door logs. Every string is read as :data:`~jeeves_frontend.slack_text.SafeText`, and
 a payload that does not fit the models (any field of the wrong type or size) is ignored, so no
@@ -25,7 +32,6 @@ from jeeves_frontend.slack_text import (
 from jeeves_shared.commands import parse_command
 from jeeves_shared.installations import InstallationKey
 from jeeves_shared.messages import LIFECYCLE_COMMANDS, Action, Conversation
-
 
 #: Events about the installation itself (not a person talking to Jeeves): they become
 #: lifecycle actions, handled by the user worker (``docs/events.md``).
@@ -148,9 +154,10 @@ def receiver_of(envelope: EventCallback) -> Receiver:
     change, or a one-workspace test) falls back to the envelope's own ids.
     """
     bots = [a for a in envelope.authorizations if a.is_bot]
-    authorization = (bots or envelope.authorizations or [None])[0]
-    if authorization is None:
+    candidates = bots or envelope.authorizations
+    if not candidates:
         return Receiver(envelope.enterprise_id, envelope.team_id)
+    authorization = candidates[0]
     team = authorization.team_id or envelope.context_team_id or envelope.team_id
     return Receiver(
         enterprise_id=authorization.enterprise_id,

@@ -24,8 +24,10 @@ from jeeves.dev import data_services
 from jeeves.serving import serve_app
 from jeeves_frontend.app import create_app as create_frontend
 from jeeves_frontend.settings import FrontendSettings
+from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
+from jeeves_shared.dataclient import WORKER_SCOPES, DataServiceClient
 from jeeves_shared.runtime.settings import Environment
 from tests.support.clock import WallClock
 from tests.support.fake_slack import FakeSlack
@@ -56,6 +58,19 @@ class Stack:
     session: aiohttp.ClientSession
     #: What the workers run with (a test can start more workers with it).
     worker_settings: WorkerSettings
+
+    def data_client(self, scopes: tuple[str, ...] = WORKER_SCOPES) -> DataServiceClient:
+        """A Data Service client of the workers' (dev) client, to read or arrange state."""
+        settings = self.worker_settings
+        tokens = TokenClient(
+            self.session,
+            token_url=f"{settings.tokendealer_url}/oauth/token",
+            client_id=settings.worker_client_id,
+            client_secret=settings.worker_client_secret.get_secret_value(),
+        )
+        return DataServiceClient.from_token_client(
+            self.session, settings.dataservice_url, tokens, scopes=scopes
+        )
 
     async def event(self, payload: dict[str, Any]) -> int:
         """POST a signed Events API payload; return the status."""
