@@ -10,6 +10,7 @@ from slack_sdk.signature import SignatureVerifier
 from werkzeug.exceptions import HTTPException
 
 from jeeves_frontend import devchat, health, slack
+from jeeves_frontend.authorize import Installations
 from jeeves_frontend.devchat import ChatLog
 from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
@@ -18,6 +19,7 @@ from jeeves_frontend.state import FrontDoor
 from jeeves_shared.bus import Bus, BusUnavailable
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
+from jeeves_shared.dataclient import DataServiceClient
 
 log = structlog.get_logger(__name__)
 
@@ -27,12 +29,15 @@ def create_app(
     *,
     bus: Bus | None = None,
     chat: ChatLog | None = None,
+    dataservice: DataServiceClient | None = None,
 ) -> Quart:
     """Build the front door.
 
     Without ``bus`` the app connects to RabbitMQ at ``JEEVES_AMQP_URL`` when it starts serving
     (and closes the connection when it stops). ``chat`` mounts the local chat page; only
-    ``jeeves dev`` passes one.
+    ``jeeves dev`` passes one. With Slack's OAuth install configured
+    (:attr:`~FrontendSettings.authorizes_installations`), every event is authorized per
+    installation through ``dataservice`` (:mod:`jeeves_frontend.authorize`).
     """
     settings = settings or FrontendSettings()
     secret = settings.signing_secret()  # refuses to build without one outside dev mode
@@ -50,7 +55,14 @@ def create_app(
         ),
         verifier=SignatureVerifier(secret) if secret else None,
         recent=RecentEvents(settings.recent_events),
+        data_client=dataservice,
     )
+    if settings.authorizes_installations:
+        door.installations = Installations(
+            door.installations_client,
+            size=settings.installation_cache_size,
+            ttl=settings.installation_cache_seconds,
+        )
     app.extensions["jeeves"] = door
     if bus is None:
         app.before_serving(door.bus.start)
@@ -83,6 +95,11 @@ def _register_errors(app: Quart) -> None:
     async def not_configured(exc: slack.SlackNotConfigured) -> tuple[dict[str, Any], int]:
         detail = "set JEEVES_SLACK_SIGNING_SECRET to take Slack requests"
         return {"error": "slack_not_configured", "detail": detail}, 503
+
+    @app.errorhandler(slack.InstallationsUnavailable)
+    async def no_installations(exc: slack.InstallationsUnavailable) -> tuple[dict[str, Any], int]:
+        # Logged where it happened; Slack delivers the event again after a 5xx.
+        return {"error": "temporarily_unavailable"}, 503
 
     @app.errorhandler(BusUnavailable)
     async def unavailable(exc: BusUnavailable) -> tuple[dict[str, Any], int]:

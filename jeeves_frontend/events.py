@@ -8,8 +8,8 @@ organisation's); and the team the user belongs to, from the event's ``user_team`
 
 Two kinds of event become actions a person asked for: an ``app_mention`` in a channel, and a
 ``message`` in a direct message with the bot; the installation's lifecycle events
-(:data:`LIFECYCLE_EVENTS`) become lifecycle actions. Everything else (the bot's own messages, other bots' messages,
-edits, joins, a file shared without words, other event types) is ignored with a reason that
+(:data:`LIFECYCLE_EVENTS`) become lifecycle actions. Everything else (the bot's own messages,
+other bots' messages, edits, joins, a file shared without words, other event types) is ignored with a reason that
 the front door logs. Every string is read as :data:`~jeeves_frontend.slack_text.SafeText`, and
 a payload that does not fit the models (any field of the wrong type or size) is ignored, so no
 payload can make the front door fail.
@@ -122,7 +122,8 @@ class Receiver:
 
     @property
     def installation(self) -> InstallationKey:
-        """The key of the installation, as the Data Service finds it."""
+        """The key of the installation, as the Data Service finds it (the same as its
+        actions' :attr:`~jeeves_shared.messages.Conversation.installation`)."""
         if self.is_enterprise_install:
             return InstallationKey(self.enterprise_id, None, True)
         return InstallationKey(self.enterprise_id, self.team_id, False)

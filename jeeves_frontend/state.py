@@ -8,10 +8,12 @@ import structlog
 from quart import current_app
 from slack_sdk.signature import SignatureVerifier
 
+from jeeves_frontend.authorize import Installations
 from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus import Bus
 from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, action_key
+from jeeves_shared.dataclient import DataServiceClient
 from jeeves_shared.messages import Action
 
 log = structlog.get_logger(__name__)
@@ -26,6 +28,19 @@ class FrontDoor:
     #: None when no signing secret is configured (dev mode only): Slack endpoints are off.
     verifier: SignatureVerifier | None
     recent: RecentEvents
+    #: The installations of requests; None in one-workspace mode (no lookup happens).
+    installations: Installations | None = None
+    #: The front door's Data Service client (scopes ``installations:read``/``write``).
+    data_client: DataServiceClient | None = None
+
+    def installations_client(self) -> DataServiceClient:
+        """The Data Service client the installation lookups use.
+
+        Raises :class:`RuntimeError` if none was opened (the app is not serving).
+        """
+        if self.data_client is None:
+            raise RuntimeError("the front door's Data Service client is not open")
+        return self.data_client
 
     async def publish(self, action: Action) -> None:
         """Publish ``action`` unless this process already published it (a Slack retry).

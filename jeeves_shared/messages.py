@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from jeeves_shared.installations import InstallationKey
+
 Origin = Literal["slack", "devchat"]
 
 #: The team id of ``jeeves dev``'s chat page; answers to it go to the page, not to Slack.
@@ -72,6 +74,13 @@ class Conversation(_Frozen):
     is_direct_message: bool = False
     #: Slash commands answer through this URL instead of ``chat.postMessage``.
     response_url: str | None = None
+
+    @property
+    def installation(self) -> InstallationKey:
+        """The key of the installation that answers: its bot token posts the reply."""
+        if self.is_enterprise_install:
+            return InstallationKey(self.enterprise_id, None, True)
+        return InstallationKey(self.enterprise_id, self.team_id, False)
 
     @property
     def user_team(self) -> str:
