@@ -9,10 +9,10 @@ organisation's); and the team the user belongs to, from the event's ``user_team`
 Two kinds of event become actions a person asked for: an ``app_mention`` in a channel, and a
 ``message`` in a direct message with the bot; the installation's lifecycle events
 (:data:`LIFECYCLE_EVENTS`) become lifecycle actions. Everything else (the bot's own messages,
-other bots' messages, edits, joins, a file shared without words, other event types) is ignored with a reason that
-the front door logs. Every string is read as :data:`~jeeves_frontend.slack_text.SafeText`, and
-a payload that does not fit the models (any field of the wrong type or size) is ignored, so no
-payload can make the front door fail.
+other bots' messages, edits, joins, a file shared without words, other event types) is ignored
+with a reason that the front door logs. Every string is read as
+:data:`~jeeves_frontend.slack_text.SafeText`, and a payload that does not fit the models (any
+field of the wrong type or size) is ignored, so no payload can make the front door fail.
 """
 
 from __future__ import annotations
