@@ -1,7 +1,8 @@
 """The user worker: location, settings, daily alerts and the dashboard link.
 
 Commands: ``set location <place>``, ``get location`` (``where am i``),
-``config show|get <key>|set <key> <value>|unset <key>``, ``alerts [on [HH:MM]|off]``, ``login``.
+``config show|get <key>|set <key> <value>|unset <key>``, ``alerts [on [HH:MM]|off]``, ``login``;
+and the installations' lifecycle events (:mod:`workers.lifecycle`).
 Everything it stores lives in the Data Service.
 """
 
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from jeeves_shared.messages import Action, Reply
-from workers import preferences
+from jeeves_shared.messages import LIFECYCLE_COMMANDS, Action, Reply
+from workers import lifecycle, preferences
 from workers.deps import UserDeps, expect_action
 from workers.mrkdwn import to_slack_text
 from workers.people import asker
@@ -20,8 +21,12 @@ Answer = Callable[[Action, UserDeps], Awaitable[str | None]]
 
 
 async def handle(message: Action | Reply, deps: UserDeps) -> None:
-    """Answer one of the user worker's commands."""
+    """Answer one of the user worker's commands, or record an installation's lifecycle event
+    (:mod:`workers.lifecycle`)."""
     action = expect_action(message)
+    if action.command in LIFECYCLE_COMMANDS:
+        await lifecycle.handle(action, deps)
+        return
     text = await _ANSWERS[action.command](action, deps)
     if text is not None:
         await deps.answer(action, text)
