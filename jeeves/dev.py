@@ -42,7 +42,9 @@ async def run_dev(stop: asyncio.Event) -> None:
     """Run every service and worker kind until ``stop`` is set."""
     bus = MemoryBus((*WORKER_QUEUES.values(), DEVCHAT_QUEUE))
     chat = ChatLog()
-    frontend_settings = FrontendSettings(env=DEV)
+    frontend_settings = FrontendSettings(
+        env=DEV, frontend_client_id=DEV_CLIENT_ID, frontend_client_secret=DEV_CLIENT_SECRET
+    )
     worker_settings = WorkerSettings(
         env=DEV, worker_client_id=DEV_CLIENT_ID, worker_client_secret=DEV_CLIENT_SECRET
     )
@@ -113,7 +115,8 @@ async def _close_on(stop: asyncio.Event, chat: ChatLog) -> None:
 
 
 def _can_run(kind: WorkerKind[Any], settings: WorkerSettings) -> bool:
-    if kind.needs_bot_token and is_placeholder(settings.slack_bot_token.get_secret_value()):
+    token = settings.slack_bot_token.get_secret_value()
+    if kind.needs_bot_token and not settings.serves_installations and is_placeholder(token):
         log.info("dev.slack_off", reason="JEEVES_SLACK_BOT_TOKEN not set: replies stay local")
         return False
     return True

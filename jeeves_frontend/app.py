@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 import structlog
 from quart import Quart, request
 from slack_sdk.signature import SignatureVerifier
@@ -16,10 +17,12 @@ from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_frontend.signature import SignatureRejected
 from jeeves_frontend.state import FrontDoor
+from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus import Bus, BusUnavailable
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
-from jeeves_shared.dataclient import DataServiceClient
+from jeeves_shared.dataclient import FRONTEND_SCOPES, DataServiceClient
+from jeeves_shared.runtime.settings import SettingsError
 
 log = structlog.get_logger(__name__)
 
@@ -35,9 +38,11 @@ def create_app(
 
     Without ``bus`` the app connects to RabbitMQ at ``JEEVES_AMQP_URL`` when it starts serving
     (and closes the connection when it stops). ``chat`` mounts the local chat page; only
-    ``jeeves dev`` passes one. With Slack's OAuth install configured
+    ``jeeves dev`` passes one. Without ``dataservice``, a Data Service client is opened while
+    the app serves if ``JEEVES_FRONTEND_CLIENT_SECRET`` is set (views reach it as
+    ``front_door().dataservice``). With Slack's OAuth install configured
     (:attr:`~FrontendSettings.authorizes_installations`), every event is authorized per
-    installation through ``dataservice`` (:mod:`jeeves_frontend.authorize`).
+    installation through that client (:mod:`jeeves_frontend.authorize`).
     """
     settings = settings or FrontendSettings()
     secret = settings.signing_secret()  # refuses to build without one outside dev mode
@@ -58,8 +63,13 @@ def create_app(
         data_client=dataservice,
     )
     if settings.authorizes_installations:
+        if dataservice is None and settings.client_secret() is None:
+            raise SettingsError(
+                "JEEVES_SLACK_CLIENT_ID is set: the front door finds each event's installation "
+                "in the Data Service, and needs JEEVES_FRONTEND_CLIENT_SECRET for it"
+            )
         door.installations = Installations(
-            door.installations_client,
+            lambda: door.dataservice,
             size=settings.installation_cache_size,
             ttl=settings.installation_cache_seconds,
         )
@@ -67,6 +77,8 @@ def create_app(
     if bus is None:
         app.before_serving(door.bus.start)
         app.after_serving(door.bus.close)
+    if dataservice is None and settings.client_secret() is not None:
+        _open_dataservice_client(app, door)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(slack.blueprint)
     if chat is not None:
@@ -74,6 +86,32 @@ def create_app(
         app.register_blueprint(devchat.blueprint)
     _register_errors(app)
     return app
+
+
+def _open_dataservice_client(app: Quart, door: FrontDoor) -> None:
+    """The front door's Data Service client, over its own pooled session, while serving."""
+    settings = door.settings
+    holder: list[aiohttp.ClientSession] = []
+
+    @app.before_serving
+    async def open_client() -> None:
+        session = aiohttp.ClientSession()
+        holder.append(session)
+        tokens = TokenClient(
+            session,
+            token_url=f"{settings.tokendealer_url.rstrip('/')}/oauth/token",
+            client_id=settings.frontend_client_id,
+            client_secret=settings.frontend_client_secret,
+        )
+        door.data_client = DataServiceClient.from_token_client(
+            session, settings.dataservice_url, tokens, scopes=FRONTEND_SCOPES
+        )
+
+    @app.after_serving
+    async def close_client() -> None:
+        door.data_client = None
+        while holder:
+            await holder.pop().close()
 
 
 def _register_errors(app: Quart) -> None:

@@ -10,6 +10,11 @@ from jeeves_shared.runtime.settings import JeevesSettings, is_placeholder
 class FrontendSettings(JeevesSettings):
     """``JEEVES_*`` settings the front door reads."""
 
+    derived_urls = (
+        ("dataservice_url", "dataservice_bind", ""),
+        ("tokendealer_url", "tokendealer_bind", ""),
+    )
+
     slack_signing_secret: SecretStr = SecretStr("")
     """The Slack app's signing secret ("Basic Information"): verifies every Slack request."""
     slack_bot_user_id: str = ""
@@ -20,6 +25,21 @@ class FrontendSettings(JeevesSettings):
     """How long to wait for the broker's confirm before answering 503 (Slack waits 3 s)."""
     recent_events: int = Field(default=10_000, gt=0)
     """How many recent event ids to remember to short-cut Slack's retries."""
+    dataservice_url: str = ""
+    """Where the Data Service listens; empty: from JEEVES_DATASERVICE_BIND."""
+    tokendealer_url: str = ""
+    """Where the TokenDealer listens; empty: from JEEVES_TOKENDEALER_BIND."""
+    frontend_client_id: str = "jeeves-frontend"
+    """The front door's OAuth2 client at the TokenDealer (installations, sessions)."""
+    frontend_client_secret: SecretStr = SecretStr("")
+    """Its secret (jeeves init writes it and its hash); without it the front door has no
+    Data Service client (one-workspace mode)."""
+
+    def client_secret(self) -> str | None:
+        """The front door's client secret, or None when none is configured."""
+        secret = self.frontend_client_secret.get_secret_value().strip()
+        return None if is_placeholder(secret) else secret
+
     slack_client_id: str = ""
     """The Slack app's client id ("Basic Information"); empty: installs are off."""
     installation_cache_size: int = Field(default=10_000, gt=0)

@@ -20,7 +20,7 @@ from jeeves_frontend.events import (
 from jeeves_frontend.signature import check_signature
 from jeeves_frontend.slack_text import to_safe_text
 from jeeves_frontend.slash import NotASlashCommand, to_slash_action
-from jeeves_frontend.state import FrontDoor, front_door
+from jeeves_frontend.state import DataServiceNotConfigured, FrontDoor, front_door
 from jeeves_shared.auth.errors import AuthError
 from jeeves_shared.bus import BusUnavailable
 from jeeves_shared.commands import help_text
@@ -100,7 +100,7 @@ async def commands() -> tuple[dict[str, Any] | str, int]:
         key = action.conversation.installation
         try:
             installation = await door.installations.find(key)
-        except (DataServiceError, AuthError) as exc:
+        except (DataServiceError, AuthError, DataServiceNotConfigured) as exc:
             log.error("slack.installation_lookup_failed", error=str(exc), **_key_fields(key))
             return {"response_type": "ephemeral", "text": SLASH_UNAVAILABLE}, 200
         if installation is None or not installation.active:
@@ -183,7 +183,7 @@ async def _installation(door: FrontDoor, key: InstallationKey) -> Installation |
     assert door.installations is not None
     try:
         return await door.installations.find(key)
-    except (DataServiceError, AuthError) as exc:
+    except (DataServiceError, AuthError, DataServiceNotConfigured) as exc:
         log.error("slack.installation_lookup_failed", error=str(exc), **_key_fields(key))
         raise InstallationsUnavailable(str(exc)) from None
 

@@ -1,8 +1,9 @@
-"""What the front door's views share: the bus, the signature verifier, recent event ids."""
+"""What the front door's views share: the bus, the signature verifier, recent event ids, the
+Data Service client."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from quart import current_app
@@ -19,6 +20,10 @@ from jeeves_shared.messages import Action
 log = structlog.get_logger(__name__)
 
 
+class DataServiceNotConfigured(RuntimeError):
+    """The front door has no Data Service client: JEEVES_FRONTEND_CLIENT_SECRET is not set."""
+
+
 @dataclass
 class FrontDoor:
     """The front door's dependencies, kept on the app as ``app.extensions["jeeves"]``."""
@@ -30,16 +35,19 @@ class FrontDoor:
     recent: RecentEvents
     #: The installations of requests; None in one-workspace mode (no lookup happens).
     installations: Installations | None = None
-    #: The front door's Data Service client (scopes ``installations:read``/``write``).
-    data_client: DataServiceClient | None = None
+    #: Set while the app serves, when a client secret is configured (see :attr:`dataservice`).
+    data_client: DataServiceClient | None = field(default=None)
 
-    def installations_client(self) -> DataServiceClient:
-        """The Data Service client the installation lookups use.
+    @property
+    def dataservice(self) -> DataServiceClient:
+        """The front door's Data Service client (scopes ``installations:read`` and
+        ``installations:write``, plus the dashboard's).
 
-        Raises :class:`RuntimeError` if none was opened (the app is not serving).
+        Raises :class:`DataServiceNotConfigured` without ``JEEVES_FRONTEND_CLIENT_SECRET``
+        (outside dev mode), or before the app serves.
         """
         if self.data_client is None:
-            raise RuntimeError("the front door's Data Service client is not open")
+            raise DataServiceNotConfigured("set JEEVES_FRONTEND_CLIENT_SECRET")
         return self.data_client
 
     async def publish(self, action: Action) -> None:
