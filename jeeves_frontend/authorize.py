@@ -7,13 +7,14 @@ Service. Events for an installation that is unknown or inactive (uninstalled, to
 are acknowledged and ignored. The bot's own messages are recognised by that installation's bot
 user id and bot id.
 
-Lookups are cached per process (:class:`cachetools.TTLCache`, bounded in size and age) so that
-a busy workspace costs one Data Service request per :attr:`Installations.ttl` seconds, not one
-per event; unknown installations are cached too, so a flood of events from a workspace that
-never installed Jeeves does not reach the Data Service either. A lifecycle event (uninstall,
-tokens revoked) drops the entry at once (:meth:`Installations.forget`); other front-door
-processes see the change within the TTL, and the workers refuse the inactive installation's
-replies meanwhile (no token).
+Lookups are cached per process (:class:`cachetools.TLRUCache`, bounded in size and age) so
+that a busy workspace costs one Data Service request per :attr:`Installations.ttl` seconds, not
+one per event. Unknown and inactive installations are cached too, for
+:attr:`Installations.negative_ttl` (shorter), so that a flood of events from a workspace that
+never installed Jeeves does not reach the Data Service either, while a reinstall recorded by
+another process is seen within seconds. A lifecycle event (uninstall, tokens revoked) drops the
+entry at once (:meth:`Installations.forget`); other front-door processes see the change within
+the TTL, and the workers refuse the inactive installation's replies meanwhile (no token).
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-from cachetools import TTLCache
+from cachetools import TLRUCache
 
 from jeeves_shared.dataclient import DataServiceClient, Installation
 from jeeves_shared.installations import InstallationKey
 
 #: What the cache remembers for an installation the Data Service does not know.
 _UNKNOWN: Final = None
+#: Seconds an unknown or inactive installation is remembered (see the module's docstring).
+NEGATIVE_TTL = 5.0
 
 
 class Installations:
@@ -46,12 +49,14 @@ class Installations:
         *,
         size: int,
         ttl: float,
+        negative_ttl: float = NEGATIVE_TTL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self.ttl = ttl
-        self._cache: TTLCache[InstallationKey, Installation | None] = TTLCache(
-            maxsize=size, ttl=ttl, timer=clock
+        self.negative_ttl = min(negative_ttl, ttl)
+        self._cache: TLRUCache[InstallationKey, Installation | None] = TLRUCache(
+            maxsize=size, ttu=self._use_until, timer=clock
         )
         self._pending: dict[InstallationKey, asyncio.Future[Installation | None]] = {}
         #: Lookups, and how many of them asked the Data Service (the rest were cache hits).
@@ -86,6 +91,10 @@ class Installations:
     def hit_rate(self) -> float:
         """The share of lookups answered from the cache (1.0 before the first)."""
         return 1.0 if self.lookups == 0 else 1 - self.fetches / self.lookups
+
+    def _use_until(self, _key: InstallationKey, found: Installation | None, now: float) -> float:
+        served = found is not None and found.active
+        return now + (self.ttl if served else self.negative_ttl)
 
     async def _fetch(self, key: InstallationKey) -> Installation | None:
         self.fetches += 1

@@ -38,7 +38,7 @@ async def handle(action: Action, deps: UserDeps) -> None:
         "enterprise_id": key.enterprise_id,
         "team_id": key.team_id,
         "is_enterprise_install": key.is_enterprise_install,
-        "event": action.command,
+        "slack_event": action.command,
     }
     if action.command not in DEACTIVATING:
         log.info("installation.team_access", teams=action.args.split(), **fields)

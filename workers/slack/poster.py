@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar, Self, TypeVar
 
 import aiohttp
 import structlog
@@ -74,6 +75,8 @@ from workers.slack.reply_claims import ReplyClaims
 from workers.slack.tokens import TOKEN_EXPIRED, with_bot_token
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 #: What the poster asks the Data Service for: claiming reply ids, the installations' bot
 #: tokens, marking installations inactive.
@@ -256,9 +259,9 @@ async def post(reply: Reply, part: ReplyPart, deps: PosterDeps) -> None:
         return
     key = where.installation
     try:
-        await with_bot_token(
-            deps.tokens,
-            key,
+        await _with_token_of(
+            deps,
+            reply,
             lambda token: deps.slack.chat_postMessage(
                 channel=where.channel_id,
                 text=part.text,
@@ -312,12 +315,21 @@ async def bot_token(deps: PosterDeps, reply: Reply) -> str:
         raise PermanentFailure(f"installation {exc.error}") from None
 
 
+async def _with_token_of(deps: PosterDeps, reply: Reply, call: Callable[[str], Awaitable[T]]) -> T:
+    """:func:`with_bot_token` for ``reply``'s installation; an installation found inactive or
+    gone on the way is a :class:`PermanentFailure`, as in :func:`bot_token`."""
+    key = reply.conversation.installation
+    try:
+        return await with_bot_token(deps.tokens, key, call)
+    except (InstallationInactive, InstallationNotFound) as exc:
+        log.warning("slack.no_installation", reply_id=reply.id, error=exc.error)
+        raise PermanentFailure(f"installation {exc.error}") from None
+
+
 async def _already_posted(deps: PosterDeps, reply: Reply, part: ReplyPart) -> bool:
     where = reply.conversation
-    return await with_bot_token(
-        deps.tokens,
-        where.installation,
-        lambda token: already_posted(deps.slack, where, part.id, token=token),
+    return await _with_token_of(
+        deps, reply, lambda token: already_posted(deps.slack, where, part.id, token=token)
     )
 
 

@@ -390,3 +390,21 @@ async def test_a_refused_part_names_itself_in_the_dead_letter_reason(
     )
     with pytest.raises(PermanentFailure, match=r"^slack: is_archived \(part 2 of 2\)$"):
         await slack_poster.handle(answer, deps)
+
+
+async def test_a_stale_token_refused_after_a_reinstall_is_replaced_not_deactivated(
+    fake_slack: FakeSlack, deps: PosterDeps
+) -> None:
+    await slack_poster.handle(reply(), deps)  # the poster now holds TOKEN
+    await deps.data.save_installation(
+        NewInstallation(team_id="T", bot_user_id="UBOT", bot_token=SecretStr("xoxb-reinstalled"))
+    )
+    fake_slack.script.append(Scripted(200, {"ok": False, "error": "token_revoked"}))
+    await slack_poster.handle(reply(n=2), deps)
+    assert [c.authorization for c in fake_slack.calls] == [
+        f"Bearer {TOKEN}",
+        f"Bearer {TOKEN}",  # refused
+        "Bearer xoxb-reinstalled",
+    ]
+    found = await deps.data.find_installation(InstallationKey(None, "T"))
+    assert found is not None and found.active
