@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
+from jeeves_shared.dataclient import NewInstallation
 from tests.support.stack import running_stack
 from workers.weather_text import NO_LOCATION
 
@@ -76,10 +78,17 @@ def dm(text: str, *, event_id: str, ts: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.parametrize("installations", [False, True], ids=["one-workspace", "installed"])
 async def test_a_location_set_in_a_connect_channel_is_known_in_the_dm(
-    amqp_url: str, tmp_path: Path
+    amqp_url: str, tmp_path: Path, installations: bool
 ) -> None:
-    async with running_stack(amqp_url, tmp_path) as stack:
+    async with running_stack(amqp_url, tmp_path, installations=installations) as stack:
+        if installations:  # only our org installed Jeeves; the partner did not
+            await stack.install(
+                NewInstallation(
+                    team_id="T0TESTTEAM", bot_user_id="UJEEVESBOT", bot_token=SecretStr("xoxb-ours")
+                )
+            )
         assert await stack.event(CONNECT_MENTION) == 200
         [said] = await stack.slack.wait_for_posts(1)
         assert (said["channel"], said["text"]) == ("C28E55A64", "Got it: you are in Lyon.")
@@ -93,3 +102,6 @@ async def test_a_location_set_in_a_connect_channel_is_known_in_the_dm(
         data = stack.data_client()
         users = [u async for u in data.iter_users()]
         assert [(u.team_id, u.slack_user_id) for u in users] == [("T0TESTTEAM", "U0ERIN0001")]
+        if installations:  # answered with our installation's token, both times
+            posted = [c for c in stack.slack.calls if c.method == "chat.postMessage"]
+            assert {c.authorization for c in posted} == {"Bearer xoxb-ours"}
