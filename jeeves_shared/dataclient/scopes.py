@@ -29,7 +29,7 @@ WORKER_SCOPES = ("users:read", "users:write", "events:claim", "reminders:read", 
 #: What the scheduler needs: claiming due reminders and alerts, and reporting them done.
 SCHEDULER_SCOPES = ("schedule:claim",)
 #: What the front door needs: finding the installation of a request, recording installs and
-#: uninstalls (the dashboard adds its own).
-FRONTEND_SCOPES = ("installations:read", "installations:write")
+#: uninstalls, and claiming each install's one-time ``state`` once (the dashboard adds its own).
+FRONTEND_SCOPES = ("installations:read", "installations:write", "events:claim")
 #: What a worker calling Slack adds to its own: bot tokens of the installations.
 TOKEN_SCOPES = ("installations:token",)
