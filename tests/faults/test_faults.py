@@ -9,7 +9,6 @@ scenario is printed at the end of the test session.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -24,15 +23,15 @@ from pydantic import SecretStr
 from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus.dead_letters import list_dead_letters
 from jeeves_shared.bus.topology import DEAD_LETTER_QUEUE, WORKER_QUEUES
-from jeeves_shared.dataclient import FRONTEND_SCOPES, DataServiceClient, NewInstallation
+from jeeves_shared.dataclient import DataServiceClient, NewInstallation
 from tests.faults.cluster import Cluster
 from tests.faults.load import Load, Tally, tally
 from tests.faults.report import SUMMARIES
 from tests.support.fake_slack import FakeSlack
-from tests.support.fake_slack_oauth import CLIENT_ID, CLIENT_SECRET, Grant
+from tests.support.fake_slack_oauth import Grant
+from tests.support.production import with_installs
 from tests.support.rabbitmq import RabbitNode, message_count
 from tests.support.slack_requests import BOT_USER_ID, TEAM_ID
-from tokendealer.clients import generate_secret, hash_secret
 
 pytestmark = [pytest.mark.faults, pytest.mark.rabbitmq]
 
@@ -325,28 +324,6 @@ async def test_7_sigterm_to_every_process_under_load_then_restart(
 ROTATION_SECONDS = 5
 
 
-def installs_on(env: dict[str, str]) -> dict[str, str]:
-    """Slack's OAuth install on (scenario 8): events authorized per installation, each
-    installation's own token, refreshed by the Data Service with the app's credentials."""
-    clients = json.loads(env["JEEVES_TOKENDEALER_CLIENTS"])
-    frontend_secret = generate_secret()
-    clients["clients"].append(
-        {
-            "id": "jeeves-frontend",
-            "secret_hash": hash_secret(frontend_secret),
-            "audiences": ["dataservice"],
-            "scopes": sorted(FRONTEND_SCOPES),
-        }
-    )
-    return {
-        "JEEVES_TOKENDEALER_CLIENTS": json.dumps(clients),
-        "JEEVES_FRONTEND_CLIENT_SECRET": frontend_secret,
-        "JEEVES_SLACK_CLIENT_ID": CLIENT_ID,
-        "JEEVES_SLACK_CLIENT_SECRET": CLIENT_SECRET,
-        "JEEVES_PUBLIC_URL": "http://127.0.0.1",
-    }
-
-
 async def test_8_tokens_rotating_every_few_seconds_under_load(
     node: RabbitNode, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:
@@ -387,7 +364,7 @@ async def test_8_tokens_rotating_every_few_seconds_under_load(
         rotate,
         count=300,
         rate=30,
-        settings=installs_on,
+        settings=with_installs,
         prepare=install,
     )
     oauth = world.slack.oauth
