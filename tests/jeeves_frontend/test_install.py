@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -34,10 +35,10 @@ from jeeves_shared.installations import InstallationKey
 from jeeves_shared.runtime.settings import SettingsError
 from tests.support.dataservice import ServedData, serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
+from tests.support.fake_slack_oauth import APP_ID, CLIENT_ID, CLIENT_SECRET, Grant
+from tests.support.installations import slack_settings
 from tests.support.slack_requests import SIGNING_SECRET
 
-CLIENT_ID = "1111.2222"
-CLIENT_SECRET = "test-client-secret-0123456789abcdef"
 PUBLIC_URL = "https://jeeves.example.com"
 REDIRECT_URI = PUBLIC_URL + "/slack/oauth_redirect"
 
@@ -61,7 +62,9 @@ class Door:
 
     apps: list[Quart]
     slack: FakeSlack
+    #: What a worker sees: installations, and their bot tokens.
     data: DataServiceClient
+    tokens: DataServiceClient
 
     async def get(self, path: str, *, cookie: str | None = None, replica: int = 0) -> Page:
         """GET ``path`` as a browser holding ``cookie`` (the install cookie's value)."""
@@ -99,15 +102,22 @@ def settings(slack: FakeSlack, **changes: Any) -> FrontendSettings:
 
 
 @pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[ServedData]:
-    async with serving_dataservice(tmp_path) as served:
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def served(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[ServedData]:
+    """The Data Service, refreshing rotating tokens at the fake Slack."""
+    async with serving_dataservice(tmp_path, **slack_settings(slack)) as served:
         yield served
 
 
 @pytest.fixture
-async def door(served: ServedData) -> AsyncIterator[Door]:
+async def door(served: ServedData, slack: FakeSlack) -> AsyncIterator[Door]:
     """Two replicas of the front door sharing one Data Service, as in production."""
-    async with FakeSlack() as slack, aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession() as session:
         apps = [
             create_app(
                 settings(slack),
@@ -117,37 +127,21 @@ async def door(served: ServedData) -> AsyncIterator[Door]:
             for _ in range(2)
         ]
         async with apps[0].test_app(), apps[1].test_app():
-            yield Door(apps, slack, served.client(session, "installations:read"))
+            data = served.client(session, "installations:read")
+            yield Door(apps, slack, data, served.client(session, "installations:token"))
 
 
-def answer_install(
-    slack: FakeSlack,
-    *,
-    team: dict[str, str] | None = None,
-    enterprise: dict[str, str] | None = None,
-    token: str = "xoxb-acme-0001",
-) -> None:
-    """Script the fake Slack's answers to one install: ``oauth.v2.access``, then ``auth.test``.
-
-    A workspace install by default; ``team=None`` with an ``enterprise`` is an org-wide one.
-    """
-    if team is None and enterprise is None:
-        team = {"id": "T0ACME", "name": "Acme"}
-    access = {
-        "ok": True,
-        "app_id": "A0JEEVES",
-        "authed_user": {"id": "U0ADMIN"},
-        "scope": ",".join(bot_scopes()),
-        "token_type": "bot",
-        "access_token": token,
-        "bot_user_id": "U0JEEVES",
-        "team": team,
-        "enterprise": enterprise,
-        "is_enterprise_install": team is None,
+def grant(slack: FakeSlack, **fields: Any) -> str:
+    """What Slack's consent screen does when an admin allows Jeeves: a one-time code for an
+    install of Acme (tokens that do not expire) unless ``fields`` say otherwise."""
+    values: dict[str, Any] = {
+        "team_id": "T0ACME",
+        "team_name": "Acme",
+        "scopes": tuple(bot_scopes()),
+        "rotating": False,
+        **fields,
     }
-    who = {"ok": True, "user_id": "U0JEEVES", "bot_id": "B0JEEVES"}
-    who |= {"team_id": team["id"]} if team else {}
-    slack.script.extend([Scripted(body=access), Scripted(body=who)])
+    return slack.oauth.grant_code(Grant(**values))
 
 
 def basic(user: str, password: str) -> str:
@@ -173,8 +167,8 @@ async def test_install_page_sends_the_browser_to_slack_with_a_bound_state(door: 
 
 async def test_happy_path_saves_the_installation_and_says_where(door: Door) -> None:
     state, cookie, _ = await door.start()
-    answer_install(door.slack)
-    page = await door.back_from_slack(f"code=c0de&state={state}", cookie=cookie)
+    code = grant(door.slack)
+    page = await door.back_from_slack(f"code={code}&state={state}", cookie=cookie)
     assert page.status == 200
     assert "Jeeves is installed in Acme" in page.text
     assert "/invite @Jeeves" in page.text and "help" in page.text
@@ -182,13 +176,41 @@ async def test_happy_path_saves_the_installation_and_says_where(door: Door) -> N
     assert f"{COOKIE}=;" in page.set_cookie  # the one-time cookie is gone
     [access] = door.slack_calls("oauth.v2.access")
     assert access.authorization == basic(CLIENT_ID, CLIENT_SECRET)
-    assert (access.body["code"], access.body["redirect_uri"]) == ("c0de", REDIRECT_URI)
+    assert (access.body["code"], access.body["redirect_uri"]) == (code, REDIRECT_URI)
     [who] = door.slack_calls("auth.test")
-    assert who.authorization == "Bearer xoxb-acme-0001"
+    [token] = door.slack.oauth.tokens
+    assert who.authorization == f"Bearer {token}"
     saved = await door.data.find_installation(InstallationKey(None, "T0ACME"))
     assert saved is not None and saved.active
-    assert _identity(saved) == ("U0JEEVES", "B0JEEVES", "A0JEEVES", "U0ADMIN")
+    assert _identity(saved) == ("UJEEVESBOT", "BJEEVESBOT", APP_ID, "U0INSTALLER")
     assert saved.bot_scopes == bot_scopes()
+    fresh = await door.tokens.fresh_bot_token(saved_key(saved), valid_for=timedelta(hours=1))
+    assert (fresh.token, fresh.expires_at) == (token, None)
+
+
+def saved_key(saved: Installation) -> InstallationKey:
+    return InstallationKey(saved.enterprise_id, saved.team_id, saved.is_enterprise_install)
+
+
+async def test_with_token_rotation_the_refresh_token_and_expiry_are_kept(door: Door) -> None:
+    state, cookie, _ = await door.start()
+    installed = Grant(team_id="T0ACME", scopes=tuple(bot_scopes()), rotating=True, expires_in=1800)
+    code = door.slack.oauth.grant_code(installed)
+    page = await door.back_from_slack(f"code={code}&state={state}", cookie=cookie)
+    assert page.status == 200
+    [token] = door.slack.oauth.tokens
+    key = InstallationKey(None, "T0ACME")
+    fresh = await door.tokens.fresh_bot_token(key, valid_for=timedelta(minutes=10))
+    assert fresh.token == token and token.startswith("xoxe.xoxb-")
+    assert fresh.expires_at is not None
+    left = fresh.expires_at - datetime.now(UTC)
+    assert timedelta(minutes=25) < left <= timedelta(minutes=30)
+    # Asked to last longer than it will, the Data Service refreshes it with the refresh token
+    # stored at install (single-use at Slack).
+    installed.expires_in = 43_200
+    renewed = await door.tokens.fresh_bot_token(key, valid_for=timedelta(hours=1))
+    assert renewed.token != token
+    assert len(door.slack.oauth.refreshes) == 1 and door.slack.oauth.refusals == []
 
 
 def _identity(saved: Installation) -> tuple[str | None, ...]:
@@ -197,10 +219,10 @@ def _identity(saved: Installation) -> tuple[str | None, ...]:
 
 async def test_org_wide_install_is_saved_without_a_team(door: Door) -> None:
     state, cookie, _ = await door.start()
-    answer_install(door.slack, team=None, enterprise={"id": "E0GRID", "name": "Acme Group"})
-    page = await door.back_from_slack(f"code=c0de&state={state}", cookie=cookie)
+    code = grant(door.slack, team_id=None, enterprise_id="E0GRID", is_enterprise_install=True)
+    page = await door.back_from_slack(f"code={code}&state={state}", cookie=cookie)
     assert page.status == 200
-    assert "Jeeves is installed in Acme Group" in page.text
+    assert "Jeeves is installed in Drones Holdings" in page.text  # the org's name
     key = InstallationKey("E0GRID", None, is_enterprise_install=True)
     saved = await door.data.find_installation(key)
     assert saved is not None
@@ -232,7 +254,7 @@ async def test_refusing_at_slack_ends_on_a_page_to_try_again(door: Door) -> None
 async def test_without_the_cookie_the_redirect_is_refused(door: Door) -> None:
     state, _, _ = await door.start()
     page = await door.back_from_slack(f"code=c0de&state={state}", cookie=None)
-    await assert_refused(page, 400, "this browser did not start an install here")
+    await assert_refused(page, 400, "this browser has no install in progress here")
     assert door.slack.calls == []
 
 
@@ -247,12 +269,12 @@ async def test_another_browsers_state_is_refused(door: Door) -> None:
 
 async def test_a_used_state_is_refused_on_every_replica(door: Door) -> None:
     state, cookie, _ = await door.start()
-    answer_install(door.slack)
-    first = await door.back_from_slack(f"code=c0de&state={state}", cookie=cookie)
+    code = grant(door.slack)
+    first = await door.back_from_slack(f"code={code}&state={state}", cookie=cookie)
     assert first.status == 200
     for replica in (0, 1):
         again = await door.back_from_slack(
-            f"code=c0de&state={state}", cookie=cookie, replica=replica
+            f"code={code}&state={state}", cookie=cookie, replica=replica
         )
         await assert_refused(again, 400, "the link was already used")
     assert len(door.slack_calls("oauth.v2.access")) == 1
@@ -265,8 +287,8 @@ async def test_a_state_older_than_ten_minutes_is_refused(door: Door) -> None:
     await assert_refused(page, 400, "the link is more than 10 minutes old")
     nine_minutes_ago = InstallStates(CLIENT_SECRET, clock=lambda: time.time() - 540)
     state = nine_minutes_ago.issue()
-    answer_install(door.slack)
-    assert (await door.back_from_slack(f"code=c0de&state={state}", cookie=state)).status == 200
+    code = grant(door.slack)
+    assert (await door.back_from_slack(f"code={code}&state={state}", cookie=state)).status == 200
 
 
 async def test_a_state_we_did_not_sign_is_refused(door: Door) -> None:
@@ -283,8 +305,7 @@ async def test_a_redirect_without_a_code_is_refused(door: Door) -> None:
 
 async def test_slack_refusing_the_code_saves_nothing(door: Door) -> None:
     state, cookie, _ = await door.start()
-    door.slack.script.append(Scripted(body={"ok": False, "error": "invalid_code"}))
-    page = await door.back_from_slack(f"code=stale&state={state}", cookie=cookie)
+    page = await door.back_from_slack(f"code=never-granted&state={state}", cookie=cookie)
     await assert_refused(page, 400, "invalid_code")
     assert door.slack_calls("auth.test") == []
     assert await door.data.find_installation(InstallationKey(None, "T0ACME")) is None
@@ -297,15 +318,14 @@ async def test_slack_unreachable_is_a_gateway_error_page(door: Door) -> None:
     await assert_refused(page, 502, "Slack could not be reached")
 
 
-async def test_without_a_client_id_installs_are_not_set_up(served: ServedData) -> None:
-    async with FakeSlack() as slack:
-        app = create_app(settings(slack, slack_client_id=""), bus=MemoryBus(()))
-        client = app.test_client()
-        for path in ("/slack/install", "/slack/oauth_redirect?code=x&state=y"):
-            response = await client.get(path)
-            text = await response.get_data(as_text=True)
-            assert response.status_code == 404
-            assert "Installing is not set up here" in text and "JEEVES_SLACK_CLIENT_ID" in text
+async def test_without_a_client_id_installs_are_not_set_up(slack: FakeSlack) -> None:
+    app = create_app(settings(slack, slack_client_id=""), bus=MemoryBus(()))
+    client = app.test_client()
+    for path in ("/slack/install", "/slack/oauth_redirect?code=x&state=y"):
+        response = await client.get(path)
+        text = await response.get_data(as_text=True)
+        assert response.status_code == 404
+        assert "Installing is not set up here" in text and "JEEVES_SLACK_CLIENT_ID" in text
 
 
 def test_a_client_id_without_its_secret_refuses_to_start() -> None:
@@ -332,10 +352,10 @@ async def test_no_redirect_a_browser_sends_is_a_server_error(query: dict[str, st
 
 async def test_one_state_used_at_once_on_two_replicas_installs_once(door: Door) -> None:
     state, cookie, _ = await door.start()
-    answer_install(door.slack)
+    code = grant(door.slack)
     pages = await asyncio.gather(
         *(
-            door.back_from_slack(f"code=c0de&state={state}", cookie=cookie, replica=replica)
+            door.back_from_slack(f"code={code}&state={state}", cookie=cookie, replica=replica)
             for replica in (0, 1)
         )
     )
