@@ -23,7 +23,6 @@ from jeeves_shared.bus import Bus, BusUnavailable
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.dataclient import FRONTEND_SCOPES, DataServiceClient
-from jeeves_shared.runtime.settings import SettingsError
 
 log = structlog.get_logger(__name__)
 
@@ -63,17 +62,6 @@ def create_app(
         recent=RecentEvents(settings.recent_events),
         data_client=dataservice,
     )
-    if settings.authorizes_installations:
-        if dataservice is None and settings.client_secret() is None:
-            raise SettingsError(
-                "JEEVES_SLACK_CLIENT_ID is set: the front door finds each event's installation "
-                "in the Data Service, and needs JEEVES_FRONTEND_CLIENT_SECRET for it"
-            )
-        door.installations = Installations(
-            lambda: door.dataservice,
-            size=settings.installation_cache_size,
-            ttl=settings.installation_cache_seconds,
-        )
     app.extensions["jeeves"] = door
     if bus is None:
         app.before_serving(door.bus.start)
@@ -82,7 +70,15 @@ def create_app(
         _open_dataservice_client(app, door)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(slack.blueprint)
-    mount_install(app, settings)
+    mount_install(app, settings)  # refuses a client id without its secret
+    if settings.authorizes_installations:
+        # Without a Data Service client (no JEEVES_FRONTEND_CLIENT_SECRET) events are answered
+        # 503 and logged, for Slack to deliver again once it is set, like the install pages.
+        door.installations = Installations(
+            lambda: door.dataservice,
+            size=settings.installation_cache_size,
+            ttl=settings.installation_cache_seconds,
+        )
     if chat is not None:
         app.extensions["jeeves.chat"] = chat
         app.register_blueprint(devchat.blueprint)

@@ -199,6 +199,8 @@ async def _services(
     if installations:
         oauth = {
             "slack_client_id": SLACK_CLIENT_ID,
+            "slack_client_secret": SLACK_CLIENT_SECRET,
+            "slack_api_url": slack.base_url,
             "frontend_client_id": DEV_CLIENT_ID,
             "frontend_client_secret": DEV_CLIENT_SECRET,
             "dataservice_url": f"http://{binds['data']}",
