@@ -116,7 +116,8 @@ async def _close_on(stop: asyncio.Event, chat: ChatLog) -> None:
 
 
 def _can_run(kind: WorkerKind[Any], settings: WorkerSettings) -> bool:
-    if kind.needs_bot_token and is_placeholder(settings.slack_bot_token.get_secret_value()):
+    token = settings.slack_bot_token.get_secret_value()
+    if kind.needs_bot_token and not settings.serves_installations and is_placeholder(token):
         log.info("dev.slack_off", reason="JEEVES_SLACK_BOT_TOKEN not set: replies stay local")
         return False
     return True

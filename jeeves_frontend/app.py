@@ -11,6 +11,7 @@ from slack_sdk.signature import SignatureVerifier
 from werkzeug.exceptions import HTTPException
 
 from jeeves_frontend import devchat, devstatus, health, slack
+from jeeves_frontend.authorize import Installations
 from jeeves_frontend.devchat import ChatLog
 from jeeves_frontend.install import mount_install
 from jeeves_frontend.recent import RecentEvents
@@ -40,7 +41,9 @@ def create_app(
     (and closes the connection when it stops). ``chat`` mounts the local chat page and the
     status page (``/dev/status``); only ``jeeves dev`` passes one. Without ``dataservice``, a
     Data Service client is opened while the app serves if ``JEEVES_FRONTEND_CLIENT_SECRET`` is
-    set (views reach it as ``front_door().dataservice``).
+    set (views reach it as ``front_door().dataservice``). With Slack's OAuth install configured
+    (:attr:`~FrontendSettings.authorizes_installations`), every event is authorized per
+    installation through that client (:mod:`jeeves_frontend.authorize`).
     """
     settings = settings or FrontendSettings()
     secret = settings.signing_secret()  # refuses to build without one outside dev mode
@@ -69,7 +72,15 @@ def create_app(
         _open_dataservice_client(app, door)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(slack.blueprint)
-    mount_install(app, settings)
+    mount_install(app, settings)  # refuses a client id without its secret
+    if settings.authorizes_installations:
+        # Without a Data Service client (no JEEVES_FRONTEND_CLIENT_SECRET) events are answered
+        # 503 and logged, for Slack to deliver again once it is set, like the install pages.
+        door.installations = Installations(
+            lambda: door.dataservice,
+            size=settings.installation_cache_size,
+            ttl=settings.installation_cache_seconds,
+        )
     if chat is not None:
         app.extensions["jeeves.chat"] = chat
         app.register_blueprint(devchat.blueprint)
@@ -123,6 +134,11 @@ def _register_errors(app: Quart) -> None:
     async def not_configured(exc: slack.SlackNotConfigured) -> tuple[dict[str, Any], int]:
         detail = "set JEEVES_SLACK_SIGNING_SECRET to take Slack requests"
         return {"error": "slack_not_configured", "detail": detail}, 503
+
+    @app.errorhandler(slack.InstallationsUnavailable)
+    async def no_installations(exc: slack.InstallationsUnavailable) -> tuple[dict[str, Any], int]:
+        # Logged where it happened; Slack delivers the event again after a 5xx.
+        return {"error": "temporarily_unavailable"}, 503
 
     @app.errorhandler(BusUnavailable)
     async def unavailable(exc: BusUnavailable) -> tuple[dict[str, Any], int]:

@@ -1,11 +1,18 @@
 """Slack Events API payloads turned into Jeeves actions: a pure function, no I/O.
 
-Only two kinds of event become actions: an ``app_mention`` in a channel, and a ``message`` in a
-direct message with the bot. Everything else (the bot's own messages, other bots' messages,
-edits, joins, a file shared without words, other event types) is ignored with a reason that
-the front door logs. Every string is read as :data:`~jeeves_frontend.slack_text.SafeText`, and
-a payload that does not fit the models (any field of the wrong type or size) is ignored, so no
-payload can make the front door fail.
+Which team an event belongs to is decided here, once (``docs/architecture.md``, "Which team"):
+the installation that received it, from the envelope's ``authorizations``
+(:func:`receiver_of`), never the envelope's ``team_id`` (in a Slack Connect channel, the partner
+organisation's); and the team the user belongs to, from the event's ``user_team`` (or
+``team``). Both travel in the action's :class:`~jeeves_shared.messages.Conversation`.
+
+Two kinds of event become actions a person asked for: an ``app_mention`` in a channel, and a
+``message`` in a direct message with the bot; the installation's lifecycle events
+(:data:`LIFECYCLE_EVENTS`) become lifecycle actions. Everything else (the bot's own messages,
+other bots' messages, edits, joins, a file shared without words, other event types) is ignored
+with a reason that the front door logs. Every string is read as
+:data:`~jeeves_frontend.slack_text.SafeText`, and a payload that does not fit the models (any
+field of the wrong type or size) is ignored, so no payload can make the front door fail.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jeeves_frontend.slack_text import (
     SafeText,
@@ -23,7 +30,23 @@ from jeeves_frontend.slack_text import (
     to_plain_text,
 )
 from jeeves_shared.commands import parse_command
-from jeeves_shared.messages import Action, Conversation
+from jeeves_shared.installations import InstallationKey
+from jeeves_shared.messages import LIFECYCLE_COMMANDS, Action, Conversation
+
+#: Events about the installation itself (not a person talking to Jeeves): they become
+#: lifecycle actions, handled by the user worker (``docs/events.md``).
+LIFECYCLE_EVENTS = frozenset(LIFECYCLE_COMMANDS)
+#: More ids than an Enterprise Grid org has workspaces is not what Slack sends.
+_MAX_IDS = 10_000
+
+
+class RevokedTokens(BaseModel):
+    """``tokens_revoked``'s ``tokens``: the user ids whose tokens were revoked, by kind."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    oauth: list[SlackId] = Field(default=[], max_length=_MAX_IDS)
+    bot: list[SlackId] = Field(default=[], max_length=_MAX_IDS)
 
 
 class SlackEvent(BaseModel):
@@ -33,6 +56,10 @@ class SlackEvent(BaseModel):
 
     type: SafeText
     user: SlackId | None = None
+    #: The team the user belongs to (Slack Connect: possibly another organisation's).
+    user_team: SlackId | None = None
+    #: The team of the message's author, on ``message`` events (older than ``user_team``).
+    team: SlackId | None = None
     text: SafeText = ""
     #: Rich text; read only when ``text`` is empty (see :func:`~.slack_text.blocks_text`).
     blocks: Any = None
@@ -42,15 +69,23 @@ class SlackEvent(BaseModel):
     thread_ts: SlackId | None = None
     subtype: SafeText | None = None
     bot_id: SafeText | None = None
+    #: ``tokens_revoked`` only.
+    tokens: RevokedTokens | None = None
+    #: ``team_access_granted`` / ``team_access_revoked`` only: the workspaces of the org.
+    team_ids: list[SlackId] = Field(default=[], max_length=_MAX_IDS)
 
 
 class Authorization(BaseModel):
-    """One entry of an envelope's ``authorizations``."""
+    """One entry of an envelope's ``authorizations``: an installation the event is for."""
 
     model_config = ConfigDict(extra="ignore")
 
+    enterprise_id: SlackId | None = None
+    #: None for an org-wide install.
+    team_id: SlackId | None = None
     user_id: SlackId | None = None
     is_bot: bool = False
+    is_enterprise_install: bool = False
 
 
 class EventCallback(BaseModel):
@@ -58,10 +93,40 @@ class EventCallback(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
+    #: The team the event happened in *from the sender's side*: in a Slack Connect channel, the
+    #: partner organisation's. Never used to pick the installation or the user's team.
     team_id: SlackId
+    enterprise_id: SlackId | None = None
+    #: The workspace where the event happened, on Slack Connect and org-wide events.
+    context_team_id: SlackId | None = None
     event_id: SlackId
     event: SlackEvent
-    authorizations: list[Authorization] = []
+    #: The installation(s) the event was delivered for; Slack sends one (the rest are listed by
+    #: ``apps.event.authorizations.list``).
+    authorizations: list[Authorization] = Field(default=[], max_length=100)
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """The installation that received an event (decided once, here) and the workspace it is in.
+
+    ``team_id`` is the installation's workspace; for an org-wide install (whose authorization
+    names no team) the workspace of the org the event happened in.
+    """
+
+    enterprise_id: str | None
+    team_id: str
+    is_enterprise_install: bool = False
+    #: The installation's bot user, when the authorization names it.
+    bot_user_id: str | None = None
+
+    @property
+    def installation(self) -> InstallationKey:
+        """The key of the installation, as the Data Service finds it (the same as its
+        actions' :attr:`~jeeves_shared.messages.Conversation.installation`)."""
+        if self.is_enterprise_install:
+            return InstallationKey(self.enterprise_id, None, True)
+        return InstallationKey(self.enterprise_id, self.team_id, False)
 
 
 #: The Events API subscriptions this module turns into actions, by Slack's name for them (the
@@ -84,15 +149,58 @@ class Ignored:
     reason: str
 
 
-def to_action(payload: dict[str, Any], *, bot_user_id: str = "") -> Action | Ignored:
-    """Turn an ``event_callback`` payload into the action it asks for, or say why not."""
+def read_envelope(payload: dict[str, Any]) -> EventCallback | Ignored:
+    """The ``event_callback`` envelope ``payload`` is, or why it is not one Jeeves reads."""
     try:
-        envelope = EventCallback.model_validate(payload)
+        return EventCallback.model_validate(payload)
     except ValidationError as exc:
         return Ignored(f"not an event we read: {exc.error_count()} invalid field(s)")
+
+
+def receiver_of(envelope: EventCallback) -> Receiver:
+    """The installation that received ``envelope``: from its ``authorizations`` (the bot's
+    entry first), never from the envelope's ``team_id``, which in a Slack Connect channel names
+    the partner organisation. An envelope without authorizations (older than Slack's 2021
+    change, or a one-workspace test) falls back to the envelope's own ids.
+    """
+    bots = [a for a in envelope.authorizations if a.is_bot]
+    candidates = bots or envelope.authorizations
+    if not candidates:
+        return Receiver(envelope.enterprise_id, envelope.team_id)
+    authorization = candidates[0]
+    team = authorization.team_id or envelope.context_team_id or envelope.team_id
+    return Receiver(
+        enterprise_id=authorization.enterprise_id,
+        team_id=team,
+        is_enterprise_install=authorization.is_enterprise_install,
+        bot_user_id=authorization.user_id if authorization.is_bot else None,
+    )
+
+
+def to_action(
+    payload: dict[str, Any], *, bot_user_id: str = "", bot_id: str = ""
+) -> Action | Ignored:
+    """Turn an ``event_callback`` payload into the action it asks for, or say why not.
+
+    ``bot_user_id`` and ``bot_id`` are the receiving installation's bot (to recognise its own
+    messages); without them the bot user is read from the envelope's ``authorizations``.
+    """
+    envelope = read_envelope(payload)
+    if isinstance(envelope, Ignored):
+        return envelope
+    return envelope_action(envelope, bot_user_id=bot_user_id, bot_id=bot_id)
+
+
+def envelope_action(
+    envelope: EventCallback, *, bot_user_id: str = "", bot_id: str = ""
+) -> Action | Ignored:
+    """:func:`to_action` of an envelope already read (the front door reads it once)."""
+    receiver = receiver_of(envelope)
     event = envelope.event
-    bot = bot_user_id or _bot_user_id(envelope)
-    reason = _ignore_reason(event, bot)
+    if event.type in LIFECYCLE_EVENTS:
+        return lifecycle_action(envelope, receiver)
+    bot = bot_user_id or receiver.bot_user_id or ""
+    reason = _ignore_reason(event, bot, bot_id)
     if reason:
         return Ignored(reason)
     assert event.user and event.channel  # checked by _ignore_reason
@@ -104,17 +212,48 @@ def to_action(payload: dict[str, Any], *, bot_user_id: str = "") -> Action | Ign
     plain = to_plain_text(text, bot_user_id=bot or None)
     parsed = parse_command(plain)
     return Action(
-        id=action_id(envelope.team_id, event.channel, event.ts, envelope.event_id),
+        id=action_id(receiver.team_id, event.channel, event.ts, envelope.event_id),
         command=parsed.command,
         args=parsed.args,
         text=plain,
         conversation=Conversation(
             origin="slack",
-            team_id=envelope.team_id,
+            team_id=receiver.team_id,
+            enterprise_id=receiver.enterprise_id,
+            is_enterprise_install=receiver.is_enterprise_install,
+            user_team_id=event.user_team or event.team or receiver.team_id,
             channel_id=event.channel,
             user_id=event.user,
             thread_ts=event.thread_ts,
             is_direct_message=event.type == "message",
+        ),
+    )
+
+
+def lifecycle_action(envelope: EventCallback, receiver: Receiver) -> Action | Ignored:
+    """The action of an installation's lifecycle event (:data:`LIFECYCLE_EVENTS`).
+
+    Its ``command`` is the event type, its ``args`` the workspace ids of a
+    ``team_access_*`` event (space-separated); it names no channel or user, so nothing is
+    answered. ``tokens_revoked`` of user tokens only (Jeeves holds none) is ignored.
+    """
+    event = envelope.event
+    args = ""
+    if event.type == "tokens_revoked" and not (event.tokens and event.tokens.bot):
+        return Ignored("tokens_revoked of user tokens only")
+    if event.type in ("team_access_granted", "team_access_revoked"):
+        args = " ".join(event.team_ids)
+    return Action(
+        id=f"{event.type}:{envelope.event_id}",
+        command=event.type,
+        args=args,
+        conversation=Conversation(
+            origin="slack",
+            team_id=receiver.team_id,
+            enterprise_id=receiver.enterprise_id,
+            is_enterprise_install=receiver.is_enterprise_install,
+            channel_id="",
+            user_id="",
         ),
     )
 
@@ -126,20 +265,14 @@ def action_id(team_id: str, channel: str, ts: str | None, event_id: str) -> str:
     (``app_mention`` and ``message.*`` when both are subscribed), with two ``event_id`` values
     and the same channel and ``ts``. Keyed on the message, both deliveries are the same action,
     and every consumer's claim (keyed on ids derived from it) makes the second a no-op.
+    ``team_id`` is the receiving installation's workspace (:class:`Receiver`).
     """
     if not ts:
         return event_id
     return f"slack:{team_id}:{channel}:{ts}"
 
 
-def _bot_user_id(envelope: EventCallback) -> str:
-    for authorization in envelope.authorizations:
-        if authorization.is_bot and authorization.user_id:
-            return authorization.user_id
-    return ""
-
-
-def _ignore_reason(event: SlackEvent, bot_user_id: str) -> str | None:
+def _ignore_reason(event: SlackEvent, bot_user_id: str, bot_id: str) -> str | None:
     if event.type not in {kind for kind, _ in SUBSCRIPTIONS.values()}:
         return f"event type {event.type}"
     if not any(
@@ -147,7 +280,7 @@ def _ignore_reason(event: SlackEvent, bot_user_id: str) -> str | None:
         for kind, where in SUBSCRIPTIONS.values()
     ):
         return "message outside a direct message (mentions arrive as app_mention)"
-    if bot_user_id and event.user == bot_user_id:
+    if (bot_user_id and event.user == bot_user_id) or (bot_id and event.bot_id == bot_id):
         return "the bot's own message"
     if event.bot_id:
         return "another bot's message" if bot_user_id else "a bot's message"

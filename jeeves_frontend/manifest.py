@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from jeeves_frontend.events import SUBSCRIPTIONS
+from jeeves_frontend.events import LIFECYCLE_EVENTS, SUBSCRIPTIONS
 from jeeves_frontend.settings import check_public_url
 
 #: Where Slack sends events, slash commands and install redirects (front-door routes).
@@ -65,13 +65,15 @@ SIGNIN_SCOPES = ("openid", "email", "profile")
 
 
 def bot_events() -> list[str]:
-    """The bot events to subscribe to, sorted."""
-    return sorted(SUBSCRIPTIONS)
+    """The bot events to subscribe to, sorted: what people say to Jeeves, and its
+    installations' lifecycle (uninstalled, tokens revoked, and for the org-wide install,
+    workspaces gaining or losing access), which need no scope."""
+    return sorted({*SUBSCRIPTIONS, *LIFECYCLE_EVENTS})
 
 
 def bot_scopes() -> list[str]:
     """Every bot scope Jeeves needs, sorted."""
-    scopes = {EVENT_SCOPES[event] for event in bot_events()}
+    scopes = {EVENT_SCOPES[event] for event in bot_events() if event not in LIFECYCLE_EVENTS}
     scopes.update(scope for needed in METHOD_SCOPES.values() for scope in needed)
     scopes.update(OTHER_SCOPES)
     return sorted(scopes)

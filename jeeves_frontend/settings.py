@@ -58,6 +58,18 @@ class FrontendSettings(JeevesSettings):
         secret = self.frontend_client_secret.get_secret_value().strip()
         return None if is_placeholder(secret) else secret
 
+    installation_cache_size: int = Field(default=10_000, gt=0)
+    """Installations whose lookup one front-door process remembers (with OAuth installs on)."""
+    installation_cache_seconds: float = Field(default=30.0, gt=0)
+    """How long a lookup is remembered: another process's uninstall is seen within this."""
+
+    @property
+    def authorizes_installations(self) -> bool:
+        """Whether events are authorized per installation: Slack's OAuth install is configured
+        (``JEEVES_SLACK_CLIENT_ID``). Without it, one workspace (``JEEVES_SLACK_BOT_TOKEN``)
+        is served and no lookup happens."""
+        return bool(self.slack_client_id.strip())
+
     def signing_secret(self) -> str | None:
         """The signing secret, or None in dev mode when none is configured.
 

@@ -10,13 +10,23 @@ from urllib.parse import parse_qs
 import structlog
 from quart import Blueprint, Response, request
 
-from jeeves_frontend.events import Ignored, to_action
+from jeeves_frontend.events import (
+    EventCallback,
+    Ignored,
+    envelope_action,
+    read_envelope,
+    receiver_of,
+)
 from jeeves_frontend.signature import check_signature
 from jeeves_frontend.slack_text import to_safe_text
 from jeeves_frontend.slash import NotASlashCommand, to_slash_action
-from jeeves_frontend.state import FrontDoor, front_door
+from jeeves_frontend.state import DataServiceNotConfigured, FrontDoor, front_door
+from jeeves_shared.auth.errors import AuthError
 from jeeves_shared.bus import BusUnavailable
 from jeeves_shared.commands import help_text
+from jeeves_shared.dataclient import DataServiceError, Installation
+from jeeves_shared.installations import InstallationKey
+from jeeves_shared.messages import LIFECYCLE_COMMANDS
 from jeeves_shared.observability.metrics import SLACK_EVENTS, bounded
 
 log = structlog.get_logger(__name__)
@@ -25,6 +35,12 @@ log = structlog.get_logger(__name__)
 SLASH_UNAVAILABLE = (
     "Sorry, I can't do that right now: part of me is down. Nothing was done; "
     "please try again in a minute."
+)
+
+#: The slash command's answer when its workspace's installation is unknown or inactive.
+SLASH_NOT_INSTALLED = (
+    "I'm not installed in this workspace (any more). An admin can add me again from the "
+    "install page."
 )
 
 blueprint = Blueprint("slack", __name__)
@@ -46,6 +62,11 @@ IGNORE_CODES = (
 
 class SlackNotConfigured(Exception):
     """Dev mode without a signing secret: Slack requests cannot be verified, so none is taken."""
+
+
+class InstallationsUnavailable(Exception):
+    """The Data Service could not say whether Jeeves serves the installation: answered 503,
+    so that Slack delivers the event again (nothing is lost)."""
 
 
 class MalformedRequest(Exception):
@@ -94,6 +115,21 @@ async def commands() -> tuple[dict[str, Any] | str, int]:
         action = to_slash_action(form)
     except NotASlashCommand as exc:
         raise MalformedRequest(f"not a slash command: {exc}") from None
+    if door.installations is not None:
+        key = action.conversation.installation
+        try:
+            installation = await door.installations.find(key)
+        except (DataServiceError, AuthError, DataServiceNotConfigured) as exc:
+            log.error("slack.installation_lookup_failed", error=str(exc), **_key_fields(key))
+            SLACK_EVENTS.labels("slash_command", "refused", "installations_unavailable").inc()
+            return {"response_type": "ephemeral", "text": SLASH_UNAVAILABLE}, 200
+        if installation is None or not installation.active:
+            unserved = "not_installed" if installation is None else "inactive"
+            SLACK_EVENTS.labels("slash_command", "ignored", unserved).inc()
+            log.info(
+                "slack.ignored", event_id=action.id, reason="not installed", **_key_fields(key)
+            )
+            return {"response_type": "ephemeral", "text": SLASH_NOT_INSTALLED}, 200
     instant = help_text(action.args) if action.command == "help" else None
     if instant is not None:
         SLACK_EVENTS.labels("slash_command", "answered", "").inc()
@@ -145,15 +181,34 @@ async def _verified_json(door: FrontDoor) -> dict[str, Any]:
 
 
 async def _handle_event(door: FrontDoor, payload: dict[str, Any]) -> None:
-    action = to_action(payload, bot_user_id=door.settings.slack_bot_user_id)
     event = payload.get("event")
     event_type = bounded(event.get("type") if isinstance(event, dict) else None)
+    envelope = read_envelope(payload)
+    if isinstance(envelope, Ignored):
+        SLACK_EVENTS.labels(event_type, "ignored", ignore_code(envelope.reason)).inc()
+        log.info("slack.ignored", event_id=_shown(payload.get("event_id")), reason=envelope.reason)
+        return
+    key = receiver_of(envelope).installation
+    bot_user_id, bot_id = door.settings.slack_bot_user_id, ""
+    if door.installations is not None:
+        installation = await _installation(door, key)
+        if installation is None or not installation.active:
+            unserved = "not_installed" if installation is None else "inactive"
+            SLACK_EVENTS.labels(event_type, "ignored", unserved).inc()
+            _log_unserved(envelope, key, installation)
+            return
+        bot_user_id, bot_id = installation.bot_user_id, installation.bot_id or ""
+    action = envelope_action(envelope, bot_user_id=bot_user_id, bot_id=bot_id)
     if isinstance(action, Ignored):
         SLACK_EVENTS.labels(event_type, "ignored", ignore_code(action.reason)).inc()
-        log.info("slack.ignored", event_id=_shown(payload.get("event_id")), reason=action.reason)
+        log.info("slack.ignored", event_id=envelope.event_id, reason=action.reason)
         return
     published = await door.publish(action)
     SLACK_EVENTS.labels(event_type, "published" if published else "duplicate", "").inc()
+    if action.command in LIFECYCLE_COMMANDS and door.installations is not None:
+        # The next event of this installation asks the Data Service again, which by then
+        # knows of the uninstall (the user worker records it).
+        door.installations.forget(key)
 
 
 def ignore_code(reason: str) -> str:
@@ -168,6 +223,33 @@ async def count_refusals(response: Response) -> Response:
     if response.status_code >= 400:
         SLACK_EVENTS.labels("unknown", "refused", str(response.status_code)).inc()
     return response
+
+
+async def _installation(door: FrontDoor, key: InstallationKey) -> Installation | None:
+    assert door.installations is not None
+    try:
+        return await door.installations.find(key)
+    except (DataServiceError, AuthError, DataServiceNotConfigured) as exc:
+        log.error("slack.installation_lookup_failed", error=str(exc), **_key_fields(key))
+        raise InstallationsUnavailable(str(exc)) from None
+
+
+def _log_unserved(
+    envelope: EventCallback, key: InstallationKey, installation: Installation | None
+) -> None:
+    if installation is None:
+        reason = "Jeeves is not installed there"
+    else:
+        reason = f"installation inactive ({installation.inactive_reason or 'uninstalled'})"
+    log.info("slack.ignored", event_id=envelope.event_id, reason=reason, **_key_fields(key))
+
+
+def _key_fields(key: InstallationKey) -> dict[str, Any]:
+    return {
+        "enterprise_id": key.enterprise_id,
+        "team_id": key.team_id,
+        "is_enterprise_install": key.is_enterprise_install,
+    }
 
 
 def _log_rate_limited(payload: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from jeeves_frontend.slack_text import SafeText, SlackId, to_plain_text
 from jeeves_shared.commands import parse_command
@@ -22,7 +22,13 @@ class SlashForm(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
+    #: The workspace the command was typed in, whose installation answers it; the user is
+    #: one of its members (Slack sends a command to the installation of the user's own org).
     team_id: SlackId
+    #: Absent (or empty) outside Enterprise Grid.
+    enterprise_id: Annotated[SlackId | None, BeforeValidator(lambda v: v or None)] = None
+    #: Slack sends ``"true"`` or ``"false"``.
+    is_enterprise_install: bool = False
     channel_id: SlackId
     user_id: SlackId
     response_url: Annotated[SafeText, Field(min_length=1, max_length=2000)]
@@ -49,6 +55,9 @@ def to_slash_action(form: Mapping[str, str]) -> Action:
         conversation=Conversation(
             origin="slack",
             team_id=fields.team_id,
+            enterprise_id=fields.enterprise_id,
+            is_enterprise_install=fields.is_enterprise_install,
+            user_team_id=fields.team_id,
             channel_id=fields.channel_id,
             user_id=fields.user_id,
             is_direct_message=fields.channel_id.startswith("D"),

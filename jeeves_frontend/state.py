@@ -9,6 +9,7 @@ import structlog
 from quart import current_app
 from slack_sdk.signature import SignatureVerifier
 
+from jeeves_frontend.authorize import Installations
 from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus import Bus
@@ -32,6 +33,8 @@ class FrontDoor:
     #: None when no signing secret is configured (dev mode only): Slack endpoints are off.
     verifier: SignatureVerifier | None
     recent: RecentEvents
+    #: The installations of requests; None in one-workspace mode (no lookup happens).
+    installations: Installations | None = None
     #: Set while the app serves, when a client secret is configured (see :attr:`dataservice`).
     data_client: DataServiceClient | None = field(default=None)
 

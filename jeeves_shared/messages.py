@@ -13,10 +13,22 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from jeeves_shared.installations import InstallationKey
+
 Origin = Literal["slack", "devchat"]
 
 #: The team id of ``jeeves dev``'s chat page; answers to it go to the page, not to Slack.
 DEV_TEAM_ID = "TDEV"
+
+
+#: Slack events about an installation itself, published as actions whose ``command`` is the
+#: event type (``jeeves_frontend.events.lifecycle_action``); the user worker handles them.
+LIFECYCLE_COMMANDS = (
+    "app_uninstalled",
+    "tokens_revoked",
+    "team_access_granted",
+    "team_access_revoked",
+)
 
 
 def origin_of(team_id: str) -> Origin:
@@ -33,17 +45,47 @@ class _Frozen(BaseModel):
 
 
 class Conversation(_Frozen):
-    """Where a request came from, and so where its answer goes."""
+    """Where a request came from, and so where its answer goes.
+
+    Two teams are told apart (decided once, by the front door: ``docs/architecture.md``, "Which
+    team"): the *installation* that received the request (:attr:`team_id`,
+    :attr:`enterprise_id`, :attr:`is_enterprise_install`), whose bot token answers it; and the
+    team the *user* belongs to (:attr:`user_team_id`), under which the user's settings are kept.
+    They differ in a Slack Connect channel (a partner organisation's user) and in an org-wide
+    Enterprise Grid install. Messages published before these fields existed decode with the
+    defaults: one team, no enterprise.
+    """
 
     origin: Origin
+    #: The workspace of the installation that received the request (for an org-wide install:
+    #: the workspace of the org it came from). Never the envelope's ``team_id`` of a Slack
+    #: Connect event, which names the other organisation.
     team_id: str
     channel_id: str
     user_id: str
+    #: The Enterprise Grid org of the installation, None outside Enterprise Grid.
+    enterprise_id: str | None = None
+    #: The installation is org-wide (one token for every workspace of :attr:`enterprise_id`).
+    is_enterprise_install: bool = False
+    #: The team the user belongs to (Slack's ``user_team``); None: :attr:`team_id`.
+    user_team_id: str | None = None
     #: Set when the request was made in a thread: the answer goes in the same thread.
     thread_ts: str | None = None
     is_direct_message: bool = False
     #: Slash commands answer through this URL instead of ``chat.postMessage``.
     response_url: str | None = None
+
+    @property
+    def installation(self) -> InstallationKey:
+        """The key of the installation that answers: its bot token posts the reply."""
+        if self.is_enterprise_install:
+            return InstallationKey(self.enterprise_id, None, True)
+        return InstallationKey(self.enterprise_id, self.team_id, False)
+
+    @property
+    def user_team(self) -> str:
+        """The team the user belongs to: the key of the user's record and settings."""
+        return self.user_team_id or self.team_id
 
 
 class Action(_Frozen):

@@ -20,7 +20,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus import Bus
 from jeeves_shared.bus.topology import REPLIES_EXCHANGE, reply_key
-from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES, DataServiceClient
+from jeeves_shared.dataclient import (
+    SCHEDULER_SCOPES,
+    TOKEN_SCOPES,
+    WORKER_SCOPES,
+    DataServiceClient,
+)
+from jeeves_shared.installations import BotTokens
 from jeeves_shared.messages import Action, Conversation, Reply
 from jeeves_shared.runtime.settings import is_placeholder
 from workers.mrkdwn import escape_stray_brackets, split_message
@@ -62,26 +68,38 @@ class Resources:
         )
 
     def slack_client(self, *, resend: bool) -> AsyncWebClient:
-        """A Slack Web API client with the bot token (see :func:`make_slack_client`).
-
-        Raises :class:`~jeeves_shared.runtime.settings.SettingsError` if the token is a
-        placeholder outside dev mode.
-        """
+        """A Slack Web API client (see :func:`make_slack_client`) holding no token: every call
+        passes its installation's (``token=await tokens.get(key)``, :meth:`bot_tokens`)."""
         return make_slack_client(
-            self.settings.require_secret("slack_bot_token"),
+            None,
             base_url=self.settings.slack_api_url,
             session=self.http,
             max_retries=self.settings.slack_max_retries,
             resend=resend,
         )
 
+    def bot_tokens(self, data: DataServiceClient) -> BotTokens:
+        """The bot tokens of the installations: fetched through ``data`` (which must carry
+        ``installations:token``) when OAuth installs are on, else ``JEEVES_SLACK_BOT_TOKEN``
+        for every one (:meth:`BotTokens.single`).
+
+        Raises :class:`~jeeves_shared.runtime.settings.SettingsError` if, in one-workspace
+        mode, the token is a placeholder outside dev mode.
+        """
+        if self.settings.serves_installations:
+            return BotTokens(data)
+        return BotTokens.single(self.settings.require_secret("slack_bot_token"))
+
     def weather_api_key(self) -> str | None:
         """The weather provider's API key, None if not configured (weather then apologises)."""
         return self.settings.weather_api_key.get_secret_value().strip() or None
 
     def has_slack_token(self) -> bool:
-        """Whether a real bot token is configured (lookups are skipped without one)."""
-        return not is_placeholder(self.settings.slack_bot_token.get_secret_value())
+        """Whether Jeeves may call Slack: OAuth installs on, or a real bot token configured
+        (lookups are skipped otherwise)."""
+        return self.settings.serves_installations or not is_placeholder(
+            self.settings.slack_bot_token.get_secret_value()
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,13 +191,19 @@ class WeatherDeps(DataDeps):
 
 @dataclass(frozen=True, kw_only=True)
 class UserDeps(DataDeps):
-    """The ``user`` kind's: location, settings, alerts and the dashboard link."""
+    """The ``user`` kind's: location, settings, alerts and the dashboard link; and the
+    installations' lifecycle events (:mod:`workers.lifecycle`)."""
 
+    #: Also: marking installations inactive (lifecycle events), and their bot tokens
+    #: (``users.info``).
+    SCOPES: ClassVar[tuple[str, ...]] = (*WORKER_SCOPES, "installations:write", *TOKEN_SCOPES)
     #: ``weather``: only to warn that alerts cannot be delivered without a key.
     NEEDS: ClassVar[frozenset[str]] = frozenset({"data", "slack-lookup", "weather"})
 
-    #: For read-only lookups (a user's time zone); None when no bot token is configured.
+    #: For read-only lookups (a user's time zone); None when Jeeves may not call Slack.
     slack: AsyncWebClient | None = None
+    #: The installations' bot tokens, for :attr:`slack`'s calls; None with it.
+    tokens: BotTokens | None = None
     #: Web address of the dashboard, for ``login``.
     dashboard_url: str = ""
     #: Whether weather is set up (``alerts on`` warns that alerts will only apologise if not).
@@ -187,12 +211,15 @@ class UserDeps(DataDeps):
 
     @classmethod
     def build(cls, resources: Resources) -> Self:
-        """The Data Service client, and a Slack client if a bot token is configured."""
+        """The Data Service client, and a Slack client if Jeeves may call Slack."""
+        data = resources.data_client(cls.SCOPES)
+        slack = resources.has_slack_token()
         return cls(
             bus=resources.bus,
             clock=resources.clock,
-            data=resources.data_client(cls.SCOPES),
-            slack=resources.slack_client(resend=True) if resources.has_slack_token() else None,
+            data=data,
+            slack=resources.slack_client(resend=True) if slack else None,
+            tokens=resources.bot_tokens(data) if slack else None,
             dashboard_url=resources.settings.dashboard_url,
             has_weather_key=resources.weather_api_key() is not None,
         )

@@ -18,11 +18,19 @@ import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
 
-from jeeves_shared.dataclient import DataServiceClient, InvalidRequest, NotFound, User
+from jeeves_shared.auth.errors import AuthError
+from jeeves_shared.dataclient import (
+    DataServiceClient,
+    DataServiceError,
+    InvalidRequest,
+    NotFound,
+    User,
+)
 from jeeves_shared.messages import Action
 from workers.deps import UserDeps
 from workers.mrkdwn import to_slack_text
 from workers.people import asker
+from workers.slack.tokens import with_bot_token
 from workers.weather_text import API_KEY_SETTING
 
 log = structlog.get_logger(__name__)
@@ -173,7 +181,7 @@ async def alerts(action: Action, deps: UserDeps) -> str:
         return (
             f"`{to_slack_text(when[:20])}` is not a time: use HH:MM, for example `alerts on 07:30`."
         )
-    if user.timezone is None and (zone := await slack_timezone(deps, user.slack_user_id)):
+    if user.timezone is None and (zone := await slack_timezone(deps, action, user.slack_user_id)):
         with contextlib.suppress(InvalidRequest):  # a zone Slack knows but we do not: UTC
             user = await data.update_user(user.id, {"timezone": zone})
     user = await data.set_alerts(user.id, enabled=True, time=time)
@@ -182,14 +190,23 @@ async def alerts(action: Action, deps: UserDeps) -> str:
     return describe_alerts(user)
 
 
-async def slack_timezone(deps: UserDeps, slack_user_id: str) -> str | None:
-    """The timezone Slack knows for the user (``users.info``), when Jeeves may ask Slack."""
-    if deps.slack is None:
+async def slack_timezone(deps: UserDeps, action: Action, slack_user_id: str) -> str | None:
+    """The timezone Slack knows for the user (``users.info``, with the token of the
+    installation ``action`` came through), when Jeeves may ask Slack."""
+    slack, tokens = deps.slack, deps.tokens
+    if slack is None or tokens is None:
         return None
     try:
-        answer = await deps.slack.users_info(user=slack_user_id)
+        answer = await with_bot_token(
+            tokens,
+            action.conversation.installation,
+            lambda token: slack.users_info(user=slack_user_id, token=token),
+        )
     except SlackApiError as exc:
         log.info("slack.users_info_failed", error=exc.response.get("error"))
+        return None
+    except (DataServiceError, AuthError) as exc:  # no token for it now: UTC will do
+        log.info("slack.users_info_failed", error=type(exc).__name__)
         return None
     except (aiohttp.ClientError, TimeoutError) as exc:  # optional: fall back to UTC
         log.info("slack.users_info_failed", error=type(exc).__name__)

@@ -19,6 +19,9 @@ class WorkerSettings(JeevesSettings):
 
     slack_bot_token: SecretStr = SecretStr("")
     """The Slack app's bot token (``xoxb-``, "OAuth & Permissions"); the Slack poster needs it."""
+    slack_client_id: str = ""
+    """The Slack app's client id; set (OAuth installs on), each installation's own bot token
+    is used, from the Data Service; empty, :attr:`slack_bot_token` answers one workspace."""
     slack_api_url: str = "https://slack.com/api/"
     """Slack Web API base URL (tests point it at a fake)."""
     slack_response_url_prefix: str = "https://hooks.slack.com/"
@@ -51,6 +54,11 @@ class WorkerSettings(JeevesSettings):
     """``host:port`` of the probes' ``/healthz`` and ``/readyz``; empty: no health server."""
     retry_delays: str = "1,5,30,60,120"
     """Seconds before each new attempt at a failed message; after the last, dead-lettered."""
+
+    @property
+    def serves_installations(self) -> bool:
+        """Whether Slack calls use each installation's token (Slack's OAuth install is on)."""
+        return bool(self.slack_client_id.strip())
 
     @property
     def retry_policy(self) -> RetryPolicy:

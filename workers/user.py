@@ -1,7 +1,8 @@
 """The user worker: location, settings, daily alerts and the dashboard link.
 
 Commands: ``set location <place>``, ``get location`` (``where am i``),
-``config show|get <key>|set <key> <value>|unset <key>``, ``alerts [on [HH:MM]|off]``, ``login``.
+``config show|get <key>|set <key> <value>|unset <key>``, ``alerts [on [HH:MM]|off]``, ``login``;
+and the installations' lifecycle events (:mod:`workers.lifecycle`).
 Everything it stores lives in the Data Service.
 """
 
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from jeeves_shared.messages import Action, Conversation, Reply
-from workers import preferences
+from jeeves_shared.messages import LIFECYCLE_COMMANDS, Action, Reply
+from workers import lifecycle, preferences
 from workers.deps import UserDeps, expect_action
 from workers.mrkdwn import to_slack_text
 from workers.people import asker
@@ -20,8 +21,12 @@ Answer = Callable[[Action, UserDeps], Awaitable[str | None]]
 
 
 async def handle(message: Action | Reply, deps: UserDeps) -> None:
-    """Answer one of the user worker's commands."""
+    """Answer one of the user worker's commands, or record an installation's lifecycle event
+    (:mod:`workers.lifecycle`)."""
     action = expect_action(message)
+    if action.command in LIFECYCLE_COMMANDS:
+        await lifecycle.handle(action, deps)
+        return
     text = await _ANSWERS[action.command](action, deps)
     if text is not None:
         await deps.answer(action, text)
@@ -55,11 +60,9 @@ async def login(action: Action, deps: UserDeps) -> None:
     if where.is_direct_message or where.origin != "slack":
         await deps.answer(action, text)
         return
-    dm = Conversation(
-        origin=where.origin,
-        team_id=where.team_id,
-        channel_id=where.user_id,
-        user_id=where.user_id,
+    # The same installation and user; only the place changes (the user's DM, not in a thread).
+    dm = where.model_copy(
+        update={"channel_id": where.user_id, "thread_ts": None, "response_url": None}
     )
     await deps.answer(action, "I've sent you a direct message with the link.")
     await deps.answer(action, text, to=dm, first_part=1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jeeves_shared.messages import Origin
+from jeeves_shared.messages import LIFECYCLE_COMMANDS, Origin
 
 ACTIONS_EXCHANGE = "jeeves.actions"
 REPLIES_EXCHANGE = "jeeves.replies"
@@ -69,7 +69,17 @@ def _actions(queue: str, *commands: str) -> QueueSpec:
 WORKER_QUEUES: dict[str, QueueSpec] = {
     "help": _actions("jeeves.help", "help", "unknown"),
     "weather": _actions("jeeves.weather", "weather"),
-    "user": _actions("jeeves.user", "set_location", "get_location", "config", "alerts", "login"),
+    # Also the installations' lifecycle events (uninstalled, tokens revoked, ...): the user
+    # worker already holds the Data Service and Slack clients they need.
+    "user": _actions(
+        "jeeves.user",
+        "set_location",
+        "get_location",
+        "config",
+        "alerts",
+        "login",
+        *LIFECYCLE_COMMANDS,
+    ),
     "reminders": _actions("jeeves.reminders", "remind", "reminders"),
     "slack": QueueSpec("jeeves.slack-poster", REPLIES_EXCHANGE, (reply_key("slack"),)),
 }

@@ -10,6 +10,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,7 +77,15 @@ class Proc:
 class Cluster:
     """TokenDealer, Data Service, front doors, the help worker and the Slack poster."""
 
-    def __init__(self, folder: Path, amqp_url: str, slack_api_url: str, *, fronts: int) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        amqp_url: str,
+        slack_api_url: str,
+        *,
+        fronts: int,
+        settings: Callable[[dict[str, str]], dict[str, str]] | None = None,
+    ) -> None:
         self.folder = folder
         self.env = {
             **production_env(folder),
@@ -86,6 +95,8 @@ class Cluster:
             "JEEVES_SLACK_API_URL": slack_api_url,
             "JEEVES_LOG_LEVEL": "INFO",
         }
+        if settings is not None:  # a scenario's own settings (from the base ones), for all
+            self.env.update(settings(self.env))
         self.procs: dict[str, Proc] = {}
         self._add("tokendealer", ("serve", "tokendealer"), self.env["JEEVES_TOKENDEALER_BIND"])
         self._add("dataservice", ("serve", "dataservice"), self.env["JEEVES_DATASERVICE_BIND"])

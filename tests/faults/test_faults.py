@@ -12,19 +12,26 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aio_pika
 import aiohttp
 import pytest
+from pydantic import SecretStr
 
+from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus.dead_letters import list_dead_letters
 from jeeves_shared.bus.topology import DEAD_LETTER_QUEUE, WORKER_QUEUES
+from jeeves_shared.dataclient import DataServiceClient, NewInstallation
 from tests.faults.cluster import Cluster
 from tests.faults.load import Load, Tally, tally
 from tests.faults.report import SUMMARIES
 from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack_oauth import Grant
+from tests.support.production import with_installs
 from tests.support.rabbitmq import RabbitNode, message_count
+from tests.support.slack_requests import BOT_USER_ID, TEAM_ID
 
 pytestmark = [pytest.mark.faults, pytest.mark.rabbitmq]
 
@@ -69,14 +76,22 @@ async def run_scenario(
     rate: float,
     fronts: int = 1,
     deliveries: int = 1,
+    settings: Callable[[dict[str, str]], dict[str, str]] | None = None,
+    prepare: Callable[[World], Awaitable[None]] | None = None,
 ) -> tuple[Tally, World]:
-    """Start Jeeves, run the load with ``fault`` alongside, wait until all is quiet, count."""
+    """Start Jeeves, run the load with ``fault`` alongside, wait until all is quiet, count.
+
+    ``settings`` adds to every process's environment (given the base one); ``prepare`` runs
+    once everything is up, before the load.
+    """
     amqp_url = node.new_vhost()
     async with FakeSlack() as slack:
-        cluster = Cluster(folder, amqp_url, slack.base_url, fronts=fronts)
+        cluster = Cluster(folder, amqp_url, slack.base_url, fronts=fronts, settings=settings)
         world = World(node, amqp_url, cluster, slack, session)
         try:
             await cluster.start(session)
+            if prepare is not None:
+                await prepare(world)
             load = Load(session, cluster.front_urls, count=count, rate=rate, deliveries=deliveries)
             sending = asyncio.create_task(load.run())
             healed_at = await fault(world)
@@ -302,4 +317,66 @@ async def test_7_sigterm_to_every_process_under_load_then_restart(
     result, _ = await run_scenario(
         "7 SIGTERM everything", node, tmp_path, session, stop_everything, count=400, rate=50
     )
+    assert_exactly_once(result)
+
+
+#: Lifetime of the rotating bot tokens of scenario 8 (Slack's is 12 hours).
+ROTATION_SECONDS = 5
+
+
+async def test_8_tokens_rotating_every_few_seconds_under_load(
+    node: RabbitNode, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    grant = Grant(team_id=TEAM_ID, bot_user_id=BOT_USER_ID, expires_in=ROTATION_SECONDS)
+
+    async def install(world: World) -> None:
+        # Slack refuses any token it did not issue, or that expired (token_expired).
+        world.slack.strict_tokens = True
+        answer = world.slack.oauth.issue(grant)
+        env = world.cluster.env
+        tokens = TokenClient(
+            world.session,
+            token_url=f"{env['JEEVES_TOKENDEALER_URL']}/oauth/token",
+            client_id="jeeves-worker",
+            client_secret=env["JEEVES_WORKER_CLIENT_SECRET"],
+        )
+        data = DataServiceClient.from_token_client(
+            world.session, env["JEEVES_DATASERVICE_URL"], tokens, scopes=("installations:write",)
+        )
+        await data.save_installation(
+            NewInstallation(
+                team_id=TEAM_ID,
+                bot_user_id=BOT_USER_ID,
+                bot_token=SecretStr(answer["access_token"]),
+                bot_refresh_token=SecretStr(answer["refresh_token"]),
+                bot_token_expires_at=datetime.now(UTC) + timedelta(seconds=ROTATION_SECONDS),
+            )
+        )
+
+    async def rotate(world: World) -> float:
+        return time.monotonic()  # the tokens rotate by themselves, every few seconds
+
+    result, world = await run_scenario(
+        "8 tokens rotating every 5 s",
+        node,
+        tmp_path,
+        session,
+        rotate,
+        count=300,
+        rate=30,
+        settings=with_installs,
+        prepare=install,
+    )
+    oauth = world.slack.oauth
+    posts = [c for c in world.slack.calls if c.method == "chat.postMessage"]
+    refused = [c for c in posts if world.slack.oauth.check(c.authorization) == "invalid_auth"]
+    SUMMARIES.append(
+        f"8 tokens rotating every {ROTATION_SECONDS} s: {len(oauth.refreshes)} refreshes at "
+        f"Slack, {len(oauth.refusals)} refused (invalid_refresh_token), "
+        f"{len(posts) - result.answered} posts refused (token_expired, then retried), "
+        f"{len(refused)} made with a token Slack never issued"
+    )
+    assert oauth.refusals == []
+    assert refused == []
+    assert len(oauth.refreshes) >= 2  # the tokens did rotate during the load
     assert_exactly_once(result)

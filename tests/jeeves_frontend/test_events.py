@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from jeeves_frontend.events import Ignored, action_id, to_action
+from jeeves_frontend.events import Ignored, action_id, read_envelope, receiver_of, to_action
+from jeeves_shared.installations import InstallationKey
 from jeeves_shared.messages import Action
 from tests.support.slack_requests import BOT_USER_ID, direct_message, event_callback, mention
 
@@ -155,3 +156,162 @@ def test_words_only_in_blocks_are_read(event: dict[str, Any]) -> None:
 def test_an_empty_mention_still_asks_for_help() -> None:
     action = to_action(event_callback(mention("")))
     assert isinstance(action, Action) and (action.command, action.args) == ("help", "")
+
+
+# The Slack Connect fault of issue 12, as Slack sent it: a user of our workspace (T0TESTTEAM)
+# mentions Jeeves in a channel shared with a partner org; the envelope's team_id names the partner.
+CONNECT_MENTION: dict[str, Any] = {
+    "token": "x",
+    "team_id": "T0PARTNER1",
+    "enterprise_id": "E0PARTNER1",
+    "api_app_id": "A0JEEVES",
+    "type": "event_callback",
+    "event_id": "Ev0CONNECT1",
+    "event_time": 1796045168,
+    "is_ext_shared_channel": True,
+    "context_team_id": "T0TESTTEAM",
+    "context_enterprise_id": None,
+    "authorizations": [
+        {
+            "enterprise_id": None,
+            "team_id": "T0TESTTEAM",
+            "user_id": "UJEEVESBOT",
+            "is_bot": True,
+            "is_enterprise_install": False,
+        }
+    ],
+    "event": {
+        "type": "app_mention",
+        "user": "U0ERIN0001",
+        "team": "T0TESTTEAM",
+        "user_team": "T0TESTTEAM",
+        "text": "<@UJEEVESBOT> set location Lyon",
+        "ts": "1796045168.808180",
+        "event_ts": "1796045168.808180",
+        "channel": "C28E55A64",
+    },
+}
+
+
+def test_a_slack_connect_event_belongs_to_the_installation_and_the_users_own_team() -> None:
+    action = to_action(CONNECT_MENTION)
+    assert isinstance(action, Action)
+    assert (action.command, action.args) == ("set_location", "Lyon")
+    where = action.conversation
+    assert (where.team_id, where.enterprise_id, where.is_enterprise_install) == (
+        "T0TESTTEAM",
+        None,
+        False,
+    )
+    assert where.user_team == "T0TESTTEAM"  # not the partner's T0PARTNER1
+    assert action.id == "slack:T0TESTTEAM:C28E55A64:1796045168.808180"
+    receiver = receiver_of(read_envelope(CONNECT_MENTION))  # type: ignore[arg-type]
+    assert receiver.installation == InstallationKey(None, "T0TESTTEAM", False)
+
+
+def test_a_partner_orgs_user_in_a_connect_channel_keeps_their_own_team() -> None:
+    event = {**CONNECT_MENTION["event"], "user": "U0PARTNER9", "user_team": "T0PARTNER1"}
+    action = to_action({**CONNECT_MENTION, "event": event})
+    assert isinstance(action, Action)
+    assert action.conversation.team_id == "T0TESTTEAM"  # answered by our installation
+    assert action.conversation.user_team == "T0PARTNER1"  # but the user is the partner's
+
+
+def grid_event(authorization: dict[str, Any], *, team: str = "T0GRIDWS1") -> dict[str, Any]:
+    payload = event_callback(mention("help", user="U0GRID001"))
+    payload.update(team_id=team, enterprise_id="E0GRID", authorizations=[authorization])
+    payload["event"]["user_team"] = team
+    return payload
+
+
+def test_a_workspace_install_inside_an_enterprise_grid_org() -> None:
+    payload = grid_event(
+        {"enterprise_id": "E0GRID", "team_id": "T0GRIDWS1", "user_id": BOT_USER_ID,
+         "is_bot": True, "is_enterprise_install": False}
+    )  # fmt: skip
+    action = to_action(payload)
+    assert isinstance(action, Action)
+    where = action.conversation
+    assert (where.enterprise_id, where.team_id, where.is_enterprise_install) == (
+        "E0GRID",
+        "T0GRIDWS1",
+        False,
+    )
+    key = receiver_of(read_envelope(payload)).installation  # type: ignore[arg-type]
+    assert key == InstallationKey("E0GRID", "T0GRIDWS1", False)
+
+
+@pytest.mark.parametrize("workspace", ["T0GRIDWS1", "T0GRIDWS2"])
+def test_an_org_wide_install_receives_every_workspace_of_the_org(workspace: str) -> None:
+    payload = grid_event(
+        {"enterprise_id": "E0GRID", "team_id": None, "user_id": BOT_USER_ID,
+         "is_bot": True, "is_enterprise_install": True},
+        team=workspace,
+    )  # fmt: skip
+    action = to_action(payload)
+    assert isinstance(action, Action)
+    where = action.conversation
+    assert (where.enterprise_id, where.team_id, where.is_enterprise_install) == (
+        "E0GRID",
+        workspace,
+        True,
+    )
+    assert where.user_team == workspace
+    key = receiver_of(read_envelope(payload)).installation  # type: ignore[arg-type]
+    assert key == InstallationKey("E0GRID", None, True)  # one installation for the org
+
+
+def test_the_bots_own_message_is_recognised_by_its_bot_id_too() -> None:
+    event = {**direct_message("hello"), "bot_id": "B0MINE"}
+    ignored = to_action(event_callback(event), bot_user_id="UOTHER", bot_id="B0MINE")
+    assert ignored == Ignored("the bot's own message")
+    other = to_action(event_callback(event), bot_user_id="UOTHER", bot_id="B0THEIRS")
+    assert other == Ignored("another bot's message")
+
+
+def lifecycle(event: dict[str, Any], **envelope: Any) -> dict[str, Any]:
+    payload = event_callback(event, event_id="EvLIFE1")
+    payload.update(envelope)
+    return payload
+
+
+def test_app_uninstalled_becomes_a_lifecycle_action_of_the_installation() -> None:
+    action = to_action(lifecycle({"type": "app_uninstalled", "event_ts": "1.2"}))
+    assert isinstance(action, Action)
+    assert (action.id, action.command, action.args) == (
+        "app_uninstalled:EvLIFE1",
+        "app_uninstalled",
+        "",
+    )
+    assert action.conversation.team_id == "T0001"
+    assert action.conversation.channel_id == ""  # nothing is answered
+
+
+def test_tokens_revoked_counts_only_when_a_bot_token_is_revoked() -> None:
+    bot = lifecycle({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [BOT_USER_ID]}})
+    users = lifecycle({"type": "tokens_revoked", "tokens": {"oauth": ["U0001"]}})
+    action = to_action(bot)
+    assert isinstance(action, Action) and action.command == "tokens_revoked"
+    assert to_action(users) == Ignored("tokens_revoked of user tokens only")
+
+
+def test_team_access_events_carry_the_workspaces() -> None:
+    payload = lifecycle(
+        {"type": "team_access_revoked", "team_ids": ["T0GRIDWS1", "T0GRIDWS2"]},
+        enterprise_id="E0GRID",
+        authorizations=[
+            {"enterprise_id": "E0GRID", "team_id": None, "user_id": BOT_USER_ID,
+             "is_bot": True, "is_enterprise_install": True}
+        ],
+    )  # fmt: skip
+    action = to_action(payload)
+    assert isinstance(action, Action)
+    assert (action.command, action.args) == ("team_access_revoked", "T0GRIDWS1 T0GRIDWS2")
+    assert action.conversation.is_enterprise_install
+    assert action.conversation.enterprise_id == "E0GRID"
+
+
+def test_ids_of_the_wrong_shape_in_authorizations_are_ignored_not_failed() -> None:
+    payload = event_callback(mention("help"))
+    payload["authorizations"] = [{"team_id": 12, "is_bot": True}]
+    assert isinstance(to_action(payload), Ignored)

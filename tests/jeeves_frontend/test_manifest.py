@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves.cli import main
 from jeeves_frontend.app import create_app
+from jeeves_frontend.events import LIFECYCLE_EVENTS
 from jeeves_frontend.manifest import (
     EVENT_SCOPES,
     INSTALL_PATH,
@@ -146,9 +147,17 @@ async def test_the_front_door_acts_on_every_subscribed_event_and_no_other(
     app: Quart, bus: MemoryBus, manifest: dict[str, Any]
 ) -> None:
     subscribed = manifest["settings"]["event_subscriptions"]["bot_events"]
+    lifecycle = [event for event in subscribed if event in LIFECYCLE_EVENTS]
+    assert sorted(lifecycle) == sorted(LIFECYCLE_EVENTS)
+    for kind in lifecycle:  # each becomes a lifecycle action for the user worker
+        event: dict[str, Any] = {"type": kind, "tokens": {"bot": ["UJEEVES"]}, "team_ids": []}
+        body = encode(event_callback(event, event_id=f"Ev{next_ts()}"))
+        response = await app.test_client().post("/slack/events", data=body, headers=sign(body))
+        assert response.status_code == 200
+        assert [a.command for a in published_actions(bus, "user")] == [kind]
     # Slack's message events by where they happen, and others Jeeves could have subscribed to.
     candidates = ["message.channels", "message.groups", "message.mpim", "reaction_added"]
-    for subscription in [*subscribed, *candidates]:
+    for subscription in [s for s in [*subscribed, *candidates] if s not in lifecycle]:
         before = len(published_actions(bus, "help"))
         acted = await _published(app, bus, subscription) > before
         assert acted == (subscription in subscribed), subscription
@@ -196,7 +205,8 @@ def test_the_scopes_are_those_of_the_events_methods_and_commands(
     assert "chat.postMessage" in called  # the scan finds the Slack poster's calls
     assert called == set(METHOD_SCOPES), "a Web API method without its scope, or one unused"
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
-    needed = {EVENT_SCOPES[event] for event in events} | set(OTHER_SCOPES)
+    # Lifecycle events need no scope (Slack's event reference).
+    needed = {EVENT_SCOPES[e] for e in events if e not in LIFECYCLE_EVENTS} | set(OTHER_SCOPES)
     needed |= {scope for method in called for scope in METHOD_SCOPES[method]}
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(needed)
     assert manifest["oauth_config"]["scopes"]["user"] == list(SIGNIN_SCOPES)

@@ -58,3 +58,18 @@ def test_control_characters_and_nuls_are_dropped_from_the_text() -> None:
 def test_slash_text_is_addressed_like_any_other(text: str) -> None:
     action = to_slash_action({**FORM, "text": text})
     assert (action.command, action.args) == ("help", "")
+
+
+def test_a_slash_command_names_its_installation_and_the_users_team() -> None:
+    where = to_slash_action(FORM).conversation
+    assert (where.team_id, where.enterprise_id, where.is_enterprise_install) == ("T1", None, False)
+    assert where.user_team == "T1"
+    grid = {**FORM, "enterprise_id": "E0GRID", "is_enterprise_install": "true"}
+    where = to_slash_action(grid).conversation
+    assert (where.team_id, where.enterprise_id, where.is_enterprise_install) == (
+        "T1",
+        "E0GRID",
+        True,
+    )
+    # Outside Enterprise Grid Slack may send the field empty.
+    assert to_slash_action({**FORM, "enterprise_id": ""}).conversation.enterprise_id is None

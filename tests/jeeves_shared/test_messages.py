@@ -120,3 +120,29 @@ def test_decode_never_raises_anything_but_malformed(body: bytes) -> None:
 def test_any_text_round_trips(event_id: str, text: str) -> None:
     action = make_action(id=event_id, text=text, args=text)
     assert decode(encode(action)) == action
+
+
+def test_messages_published_before_the_installation_fields_still_decode() -> None:
+    old = json.loads(encode(make_action()))
+    for field in ("enterprise_id", "is_enterprise_install", "user_team_id"):
+        del old["conversation"][field]
+    action = decode(json.dumps(old).encode())
+    assert isinstance(action, Action)
+    where = action.conversation
+    assert (where.enterprise_id, where.is_enterprise_install, where.user_team_id) == (
+        None,
+        False,
+        None,
+    )
+    assert where.user_team == "T1"  # one team, as before
+
+
+def test_the_installation_and_the_users_team_travel_with_the_reply() -> None:
+    where = WHERE.model_copy(
+        update={"enterprise_id": "E1", "is_enterprise_install": True, "user_team_id": "T2"}
+    )
+    reply = Reply.to(make_action(conversation=where), "hello")
+    decoded = decode(encode(reply))
+    assert isinstance(decoded, Reply)
+    assert decoded.conversation == where
+    assert decoded.conversation.user_team == "T2"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES
+from jeeves_shared.dataclient import FRONTEND_SCOPES, SCHEDULER_SCOPES, WORKER_SCOPES
+from tests.support.fake_slack_oauth import CLIENT_ID, CLIENT_SECRET
 from tests.support.rabbitmq import free_port
 from tokendealer.clients import generate_secret, hash_secret
 from tokendealer.keys import write_key_file
@@ -42,4 +43,27 @@ def production_env(folder: Path) -> dict[str, str]:
         "JEEVES_DATASERVICE_URL": f"http://{data_bind}",
         "JEEVES_TOKENDEALER_URL": f"http://{dealer_bind}",
         "JEEVES_WORKER_CLIENT_SECRET": secret,
+    }
+
+
+def with_installs(env: dict[str, str]) -> dict[str, str]:
+    """What :func:`production_env` adds for Slack's OAuth install on: the front door's client at
+    the TokenDealer, and the fake Slack app's credentials (events authorized per installation,
+    each installation's own token, refreshed by the Data Service)."""
+    clients = json.loads(env["JEEVES_TOKENDEALER_CLIENTS"])
+    frontend_secret = generate_secret()
+    clients["clients"].append(
+        {
+            "id": "jeeves-frontend",
+            "secret_hash": hash_secret(frontend_secret),
+            "audiences": ["dataservice"],
+            "scopes": sorted(FRONTEND_SCOPES),
+        }
+    )
+    return {
+        "JEEVES_TOKENDEALER_CLIENTS": json.dumps(clients),
+        "JEEVES_FRONTEND_CLIENT_SECRET": frontend_secret,
+        "JEEVES_SLACK_CLIENT_ID": CLIENT_ID,
+        "JEEVES_SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "JEEVES_PUBLIC_URL": "http://127.0.0.1",
     }

@@ -24,8 +24,15 @@ from jeeves.dev import data_services
 from jeeves.serving import serve_app
 from jeeves_frontend.app import create_app as create_frontend
 from jeeves_frontend.settings import FrontendSettings
+from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
+from jeeves_shared.dataclient import (
+    WORKER_SCOPES,
+    DataServiceClient,
+    Installation,
+    NewInstallation,
+)
 from jeeves_shared.runtime.settings import Environment
 from tests.support.clock import WallClock
 from tests.support.fake_slack import FakeSlack
@@ -44,6 +51,10 @@ from tokendealer.settings import TokenDealerSettings
 from workers.runner import KINDS, serve_kind, serve_scheduler
 from workers.settings import WorkerSettings
 
+#: The Slack app's client id when the stack runs with OAuth installs on.
+SLACK_CLIENT_ID = "1111.2222"
+SLACK_CLIENT_SECRET = "stack-slack-client-secret"
+
 
 @dataclass
 class Stack:
@@ -56,6 +67,24 @@ class Stack:
     session: aiohttp.ClientSession
     #: What the workers run with (a test can start more workers with it).
     worker_settings: WorkerSettings
+
+    def data_client(self, scopes: tuple[str, ...] = WORKER_SCOPES) -> DataServiceClient:
+        """A Data Service client of the workers' (dev) client, to read or arrange state."""
+        settings = self.worker_settings
+        tokens = TokenClient(
+            self.session,
+            token_url=f"{settings.tokendealer_url}/oauth/token",
+            client_id=settings.worker_client_id,
+            client_secret=settings.worker_client_secret.get_secret_value(),
+        )
+        return DataServiceClient.from_token_client(
+            self.session, settings.dataservice_url, tokens, scopes=scopes
+        )
+
+    async def install(self, installation: NewInstallation) -> Installation:
+        """Record an install, as the install pages do after ``oauth.v2.access``."""
+        data = self.data_client(("installations:write",))
+        return await data.save_installation(installation)
 
     async def event(self, payload: dict[str, Any]) -> int:
         """POST a signed Events API payload; return the status."""
@@ -97,20 +126,31 @@ class Conversation:
 
 @asynccontextmanager
 async def running_stack(
-    amqp_url: str, folder: Path, *, weather_api_key: str | None = None
+    amqp_url: str,
+    folder: Path,
+    *,
+    weather_api_key: str | None = None,
+    installations: bool = False,
 ) -> AsyncIterator[Stack]:
     """Start everything; stop everything (draining) on exit.
 
     ``weather_api_key=""`` runs the workers without a weather key (the fake's key otherwise).
+    With ``installations``, Slack's OAuth install is on (``JEEVES_SLACK_CLIENT_ID``): the front
+    door authorizes each event per installation and the workers use each installation's token
+    from the Data Service (record installations with :meth:`Stack.install`); otherwise one
+    workspace is served with the token ``xoxb-stack``.
     """
     stop, stop_services = asyncio.Event(), asyncio.Event()
     clock = WallClock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
     async with FakeSlack() as slack, FakeWeather() as weather:
         binds = {name: f"127.0.0.1:{free_port()}" for name in ("front", "data", "dealer")}
-        servers = await _services(amqp_url, folder, binds, stop_services, clock)
+        servers = await _services(
+            amqp_url, folder, binds, stop_services, clock, slack, installations=installations
+        )
         settings = WorkerSettings(
             amqp_url=amqp_url,
-            slack_bot_token="xoxb-stack",
+            slack_bot_token="" if installations else "xoxb-stack",
+            slack_client_id=SLACK_CLIENT_ID if installations else "",
             slack_api_url=slack.base_url,
             slack_response_url_prefix=slack.response_url(""),
             weather_api_url=weather.base_url,
@@ -146,10 +186,28 @@ async def running_stack(
 
 
 async def _services(
-    amqp_url: str, folder: Path, binds: dict[str, str], stop: asyncio.Event, clock: WallClock
+    amqp_url: str,
+    folder: Path,
+    binds: dict[str, str],
+    stop: asyncio.Event,
+    clock: WallClock,
+    slack: FakeSlack,
+    *,
+    installations: bool,
 ) -> list[Coroutine[Any, Any, None]]:
+    oauth: dict[str, Any] = {}
+    if installations:
+        oauth = {
+            "slack_client_id": SLACK_CLIENT_ID,
+            "slack_client_secret": SLACK_CLIENT_SECRET,
+            "slack_api_url": slack.base_url,
+            "frontend_client_id": DEV_CLIENT_ID,
+            "frontend_client_secret": DEV_CLIENT_SECRET,
+            "dataservice_url": f"http://{binds['data']}",
+            "tokendealer_url": f"http://{binds['dealer']}",
+        }
     front = create_frontend(
-        FrontendSettings(slack_signing_secret=SIGNING_SECRET, amqp_url=amqp_url)
+        FrontendSettings(slack_signing_secret=SIGNING_SECRET, amqp_url=amqp_url, **oauth)
     )
     data = await data_services(
         stop,
@@ -158,6 +216,10 @@ async def _services(
             env=Environment.DEV,
             database_url=f"sqlite+aiosqlite:///{folder / 'jeeves.db'}",
             dataservice_bind=binds["data"],
+            # Where it refreshes rotating tokens (with the Slack app's credentials).
+            slack_api_url=slack.base_url,
+            slack_client_id=SLACK_CLIENT_ID if installations else "",
+            slack_client_secret=SLACK_CLIENT_SECRET if installations else "",
         ),
         clock,
     )

@@ -28,7 +28,7 @@ from jeeves_shared.observability.metrics import (
 
 
 def make_slack_client(
-    token: str,
+    token: str | None,
     *,
     base_url: str,
     session: aiohttp.ClientSession,
@@ -36,6 +36,9 @@ def make_slack_client(
     resend: bool = True,
 ) -> AsyncWebClient:
     """An ``AsyncWebClient`` on the process's pooled session, with bounded retries.
+
+    Workers build it without a ``token`` and pass each call its installation's
+    (``token=...``: slack_sdk sends a call's own token in place of the client's).
 
     A 429 is always waited out (``Retry-After`` seconds) and retried, up to ``max_retries``
     times: Slack did nothing. With ``resend`` (for reads), connection errors and 5xx are retried

@@ -24,7 +24,14 @@ bus retries the reply after a delay. Permanent ones raise
 :class:`~jeeves_shared.bus.PermanentFailure`: the reply is kept in the dead-letter queue with
 the reason (and the part it failed at), for ``jeeves dlq replay`` once fixed. A bot that is
 not in the channel also tells the user by DM how to invite it, once per answer (the hint has a
-claim of its own); a revoked or invalid token marks the workspace inactive.
+claim of its own).
+
+Each reply is posted with the bot token of the installation it belongs to
+(:attr:`~jeeves_shared.messages.Conversation.installation`, from
+:class:`~jeeves_shared.installations.BotTokens`). A revoked or invalid token marks that
+installation inactive (its tokens are deleted); ``token_expired`` gets one fresh token and one
+retry (:func:`~workers.slack.tokens.with_bot_token`); a reply for an installation that is
+inactive or unknown is dead-lettered (replayable once Jeeves is installed again).
 """
 
 from __future__ import annotations
@@ -32,8 +39,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar, Self, TypeVar
 
 import aiohttp
 import structlog
@@ -42,7 +50,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_shared.auth.errors import AuthError
 from jeeves_shared.bus import PermanentFailure
-from jeeves_shared.dataclient import DataServiceClient, DataServiceError, LeaseOutcome, NotFound
+from jeeves_shared.dataclient import (
+    TOKEN_SCOPES,
+    DataServiceClient,
+    DataServiceError,
+    InstallationInactive,
+    InstallationNotFound,
+    LeaseOutcome,
+)
+from jeeves_shared.installations import BotTokens, InstallationKey
 from jeeves_shared.messages import Action, Reply, ReplyPart
 from jeeves_shared.observability.metrics import EVENT_TO_REPLY, REPLY_CLAIMS, SLACK_API_CALLS
 from workers.deps import Deps, Resources
@@ -59,11 +75,15 @@ from workers.slack.errors import (
 )
 from workers.slack.readback import already_posted, reply_metadata
 from workers.slack.reply_claims import ReplyClaims
+from workers.slack.tokens import TOKEN_EXPIRED, with_bot_token
 
 log = structlog.get_logger(__name__)
 
-#: What the poster asks the Data Service for: claiming reply ids, marking workspaces inactive.
-POSTER_SCOPES = ("events:claim", "workspaces:write")
+T = TypeVar("T")
+
+#: What the poster asks the Data Service for: claiming reply ids, the installations' bot
+#: tokens, marking installations inactive.
+POSTER_SCOPES = ("events:claim", "installations:write", *TOKEN_SCOPES)
 #: How long a claim protects a reply being posted. A poster that dies holding one delays that
 #: reply by this much; a post that takes longer than :data:`POST_DEADLINE` is abandoned first.
 LEASE_SECONDS = 30
@@ -84,8 +104,10 @@ class PosterDeps(Deps):
     http: aiohttp.ClientSession
     #: Posts without resending (see :func:`~workers.slack.client.make_slack_client`).
     slack: AsyncWebClient
-    #: Marks workspaces inactive (scopes :data:`POSTER_SCOPES`).
+    #: Marks installations inactive (scopes :data:`POSTER_SCOPES`).
     data: DataServiceClient
+    #: The bot token of each installation (one-workspace mode: the one token).
+    tokens: BotTokens
     #: The reply claims, batched across the replies the poster holds at once.
     claims: ReplyClaims
     #: Where slash-command answers may be posted (anything else is refused).
@@ -101,6 +123,7 @@ class PosterDeps(Deps):
             http=resources.http,
             slack=resources.slack_client(resend=False),
             data=data,
+            tokens=resources.bot_tokens(data),
             claims=ReplyClaims(data, lease_seconds=LEASE_SECONDS),
             response_url_prefix=resources.settings.slack_response_url_prefix,
         )
@@ -158,6 +181,7 @@ async def post_once(reply: Reply, part: ReplyPart, deps: PosterDeps) -> None:
     sent = False
     try:
         async with asyncio.timeout(POST_DEADLINE):
+            await bot_token(deps, reply)  # fetched (and cached) before anything may be posted
             if lease.taken_over and await _already_posted(deps, reply, part):
                 log.warning("slack.posted_before_crash", reply_id=part.id)
                 await _finish(claims, part.id, key)
@@ -244,12 +268,18 @@ async def post(reply: Reply, part: ReplyPart, deps: PosterDeps) -> None:
     if where.response_url:
         await post_to_response_url(deps, where.response_url, part)
         return
+    key = where.installation
     try:
-        await deps.slack.chat_postMessage(
-            channel=where.channel_id,
-            text=part.text,
-            thread_ts=where.thread_ts,
-            metadata=reply_metadata(part.id),
+        await _with_token_of(
+            deps,
+            reply,
+            lambda token: deps.slack.chat_postMessage(
+                channel=where.channel_id,
+                text=part.text,
+                thread_ts=where.thread_ts,
+                metadata=reply_metadata(part.id),
+                token=token,
+            ),
         )
     except SlackApiError as exc:
         code = str(exc.response.get("error", "unknown"))
@@ -263,12 +293,14 @@ async def post(reply: Reply, part: ReplyPart, deps: PosterDeps) -> None:
         )
         if status >= 500:
             raise OutcomeUnknown(f"slack answered {status} ({code})") from None
-        if code in TRANSIENT_ERRORS or status == 429:
+        if code in TRANSIENT_ERRORS or status == 429 or code == TOKEN_EXPIRED:
+            # token_expired twice: the Data Service's next refresh should fix it; try later.
             raise SlackRefused(code) from None
         if code in NOT_A_MEMBER and where.channel_id != where.user_id:
             await tell_to_invite(deps, reply)
         if code in REVOKED:
-            await mark_inactive(deps.data, where.team_id, code)
+            deps.tokens.forget(key)
+            await mark_inactive(deps.data, key, code)
         raise PermanentFailure(f"slack: {code}") from None
     log.info("slack.posted", channel=where.channel_id, reply_id=part.id)
     if part.id == reply.parts[0].id:
@@ -290,21 +322,58 @@ def observe_answer_time(reply: Reply) -> None:
     EVENT_TO_REPLY.observe(max(0.0, time.time() - sent))
 
 
-async def _already_posted(deps: PosterDeps, reply: Reply, part: ReplyPart) -> bool:
-    return await already_posted(deps.slack, reply.conversation, part.id)
+async def bot_token(deps: PosterDeps, reply: Reply) -> str:
+    """The bot token of the installation ``reply`` belongs to.
 
-
-async def mark_inactive(data: DataServiceClient, team_id: str, code: str) -> None:
-    """Record that the workspace's installation no longer works (until it is reinstalled)."""
+    Raises :class:`~jeeves_shared.bus.PermanentFailure` when the installation is inactive or
+    unknown (the reply is dead-lettered, to replay once Jeeves is installed again); a Data
+    Service that cannot answer raises its own error, and the bus retries later.
+    """
+    key = reply.conversation.installation
     try:
-        await data.update_workspace(team_id, {"is_active": False})
-    except NotFound:
-        log.warning("slack.token_refused", team_id=team_id, error=code, workspace="not recorded")
+        return await deps.tokens.get(key)
+    except (InstallationInactive, InstallationNotFound) as exc:
+        log.warning(
+            "slack.no_installation",
+            reply_id=reply.id,
+            enterprise_id=key.enterprise_id,
+            team_id=key.team_id,
+            error=exc.error,
+        )
+        raise PermanentFailure(f"installation {exc.error}") from None
+
+
+async def _with_token_of(deps: PosterDeps, reply: Reply, call: Callable[[str], Awaitable[T]]) -> T:
+    """:func:`with_bot_token` for ``reply``'s installation; an installation found inactive or
+    gone on the way is a :class:`PermanentFailure`, as in :func:`bot_token`."""
+    key = reply.conversation.installation
+    try:
+        return await with_bot_token(deps.tokens, key, call)
+    except (InstallationInactive, InstallationNotFound) as exc:
+        log.warning("slack.no_installation", reply_id=reply.id, error=exc.error)
+        raise PermanentFailure(f"installation {exc.error}") from None
+
+
+async def _already_posted(deps: PosterDeps, reply: Reply, part: ReplyPart) -> bool:
+    where = reply.conversation
+    return await _with_token_of(
+        deps, reply, lambda token: already_posted(deps.slack, where, part.id, token=token)
+    )
+
+
+async def mark_inactive(data: DataServiceClient, key: InstallationKey, code: str) -> None:
+    """Record that the installation no longer works (until it is reinstalled): inactive, its
+    tokens deleted (``code``, Slack's error, is the reason)."""
+    fields = {"enterprise_id": key.enterprise_id, "team_id": key.team_id, "error": code}
+    try:
+        found = await data.deactivate_installation(key, reason=code)
+    except (DataServiceError, AuthError) as exc:
+        log.error("slack.mark_inactive_failed", **fields, detail=str(exc))
         return
-    except DataServiceError as exc:
-        log.error("slack.mark_inactive_failed", team_id=team_id, error=str(exc))
+    if found is None:
+        log.warning("slack.token_refused", **fields, installation="not recorded")
         return
-    log.error("slack.workspace_inactive", team_id=team_id, error=code)
+    log.error("slack.installation_inactive", **fields)
 
 
 def invite_hint_id(reply: Reply) -> str:
@@ -333,9 +402,16 @@ async def tell_to_invite(deps: PosterDeps, reply: Reply) -> None:
             return
         claimed = True
     try:
-        await deps.slack.chat_postMessage(channel=where.user_id, text=text)
-    except SlackApiError as exc:
-        log.warning("slack.invite_hint_failed", error=exc.response.get("error"))
+        await with_bot_token(
+            deps.tokens,
+            where.installation,
+            lambda token: deps.slack.chat_postMessage(
+                channel=where.user_id, text=text, token=token
+            ),
+        )
+    except (SlackApiError, DataServiceError, AuthError) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+        log.warning("slack.invite_hint_failed", error=error)
         if claimed:
             await _release(deps.claims, hint_id, key)
         return

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_shared.messages import Conversation
 from workers.slack.errors import TRANSIENT_ERRORS, HistoryUnavailable
+from workers.slack.tokens import TOKEN_EXPIRED
 
 log = structlog.get_logger(__name__)
 
@@ -33,7 +34,9 @@ def reply_metadata(reply_id: str) -> dict[str, Any]:
     return {"event_type": METADATA_EVENT, "event_payload": {"reply_id": reply_id}}
 
 
-async def already_posted(slack: AsyncWebClient, where: Conversation, reply_id: str) -> bool:
+async def already_posted(
+    slack: AsyncWebClient, where: Conversation, reply_id: str, *, token: str
+) -> bool:
     """Whether the conversation ``where`` already shows the message posted for ``reply_id``.
 
     Reads up to :data:`HISTORY_PAGES` pages of the last :data:`LOOK_BACK_SECONDS`. Reading
@@ -41,7 +44,9 @@ async def already_posted(slack: AsyncWebClient, where: Conversation, reply_id: s
     the answer is False and the reply is posted: at least once rather than not at all. Answers
     through a ``response_url`` cannot be read back (False). A 429, a 5xx
     (:class:`~workers.slack.errors.HistoryUnavailable`), connection errors and timeouts
-    propagate: they say nothing either way.
+    propagate: they say nothing either way; so does ``token_expired`` (a
+    :class:`SlackApiError`), for the caller to ask again with a fresh ``token``
+    (:func:`~workers.slack.tokens.with_bot_token`).
     """
     if where.response_url:
         return False
@@ -49,10 +54,12 @@ async def already_posted(slack: AsyncWebClient, where: Conversation, reply_id: s
     cursor: str | None = None
     for _ in range(HISTORY_PAGES):
         try:
-            page = await _read_page(slack, where, oldest=oldest, cursor=cursor)
+            page = await _read_page(slack, where, oldest=oldest, cursor=cursor, token=token)
         except SlackApiError as exc:
             code = str(exc.response.get("error", "unknown"))
             status = exc.response.status_code
+            if code == TOKEN_EXPIRED:
+                raise
             if status == 429 or status >= 500 or code in TRANSIENT_ERRORS:
                 raise HistoryUnavailable(f"slack answered {status} ({code})") from None
             log.warning("slack.history_unreadable", error=code)
@@ -68,8 +75,14 @@ async def already_posted(slack: AsyncWebClient, where: Conversation, reply_id: s
 
 
 async def _read_page(
-    slack: AsyncWebClient, where: Conversation, *, oldest: str, cursor: str | None
+    slack: AsyncWebClient,
+    where: Conversation,
+    *,
+    oldest: str,
+    cursor: str | None,
+    token: str,
 ) -> Any:
+    # slack_sdk sends a call's own ``token`` in place of the client's.
     if where.thread_ts:
         return await slack.conversations_replies(
             channel=where.channel_id,
@@ -78,6 +91,7 @@ async def _read_page(
             include_all_metadata=True,
             limit=200,
             cursor=cursor,
+            token=token,
         )
     return await slack.conversations_history(
         channel=where.channel_id,
@@ -85,6 +99,7 @@ async def _read_page(
         include_all_metadata=True,
         limit=200,
         cursor=cursor,
+        token=token,
     )
 
 

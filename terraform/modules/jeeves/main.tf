@@ -72,6 +72,9 @@ locals {
       JEEVES_SLACK_CLIENT_ID = var.slack_client_id
       JEEVES_PUBLIC_URL      = "https://${var.hostname}"
       JEEVES_SLACK_API_URL   = "https://slack.com/api/"
+      # With installs on, each event's installation is looked up (cached this long, this many).
+      JEEVES_INSTALLATION_CACHE_SIZE    = "10000"
+      JEEVES_INSTALLATION_CACHE_SECONDS = "30.0"
     }
     dataservice = {
       JEEVES_DATASERVICE_JWKS_URL       = "http://jeeves-tokendealer.${local.ns}.svc/.well-known/jwks.json"
@@ -106,6 +109,9 @@ locals {
       JEEVES_SLACK_MAX_RETRIES         = "3"
       JEEVES_SCHEDULER_INTERVAL        = "5.0"
       JEEVES_RETRY_DELAYS              = "1,5,30,60,120"
+      # Set (installs on): each installation's own bot token, from the Data Service; empty:
+      # JEEVES_SLACK_BOT_TOKEN for one workspace.
+      JEEVES_SLACK_CLIENT_ID = var.slack_client_id
     }
   }
   config = { for c, d in local.default_settings : c => merge(local.common_settings, d, lookup(var.settings, c, {})) }

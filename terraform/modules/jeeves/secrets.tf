@@ -6,8 +6,8 @@ locals {
   # What the worker kinds ask for (workers.runner: WORKER_SCOPES, POSTER_SCOPES,
   # SCHEDULER_SCOPES); tests/deploy/test_consistency.py checks it against the code.
   worker_client_scopes = sort([
-    "events:claim", "reminders:read", "reminders:write", "schedule:claim",
-    "users:read", "users:write", "workspaces:write",
+    "events:claim", "installations:token", "installations:write", "reminders:read",
+    "reminders:write", "schedule:claim", "users:read", "users:write",
   ])
   # What the front door asks for (jeeves_shared.dataclient.scopes.FRONTEND_SCOPES).
   frontend_client_scopes = sort(["events:claim", "installations:read", "installations:write"])

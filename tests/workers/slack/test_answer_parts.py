@@ -21,6 +21,7 @@ from jeeves_shared.bus import RetryPolicy
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.dead_letters import list_dead_letters, replay_dead_letters
 from jeeves_shared.bus.topology import DEAD_LETTER_QUEUE, WORKER_QUEUES
+from jeeves_shared.installations import BotTokens
 from jeeves_shared.messages import Action, Conversation, Reply, reply_id
 from tests.support.dataservice import serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
@@ -74,6 +75,7 @@ async def running(amqp_url: str, tmp_path: Path, fake_slack: FakeSlack) -> Async
                 resend=False,
             ),
             data=client,
+            tokens=BotTokens.single("xoxb-test"),  # one-workspace mode
             claims=ReplyClaims(client, lease_seconds=poster.LEASE_SECONDS),
             response_url_prefix=fake_slack.response_url(""),
         )

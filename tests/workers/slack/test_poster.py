@@ -9,9 +9,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
 
 from jeeves_shared.bus import PermanentFailure
 from jeeves_shared.bus.memory import MemoryBus
+from jeeves_shared.dataclient import NewInstallation
+from jeeves_shared.installations import BotTokens, InstallationKey
 from jeeves_shared.messages import Action, Conversation, Reply
 from tests.support.dataservice import ServedData, serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
@@ -59,12 +62,17 @@ async def deps(fake_slack: FakeSlack, data: ServedData) -> AsyncIterator[PosterD
         client = make_slack_client(
             TOKEN, base_url=fake_slack.base_url, session=session, max_retries=2, resend=False
         )
-        data_client = data.client(session, *slack_poster.POSTER_SCOPES, "workspaces:read")
+        data_client = data.client(session, *slack_poster.POSTER_SCOPES, "installations:read")
+        # Jeeves installed in workspace T with a token that does not expire.
+        await data_client.save_installation(
+            NewInstallation(team_id="T", bot_user_id="UBOT", bot_token=SecretStr(TOKEN))
+        )
         yield PosterDeps(
             bus=MemoryBus(),
             http=session,
             slack=client,
             data=data_client,
+            tokens=BotTokens(data_client),
             claims=ReplyClaims(data_client, lease_seconds=slack_poster.LEASE_SECONDS),
             response_url_prefix=fake_slack.response_url(""),
         )
@@ -200,24 +208,51 @@ async def test_permanent_errors_are_dead_lettered_not_retried(
 
 
 @pytest.mark.parametrize("code", ["invalid_auth", "token_revoked", "account_inactive"])
-async def test_a_refused_token_marks_the_workspace_inactive(
+async def test_a_refused_token_marks_the_installation_inactive(
     fake_slack: FakeSlack, deps: PosterDeps, code: str
 ) -> None:
-    await deps.data.create_workspace("T", name="Acme")
     fake_slack.script.append(Scripted(200, {"ok": False, "error": code}))
     with pytest.raises(PermanentFailure, match=code):
         await slack_poster.handle(reply(), deps)
-    assert (await deps.data.get_workspace("T")).is_active is False
+    found = await deps.data.find_installation(InstallationKey(None, "T"))
+    assert found is not None and not found.active
+    assert found.inactive_reason == code
+    # Its next reply is not even tried: no token any more; kept to replay after a reinstall.
+    with pytest.raises(PermanentFailure, match="installation_inactive"):
+        await slack_poster.handle(reply(n=2), deps)
+    assert len(fake_slack.calls) == 1
 
 
-async def test_a_refused_token_for_an_unrecorded_workspace_is_still_dead_lettered(
+async def test_a_reply_for_an_installation_jeeves_does_not_know_is_dead_lettered(
     fake_slack: FakeSlack, deps: PosterDeps
 ) -> None:
-    fake_slack.script.append(Scripted(200, {"ok": False, "error": "invalid_auth"}))
-    with pytest.raises(PermanentFailure, match="invalid_auth"):
+    elsewhere = reply().conversation.model_copy(update={"team_id": "TNOWHERE"})
+    answer = reply().model_copy(update={"conversation": elsewhere})
+    with pytest.raises(PermanentFailure, match="installation"):
+        await slack_poster.handle(answer, deps)
+    assert fake_slack.calls == []
+    await slack_poster.handle(reply(), deps)  # the claim was released: others go on
+    assert len(fake_slack.posts) == 1
+
+
+async def test_an_expired_token_gets_one_fresh_token_and_one_retry(
+    fake_slack: FakeSlack, deps: PosterDeps
+) -> None:
+    fake_slack.script.append(Scripted(200, {"ok": False, "error": "token_expired"}))
+    await slack_poster.handle(reply(), deps)
+    assert [c.method for c in fake_slack.calls] == ["chat.postMessage"] * 2
+    assert len(fake_slack.posts) == 1
+    assert deps.tokens.fetches == 2  # the first token, forgotten, then a fresh one
+
+
+async def test_an_expired_token_twice_is_retried_later_not_dead_lettered(
+    fake_slack: FakeSlack, deps: PosterDeps
+) -> None:
+    for _ in range(2):
+        fake_slack.script.append(Scripted(200, {"ok": False, "error": "token_expired"}))
+    with pytest.raises(errors.SlackRefused):
         await slack_poster.handle(reply(), deps)
-    assert (await deps.data.list_workspaces()).items == []  # nothing invented
-    await slack_poster.handle(reply(), deps)  # released: replayed once fixed, it is posted
+    await slack_poster.handle(reply(), deps)  # released for the bus's retry
     assert len(fake_slack.posts) == 1
 
 
@@ -355,3 +390,21 @@ async def test_a_refused_part_names_itself_in_the_dead_letter_reason(
     )
     with pytest.raises(PermanentFailure, match=r"^slack: is_archived \(part 2 of 2\)$"):
         await slack_poster.handle(answer, deps)
+
+
+async def test_a_stale_token_refused_after_a_reinstall_is_replaced_not_deactivated(
+    fake_slack: FakeSlack, deps: PosterDeps
+) -> None:
+    await slack_poster.handle(reply(), deps)  # the poster now holds TOKEN
+    await deps.data.save_installation(
+        NewInstallation(team_id="T", bot_user_id="UBOT", bot_token=SecretStr("xoxb-reinstalled"))
+    )
+    fake_slack.script.append(Scripted(200, {"ok": False, "error": "token_revoked"}))
+    await slack_poster.handle(reply(n=2), deps)
+    assert [c.authorization for c in fake_slack.calls] == [
+        f"Bearer {TOKEN}",
+        f"Bearer {TOKEN}",  # refused
+        "Bearer xoxb-reinstalled",
+    ]
+    found = await deps.data.find_installation(InstallationKey(None, "T"))
+    assert found is not None and found.active

@@ -1,0 +1,52 @@
+"""An installation's lifecycle events, handled by the user worker.
+
+The front door turns Slack's ``app_uninstalled``, ``tokens_revoked`` (of the bot's token),
+``team_access_granted`` and ``team_access_revoked`` into actions whose ``command`` is the event
+type (``jeeves_frontend.events.lifecycle_action``); they travel on the user worker's queue.
+
+- ``app_uninstalled`` and ``tokens_revoked`` mark the installation inactive and delete its
+  tokens (``deactivate_installation``, reason: the event type), and drop the worker's cached
+  token. Either may come first, and each may come again: the second and later are no-ops. The
+  installation's users keep their settings; installing Jeeves again reactivates it with them.
+- ``team_access_granted`` / ``team_access_revoked`` (org-wide installs: a workspace of the org
+  gained or lost access to Jeeves) change nothing stored: the org-wide installation serves
+  whichever workspaces Slack sends events from. They are logged, for the operator.
+
+Nothing is answered (there is no conversation).
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from jeeves_shared.messages import Action
+from workers.deps import UserDeps
+
+log = structlog.get_logger(__name__)
+
+#: The events that end an installation, and so its tokens.
+DEACTIVATING = frozenset({"app_uninstalled", "tokens_revoked"})
+
+
+async def handle(action: Action, deps: UserDeps) -> None:
+    """Record one lifecycle event of the installation ``action`` came through.
+
+    Raises the Data Service client's errors when it cannot record it: the bus retries.
+    """
+    key = action.conversation.installation
+    fields = {
+        "enterprise_id": key.enterprise_id,
+        "team_id": key.team_id,
+        "is_enterprise_install": key.is_enterprise_install,
+        "slack_event": action.command,
+    }
+    if action.command not in DEACTIVATING:
+        log.info("installation.team_access", teams=action.args.split(), **fields)
+        return
+    installation = await deps.data.deactivate_installation(key, reason=action.command)
+    if deps.tokens is not None:
+        deps.tokens.forget(key)
+    if installation is None:
+        log.warning("installation.unknown", **fields)
+        return
+    log.info("installation.deactivated", **fields)
