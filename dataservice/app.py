@@ -23,6 +23,8 @@ from dataservice.views import health, reminders, replies, schedule, users, works
 from dataservice.views.common import EXTENSION_KEY, Resources
 from jeeves_shared.auth import HttpJwksSource, TokenVerifier
 from jeeves_shared.auth.quart_auth import install_auth
+from jeeves_shared.observability.tracing import instrument_app
+from jeeves_shared.runtime.logs import bind_baggage
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +56,13 @@ def create_app(
     cipher = TokenCipher.from_keys(settings.encryption_keys())
     app = Quart(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    instrument_app(app)
+
+    @app.before_request
+    async def correlate() -> None:
+        # Before authentication, so that a refused call's log line is correlated too.
+        bind_baggage(request.headers.get("baggage"))
+
     install_auth(app, verifier or _jwks_verifier(settings))
     install_error_handlers(app)
     for api in APIS:
@@ -64,6 +73,13 @@ def create_app(
     @app.after_request
     async def finish(response: Response) -> Response:
         await finish_response(request, response, gzip_min_bytes=settings.dataservice_gzip_min_bytes)
+        rule = request.url_rule
+        log.debug(
+            "dataservice.request",
+            method=request.method,
+            route=rule.rule if rule is not None else None,
+            status=response.status_code,
+        )
         return response
 
     return app

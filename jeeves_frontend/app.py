@@ -18,6 +18,7 @@ from jeeves_frontend.state import FrontDoor
 from jeeves_shared.bus import Bus, BusUnavailable
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
+from jeeves_shared.observability.tracing import instrument_app
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +41,7 @@ def create_app(
     # strict Content-Security-Policy holds; never from a CDN).
     app = Quart(__name__, static_folder="static", static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    instrument_app(app)
     door = FrontDoor(
         settings=settings,
         bus=bus

@@ -26,7 +26,8 @@ from jeeves_shared.bus.topology import (
     delay_label,
     requeue_key,
 )
-from jeeves_shared.messages import MalformedMessage, decode
+from jeeves_shared.messages import Action, MalformedMessage, Reply, decode
+from jeeves_shared.runtime.logs import bind_message
 
 log = structlog.get_logger(__name__)
 
@@ -108,6 +109,10 @@ class AmqpSubscription:
         except MalformedMessage as exc:
             await self._dead_letter(message, f"malformed: {exc}", attempts=1)
             return
+        with bind_message(decoded):
+            await self._handle(message, decoded)
+
+    async def _handle(self, message: AbstractIncomingMessage, decoded: Action | Reply) -> None:
         attempts = failed_attempts(message) + 1
         try:
             await self._handler(decoded)

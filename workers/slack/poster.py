@@ -43,6 +43,7 @@ from jeeves_shared.auth.errors import AuthError
 from jeeves_shared.bus import PermanentFailure
 from jeeves_shared.dataclient import DataServiceClient, DataServiceError, NotFound
 from jeeves_shared.messages import Action, Reply, ReplyPart
+from jeeves_shared.observability.tracing import tracer
 from workers.deps import Deps, Resources
 from workers.settings import WorkerSettings
 from workers.slack.errors import (
@@ -143,7 +144,8 @@ async def post_once(reply: Reply, part: ReplyPart, deps: PosterDeps) -> None:
     """
     claims = deps.claims
     key = uuid.uuid4().hex
-    lease = await claims.lease(part.id, key=key)
+    with tracer.start_as_current_span("reply claim", attributes={"jeeves.reply_id": part.id}):
+        lease = await claims.lease(part.id, key=key)
     if lease.status == "done":
         log.info("slack.duplicate_skipped", reply_id=part.id)
         return
