@@ -16,13 +16,19 @@ from typing import Any
 
 import pytest
 import structlog
+from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from jeeves_shared.observability.tracing import configure_tracing
+from jeeves_shared.bus import PermanentFailure
+from jeeves_shared.bus.dead_letters import replay_dead_letters
+from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE
+from jeeves_shared.messages import Action, Reply
+from jeeves_shared.observability.tracing import configure_tracing, tracer
 from jeeves_shared.runtime.logs import add_trace_ids
+from tests.support.amqp_bus import HELP, action, started, wait_for_count, wait_until
 from tests.support.fake_slack import Scripted
 from tests.support.slack_requests import event_callback, mention
 from tests.support.stack import Stack, running_stack
@@ -196,3 +202,30 @@ async def test_a_retry_through_the_delay_queue_stays_in_the_trace(
     retried = [e for e in logs if e["event"] == "bus.handler_failed"]
     assert retried
     assert_correlated(trace, logs)
+
+
+async def test_a_dead_letter_replayed_continues_its_trace(
+    spans: InMemorySpanExporter, amqp_url: str
+) -> None:
+    bus = await started(amqp_url, HELP)
+    broken = True
+    seen: list[int] = []  # the trace id current in each handling
+
+    async def handler(message: Action | Reply) -> None:
+        seen.append(otel_trace.get_current_span().get_span_context().trace_id)
+        if broken:
+            raise PermanentFailure("slack: not_in_channel")
+
+    subscription = await bus.consume(HELP, handler, prefetch=1)
+    with tracer.start_as_current_span("origin") as origin:
+        await bus.publish(ACTIONS_EXCHANGE, "action.help", action(1))
+    await wait_for_count(amqp_url, DEAD_LETTER_QUEUE, 1)
+    broken = False
+    # A replay with no span of its own current (as ``jeeves dlq replay`` runs).
+    assert otel_trace.get_current_span() is otel_trace.INVALID_SPAN
+    replayed, _ = await replay_dead_letters(amqp_url)
+    assert [r.message_id for r in replayed] == ["ev-1"]
+    await wait_until(lambda: len(seen) == 2)
+    assert seen == [origin.get_span_context().trace_id] * 2
+    await subscription.stop(5)
+    await bus.close()

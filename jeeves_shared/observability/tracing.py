@@ -14,7 +14,7 @@ pinned versions):
   not cover). Jeeves' own re-publishes (retries through a delay queue, dead letters) go through
   ``Exchange.publish`` inside the failed delivery's consumer span, so the copy carries the same
   trace; RabbitMQ keeps the headers through the delay queue's TTL dead-lettering, and
-  ``jeeves dlq replay`` keeps them too.
+  ``jeeves dlq replay`` publishes each letter within its own trace (:func:`continuing`).
 - HTTP client: ``opentelemetry-instrumentation-aiohttp-client``'s trace config, given to each
   session Jeeves opens for event work (:func:`http_trace_configs`), not patched in globally.
 - HTTP server: ``opentelemetry-instrumentation-asgi`` around each Quart app
@@ -42,7 +42,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
-from opentelemetry import propagate, trace
+from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.aio_pika import AioPikaInstrumentor
 from opentelemetry.instrumentation.aiohttp_client import create_trace_config
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
@@ -70,31 +70,45 @@ def configure_tracing(
     processor: SpanProcessor | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> TracerProvider | None:
-    """Install this process's tracer provider and the AMQP instrumentation; once per process.
+    """Install this process's tracer provider (:func:`build_provider`) and the AMQP
+    instrumentation; once per process.
 
-    ``service`` is the ``service.name`` resource attribute unless ``OTEL_SERVICE_NAME`` says
-    otherwise. ``processor`` adds a span processor (tests: an in-memory exporter's). Returns
-    the provider, or None when ``OTEL_SDK_DISABLED`` is ``true``. Called again (``jeeves dev``
-    and tests run several services in one process), it keeps the first provider and only adds
+    ``processor`` adds a span processor (tests: an in-memory exporter's). Returns the
+    provider, or None when ``OTEL_SDK_DISABLED`` is ``true``. Called again (``jeeves dev`` and
+    tests run several services in one process), it keeps the first provider and only adds
     ``processor``.
     """
-    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
-        return None
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         provider = current
     else:
-        attributes = {} if environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: service}
-        provider = TracerProvider(resource=Resource.create(attributes))
-        exporter = _otlp_exporter(environ)
-        if exporter is not None:
-            provider.add_span_processor(BatchSpanProcessor(exporter))
+        built = build_provider(service, environ)
+        if built is None:
+            return None
+        provider = built
         trace.set_tracer_provider(provider)
         # traceparent only: see the module's docstring on why not baggage.
         propagate.set_global_textmap(TraceContextTextMapPropagator())
         AioPikaInstrumentor().instrument(tracer_provider=provider)
     if processor is not None:
         provider.add_span_processor(processor)
+    return provider
+
+
+def build_provider(service: str, environ: Mapping[str, str]) -> TracerProvider | None:
+    """A tracer provider for ``service`` as the ``OTEL_*`` variables in ``environ`` ask.
+
+    None if ``OTEL_SDK_DISABLED`` is ``true``. ``service`` is the ``service.name`` unless
+    ``OTEL_SERVICE_NAME`` says otherwise. With ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
+    ``..._TRACES_ENDPOINT``), spans are batched to it over OTLP/HTTP; without, none leave.
+    """
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    attributes = {} if environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: service}
+    provider = TracerProvider(resource=Resource.create(attributes))
+    exporter = _otlp_exporter(environ)
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
 
 
@@ -127,6 +141,17 @@ def instrument_app(app: Quart) -> None:
         if rule is not None and span.is_recording():
             span.update_name(f"{request.method} {rule.rule}")
             span.set_attribute("http.route", rule.rule)
+
+
+@contextmanager
+def continuing(headers: Mapping[str, Any]) -> Iterator[None]:
+    """Within the block, the trace whose ``traceparent`` is in ``headers`` (an AMQP message's,
+    say) is the current one: what is published there continues it."""
+    token = context.attach(propagate.extract(headers))
+    try:
+        yield
+    finally:
+        context.detach(token)
 
 
 @contextmanager
