@@ -24,15 +24,14 @@ import logging
 import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import Any, Literal, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 from opentelemetry import baggage, context, trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
 
-if TYPE_CHECKING:
-    from jeeves_shared.messages import Action, Reply
+from jeeves_shared.messages import Action, Reply
 
 #: The correlation fields a message binds, in every process (see the module's docstring).
 CORRELATION_FIELDS = ("action_id", "reply_id", "team_id")
