@@ -24,7 +24,6 @@ from dataservice.views.common import EXTENSION_KEY, Resources
 from jeeves_shared.auth import HttpJwksSource, TokenVerifier
 from jeeves_shared.auth.quart_auth import install_auth
 from jeeves_shared.observability.tracing import instrument_app
-from jeeves_shared.runtime.logs import bind_baggage
 
 log = structlog.get_logger(__name__)
 
@@ -56,13 +55,7 @@ def create_app(
     cipher = TokenCipher.from_keys(settings.encryption_keys())
     app = Quart(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    instrument_app(app)
-
-    @app.before_request
-    async def correlate() -> None:
-        # Before authentication, so that a refused call's log line is correlated too.
-        bind_baggage(request.headers.get("baggage"))
-
+    instrument_app(app, correlate=True)  # first: a refused call's log line is correlated too
     install_auth(app, verifier or _jwks_verifier(settings))
     install_error_handlers(app)
     for api in APIS:

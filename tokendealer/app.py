@@ -39,7 +39,7 @@ def create_app(
     state = build_dealer(settings or TokenDealerSettings(), clock)
     app = Quart(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    instrument_app(app)
+    instrument_app(app, correlate=True)
     app.extensions["tokendealer"] = state
     install_auth(app, state.verifier)  # maps InvalidToken from /verify_token to 401
     app.register_blueprint(views.blueprint)

@@ -24,8 +24,9 @@ pinned versions):
   of its server span.
 
 Only ``traceparent`` is propagated (no ``baggage``): the same session calls Slack, and
-Jeeves' correlation fields are not Slack's business. The Data Service learns them from the
-``X-Jeeves-Correlation`` header the Data Service client sends (:mod:`jeeves_shared.runtime.logs`).
+Jeeves' correlation fields are not Slack's business. The Data Service and the TokenDealer
+learn them from a ``baggage`` header that only their clients send
+(:mod:`jeeves_shared.runtime.logs`).
 
 Exporting is off unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``
 is set (OTLP over HTTP/protobuf; every other standard ``OTEL_EXPORTER_OTLP_*`` variable applies).
@@ -53,6 +54,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from quart import Quart, request
 
 from jeeves_shared.messages import Action, Reply
+from jeeves_shared.runtime.logs import bind_baggage
 
 #: The instrumentation scope of Jeeves' own spans.
 TRACER_NAME = "jeeves"
@@ -127,15 +129,22 @@ def http_trace_configs() -> list[aiohttp.TraceConfig]:
     return [create_trace_config()]
 
 
-def instrument_app(app: Quart) -> None:
+def instrument_app(app: Quart, *, correlate: bool = False) -> None:
     """Give every request to ``app`` a server span (a child of the caller's ``traceparent``),
-    named by its route template (``POST /api/v1/replies/<reply_id>/claim``), not its path."""
+    named by its route template (``POST /api/v1/events/leases``), not its path.
+
+    With ``correlate`` (services only Jeeves calls, never one facing the internet), the
+    correlation fields of the request's ``baggage`` header are bound to its log lines
+    (:func:`~jeeves_shared.runtime.logs.bind_baggage`), before anything else about it is logged.
+    """
     app.asgi_app = OpenTelemetryMiddleware(  # type: ignore[method-assign,assignment]
         app.asgi_app, excluded_urls=UNTRACED_PATHS, exclude_spans=["receive", "send"]
     )
 
     @app.before_request
     async def name_span() -> None:
+        if correlate:
+            bind_baggage(request.headers.get("baggage"))
         rule = request.url_rule
         span = trace.get_current_span()
         if rule is not None and span.is_recording():

@@ -13,9 +13,9 @@ Every line about an event carries the same correlation fields in every process, 
 ``grep`` on one id shows the event's whole life: ``action_id`` (the Slack event's action),
 ``reply_id`` (once there is a reply), ``team_id`` (the workspace), and the OpenTelemetry
 ``trace_id`` and ``span_id`` of the span current when the line was written. The front door and
-the AMQP consumer bind the first three (:func:`bind_message`); the Data Service client sends
-them to the Data Service as a W3C ``baggage`` header (:func:`correlation_baggage`), which binds
-them again there (:func:`bind_baggage`).
+the AMQP consumer bind the first three (:func:`bind_message`); the Data Service and token
+clients send them as a W3C ``baggage`` header (:func:`correlation_baggage`), which the Data
+Service and the TokenDealer bind again (:func:`bind_baggage`).
 """
 
 from __future__ import annotations
