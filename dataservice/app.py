@@ -34,6 +34,7 @@ from dataservice.views.common import EXTENSION_KEY, Resources
 from jeeves_shared.auth import HttpJwksSource, TokenVerifier
 from jeeves_shared.auth.quart_auth import install_auth
 from jeeves_shared.observability.http import instrument
+from jeeves_shared.observability.tracing import http_trace_configs, instrument_app
 
 log = structlog.get_logger(__name__)
 
@@ -68,6 +69,7 @@ def create_app(
     cipher = TokenCipher.from_keys(settings.encryption_keys())
     app = Quart(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    instrument_app(app, correlate=True)  # first: a refused call's log line is correlated too
     instrument(app, "dataservice")
     install_auth(app, verifier or _jwks_verifier(settings))
     install_error_handlers(app)
@@ -79,6 +81,13 @@ def create_app(
     @app.after_request
     async def finish(response: Response) -> Response:
         await finish_response(request, response, gzip_min_bytes=settings.dataservice_gzip_min_bytes)
+        rule = request.url_rule
+        log.debug(
+            "dataservice.request",
+            method=request.method,
+            route=rule.rule if rule is not None else None,
+            status=response.status_code,
+        )
         return response
 
     return app
@@ -113,7 +122,9 @@ def _install_lifecycle(
             pool_size=settings.dataservice_db_pool_size,
         )
         # Only token refreshes use it, one per installation at a time: a few connections do.
-        slack = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=4))
+        slack = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=4), trace_configs=http_trace_configs()
+        )
         refresher = SlackRefresher(
             slack,
             base_url=settings.slack_api_url,

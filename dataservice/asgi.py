@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataservice.app import create_app
 from dataservice.settings import DataServiceSettings
+from jeeves_shared.observability.tracing import configure_tracing
 from jeeves_shared.runtime.logs import configure_logging
 
 settings = DataServiceSettings()
 configure_logging(settings.log_level, settings.log_format)
+configure_tracing("jeeves-dataservice")
 app = create_app(settings)

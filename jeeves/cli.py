@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from jeeves_shared.observability.tracing import configure_tracing
 from jeeves_shared.runtime.logs import configure_logging
 from jeeves_shared.runtime.settings import JeevesSettings, SettingsError, describe_errors
 
@@ -218,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     explicit = "JEEVES_LOG_FORMAT" in os.environ
     fmt = "console" if args.command == "dev" and not explicit else base.log_format
     configure_logging(base.log_level, fmt)
+    configure_tracing(_service_name(args))
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             return runner.run(_run(args))
@@ -231,6 +233,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Stopped already: a second SIGTERM (a supervisor repeating itself) must not turn a
         # clean exit into death by signal while the interpreter winds down.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _service_name(args: argparse.Namespace) -> str:
+    """The ``service.name`` of this process's spans: ``jeeves-frontend``, ``jeeves-weather``."""
+    name = getattr(args, "service", None) or getattr(args, "kind", None) or args.command
+    return f"jeeves-{name}"
 
 
 def load_env_file(path: Path) -> None:

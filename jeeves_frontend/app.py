@@ -24,6 +24,7 @@ from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.dataclient import FRONTEND_SCOPES, DataServiceClient
 from jeeves_shared.observability.http import instrument
+from jeeves_shared.observability.tracing import http_trace_configs, instrument_app
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +52,7 @@ def create_app(
     # strict Content-Security-Policy holds; never from a CDN).
     app = Quart(__name__, static_folder="static", static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    instrument_app(app)
     door = FrontDoor(
         settings=settings,
         bus=bus
@@ -96,7 +98,7 @@ def _open_dataservice_client(app: Quart, door: FrontDoor) -> None:
 
     @app.before_serving
     async def open_client() -> None:
-        session = aiohttp.ClientSession()
+        session = aiohttp.ClientSession(trace_configs=http_trace_configs())
         holder.append(session)
         tokens = TokenClient(
             session,

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from jeeves_frontend.app import create_app
 from jeeves_frontend.settings import FrontendSettings
+from jeeves_shared.observability.tracing import configure_tracing
 from jeeves_shared.runtime.logs import configure_logging
 
 settings = FrontendSettings()
 configure_logging(settings.log_level, settings.log_format)
+configure_tracing("jeeves-frontend")
 app = create_app(settings)

@@ -16,6 +16,7 @@ from jeeves_shared.bus import Bus
 from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, action_key
 from jeeves_shared.dataclient import DataServiceClient
 from jeeves_shared.messages import Action
+from jeeves_shared.runtime.logs import correlation_fields
 
 log = structlog.get_logger(__name__)
 
@@ -57,6 +58,8 @@ class FrontDoor:
         :class:`~jeeves_shared.bus.BusUnavailable` when the broker does not confirm:
         the caller answers 503 so that Slack delivers the event again.
         """
+        # The request's own task: what is bound here stays with this event's lines.
+        structlog.contextvars.bind_contextvars(**correlation_fields(action))
         if action.id in self.recent:
             log.info("event.duplicate_skipped", event_id=action.id)
             return False

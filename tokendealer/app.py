@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from jeeves_shared.auth import StaticJwksSource, TokenVerifier
 from jeeves_shared.auth.quart_auth import install_auth
 from jeeves_shared.observability.http import instrument
+from jeeves_shared.observability.tracing import instrument_app
 from tokendealer import views
 from tokendealer.clients import load_clients
 from tokendealer.errors import InvalidClient, OAuthError, TooManyFailures
@@ -39,6 +40,7 @@ def create_app(
     state = build_dealer(settings or TokenDealerSettings(), clock)
     app = Quart(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    instrument_app(app, correlate=True)
     app.extensions["tokendealer"] = state
     instrument(app, "tokendealer")
     install_auth(app, state.verifier)  # maps InvalidToken from /verify_token to 401

@@ -7,10 +7,12 @@ connects until Hypercorn starts serving. Hypercorn's ``--bind`` decides the addr
 
 from __future__ import annotations
 
+from jeeves_shared.observability.tracing import configure_tracing
 from jeeves_shared.runtime.logs import configure_logging
 from tokendealer.app import create_app
 from tokendealer.settings import TokenDealerSettings
 
 settings = TokenDealerSettings()
 configure_logging(settings.log_level, settings.log_format)
+configure_tracing("jeeves-tokendealer")
 app = create_app(settings)

@@ -23,6 +23,7 @@ from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES, QueueSpec
 from jeeves_shared.dataclient import AUDIENCE as DATASERVICE_AUDIENCE
 from jeeves_shared.messages import Action, Reply
+from jeeves_shared.observability.tracing import handling, http_trace_configs
 from workers import help, reminders, user, weather
 from workers.deps import DataDeps, Deps, Resources, SchedulerDeps, UserDeps, WeatherDeps, utcnow
 from workers.health import WorkerHealth, serve_health
@@ -93,11 +94,12 @@ async def serve_kind(
     health: WorkerHealth | None = None,
 ) -> None:
     """Consume ``kind``'s queue on ``bus`` until ``stop`` is set, then drain."""
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(trace_configs=http_trace_configs()) as session:
         deps = kind.deps.build(Resources(settings, bus, session, clock))
 
         async def handler(message: Action | Reply) -> None:
-            await kind.handler(message, deps)
+            with handling(kind.name, message):
+                await kind.handler(message, deps)
 
         subscription = await bus.consume(kind.queue, handler, prefetch=kind.prefetch(settings))
         if health is not None:
@@ -115,7 +117,7 @@ async def serve_scheduler(
     clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Run the scheduler on ``bus`` until ``stop`` is set."""
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(trace_configs=http_trace_configs()) as session:
         deps = SchedulerDeps.build(Resources(settings, bus, session, clock))
         await Scheduler(deps, interval=settings.scheduler_interval).run(stop)
 

@@ -29,6 +29,7 @@ import structlog
 from pydantic import SecretStr
 
 from jeeves_shared.auth.errors import TokenRequestFailed
+from jeeves_shared.runtime.logs import correlation_baggage
 
 log = structlog.get_logger(__name__)
 
@@ -131,7 +132,11 @@ class TokenClient:
         return cached
 
     async def _post(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        headers = {"Authorization": self._authorization, "Accept": "application/json"}
+        headers = {
+            "Authorization": self._authorization,
+            "Accept": "application/json",
+            **correlation_baggage(),  # a token fetched for an event: the dealer's line says so
+        }
         try:
             async with self._session.post(
                 self.token_url, data=form, headers=headers, timeout=self._timeout

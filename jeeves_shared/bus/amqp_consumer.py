@@ -28,8 +28,9 @@ from jeeves_shared.bus.topology import (
     kind_of_queue,
     requeue_key,
 )
-from jeeves_shared.messages import MalformedMessage, decode
+from jeeves_shared.messages import Action, MalformedMessage, Reply, decode
 from jeeves_shared.observability.metrics import MESSAGE_HANDLING, MESSAGES_HANDLED
+from jeeves_shared.runtime.logs import bind_message
 
 log = structlog.get_logger(__name__)
 
@@ -117,6 +118,10 @@ class AmqpSubscription:
         except MalformedMessage as exc:
             await self._dead_letter(message, f"malformed: {exc}", attempts=1)
             return
+        with bind_message(decoded):
+            await self._handle(message, decoded)
+
+    async def _handle(self, message: AbstractIncomingMessage, decoded: Action | Reply) -> None:
         attempts = failed_attempts(message) + 1
         started = time.perf_counter()
         try:

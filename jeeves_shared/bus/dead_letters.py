@@ -28,6 +28,7 @@ from jeeves_shared.bus.amqp_consumer import (
     REASON_HEADER,
 )
 from jeeves_shared.bus.topology import DEAD_LETTER_QUEUE, REQUEUE_EXCHANGE, requeue_key
+from jeeves_shared.observability.tracing import continuing
 
 #: Headers a replayed copy does not keep: the attempt count starts again.
 _FAILURE_HEADERS = frozenset(
@@ -132,7 +133,8 @@ async def _send_back(
     exchange = await channel.get_exchange(REQUEUE_EXCHANGE, ensure=False)
     key = requeue_key("replay", queue)
     try:
-        await exchange.publish(copy, key, mandatory=True, timeout=10)
+        with continuing(headers):  # the replay belongs to the event's trace
+            await exchange.publish(copy, key, mandatory=True, timeout=10)
     except aiormq.exceptions.PublishError:
         raise Unroutable(REQUEUE_EXCHANGE, key) from None
 

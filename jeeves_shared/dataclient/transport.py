@@ -30,6 +30,7 @@ from jeeves_shared.dataclient.errors import (
     DataServiceError,
     DataServiceUnavailable,
 )
+from jeeves_shared.runtime.logs import correlation_baggage
 
 log = structlog.get_logger(__name__)
 
@@ -138,7 +139,13 @@ class Transport:
         params: Mapping[str, str | int] | None,
         headers: Mapping[str, str] | None,
     ) -> Reply:
-        all_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
+        # The correlation fields bound to this event's log lines, so that the Data Service's
+        # lines about it carry them too.
+        all_headers = {
+            "Authorization": f"Bearer {token}",
+            **correlation_baggage(),
+            **(headers or {}),
+        }
         async with self._session.request(
             method, url, json=json, params=params, headers=all_headers, timeout=self._timeout
         ) as response:

@@ -61,6 +61,7 @@ from jeeves_shared.dataclient import (
 from jeeves_shared.installations import BotTokens, InstallationKey
 from jeeves_shared.messages import Action, Reply, ReplyPart
 from jeeves_shared.observability.metrics import EVENT_TO_REPLY, REPLY_CLAIMS, SLACK_API_CALLS
+from jeeves_shared.observability.tracing import tracer
 from workers.deps import Deps, Resources
 from workers.settings import WorkerSettings
 from workers.slack.errors import (
@@ -168,7 +169,8 @@ async def post_once(reply: Reply, part: ReplyPart, deps: PosterDeps) -> None:
     """
     claims = deps.claims
     key = uuid.uuid4().hex
-    lease = await claims.lease(part.id, key=key)
+    with tracer.start_as_current_span("reply claim", attributes={"jeeves.reply_id": part.id}):
+        lease = await claims.lease(part.id, key=key)
     REPLY_CLAIMS.labels(claim_outcome(lease)).inc()
     if lease.status == "done":
         log.info("slack.duplicate_skipped", reply_id=part.id)
