@@ -18,6 +18,7 @@ from jeeves_frontend.state import FrontDoor
 from jeeves_shared.bus import Bus, BusUnavailable
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
+from jeeves_shared.flags import Flags, SettingsProvider
 from jeeves_shared.observability.http import instrument
 
 log = structlog.get_logger(__name__)
@@ -28,12 +29,14 @@ def create_app(
     *,
     bus: Bus | None = None,
     chat: ChatLog | None = None,
+    flags: Flags | None = None,
 ) -> Quart:
     """Build the front door.
 
     Without ``bus`` the app connects to RabbitMQ at ``JEEVES_AMQP_URL`` when it starts serving
     (and closes the connection when it stops). ``chat`` mounts the local chat page; only
-    ``jeeves dev`` passes one.
+    ``jeeves dev`` passes one. Without ``flags`` the rollouts of ``JEEVES_FLAGS`` answer the
+    feature flags (:class:`~jeeves_shared.flags.SettingsProvider`, ready before this returns).
     """
     settings = settings or FrontendSettings()
     secret = settings.signing_secret()  # refuses to build without one outside dev mode
@@ -51,6 +54,7 @@ def create_app(
         ),
         verifier=SignatureVerifier(secret) if secret else None,
         recent=RecentEvents(settings.recent_events),
+        flags=flags or Flags.install(SettingsProvider(settings.flag_rules())),
     )
     app.extensions["jeeves"] = door
     instrument(app, "frontend")

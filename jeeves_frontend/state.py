@@ -11,7 +11,8 @@ from slack_sdk.signature import SignatureVerifier
 from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus import Bus
-from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, action_key
+from jeeves_shared.bus.topology import ACTIONS_EXCHANGE
+from jeeves_shared.flags import Flags, action_routing_key
 from jeeves_shared.messages import Action
 
 log = structlog.get_logger(__name__)
@@ -26,6 +27,8 @@ class FrontDoor:
     #: None when no signing secret is configured (dev mode only): Slack endpoints are off.
     verifier: SignatureVerifier | None
     recent: RecentEvents
+    #: Feature flags; they choose the routing key of an action whose worker is rolled out.
+    flags: Flags
 
     async def publish(self, action: Action) -> bool:
         """Publish ``action`` unless this process already published it (a Slack retry).
@@ -37,9 +40,12 @@ class FrontDoor:
         if action.id in self.recent:
             log.info("event.duplicate_skipped", event_id=action.id)
             return False
-        await self.bus.publish(ACTIONS_EXCHANGE, action_key(action.command), action)
+        routing_key = await action_routing_key(action, self.flags)
+        await self.bus.publish(ACTIONS_EXCHANGE, routing_key, action)
         self.recent.add(action.id)
-        log.info("event.published", event_id=action.id, command=action.command)
+        log.info(
+            "event.published", event_id=action.id, command=action.command, routing_key=routing_key
+        )
         return True
 
 
