@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import structlog
 from openfeature.evaluation_context import EvaluationContext
 
 from jeeves_shared.bus.topology import ROLLOUTS, action_key, variant_key
 from jeeves_shared.flags.client import Flags
 from jeeves_shared.messages import Action
+
+log = structlog.get_logger(__name__)
 
 
 def targeting(action: Action) -> EvaluationContext:
@@ -28,7 +31,7 @@ async def action_routing_key(action: Action, flags: Flags) -> str:
     gives the new version (:data:`~jeeves_shared.bus.topology.ROLLOUTS`).
 
     Commands without a rollout evaluate no flag. A variant the rollout does not know (a
-    provider configured elsewhere) keeps the current worker.
+    provider configured elsewhere) keeps the current worker, with a warning.
     """
     rollout = ROLLOUTS.get(action.command)
     if rollout is None:
@@ -36,4 +39,6 @@ async def action_routing_key(action: Action, flags: Flags) -> str:
     variant = await flags.variant(rollout.flag, rollout.current, targeting(action))
     if variant in rollout.versions:
         return variant_key(action.command, variant)
+    if variant != rollout.current:
+        log.warning("flag.unknown_variant", flag=rollout.flag, variant=variant[:48])
     return action_key(action.command)

@@ -27,8 +27,10 @@ from jeeves_shared.flags import (
     Flags,
     FlagsError,
     SettingsProvider,
+    action_routing_key,
     parse_flags,
 )
+from jeeves_shared.messages import Action, Conversation
 from jeeves_shared.runtime.settings import describe_errors
 
 FLAG = "weather-worker"
@@ -210,3 +212,33 @@ def test_a_valid_rollout_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (flag, rule.percent("v1"), rule.percent("v2")) == (FLAG, 87.5, 12.5)
     with pytest.raises(FlagsError):
         parse_flags('{"x": {"v1": 100, "v2": 0.001}}')
+
+
+def asking(command: str) -> Action:
+    where = Conversation(origin="slack", team_id="T0001", channel_id="C0001", user_id="U0001")
+    return Action(id=f"ev-{command}", command=command, conversation=where)
+
+
+async def test_the_routing_key_follows_the_variant_and_only_rolled_out_commands_evaluate() -> None:
+    flagged = flags(split(100))
+    before = evaluations(FLAG, "v2", "STATIC")
+    assert await action_routing_key(asking("weather"), flagged) == "action.weather.v2"
+    assert await action_routing_key(asking("help"), flagged) == "action.help"
+    assert evaluations(FLAG, "v2", "STATIC") == before + 1
+    assert await action_routing_key(asking("weather"), flags(split(0))) == "action.weather"
+
+
+async def test_a_variant_the_rollout_does_not_know_keeps_the_current_worker() -> None:
+    class Elsewhere(SettingsProvider):  # as a provider configured outside Jeeves might answer
+        def resolve_string_details(
+            self,
+            flag_key: str,
+            default_value: str,
+            evaluation_context: EvaluationContext | None = None,
+        ) -> FlagResolutionDetails[str]:
+            return FlagResolutionDetails(value="v9", variant="v9", reason=Reason.TARGETING_MATCH)
+
+    flagged = Flags.install(Elsewhere({}), strict=True)
+    with capture_logs() as logs:
+        assert await action_routing_key(asking("weather"), flagged) == "action.weather"
+    assert [(line["event"], line["variant"]) for line in logs] == [("flag.unknown_variant", "v9")]
