@@ -67,6 +67,7 @@ async def run_dev(stop: asyncio.Event) -> None:
     log.info(
         "dev.started",
         chat=f"http://{frontend_settings.frontend_bind}/",
+        status=f"http://{frontend_settings.frontend_bind}/dev/status",
         workers=[kind.name for kind in kinds],
     )
     try:

@@ -9,7 +9,7 @@ from quart import Quart, request
 from slack_sdk.signature import SignatureVerifier
 from werkzeug.exceptions import HTTPException
 
-from jeeves_frontend import devchat, health, slack
+from jeeves_frontend import devchat, devstatus, health, slack
 from jeeves_frontend.devchat import ChatLog
 from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
@@ -34,9 +34,10 @@ def create_app(
     """Build the front door.
 
     Without ``bus`` the app connects to RabbitMQ at ``JEEVES_AMQP_URL`` when it starts serving
-    (and closes the connection when it stops). ``chat`` mounts the local chat page; only
-    ``jeeves dev`` passes one. Without ``flags`` the rollouts of ``JEEVES_FLAGS`` answer the
-    feature flags (:class:`~jeeves_shared.flags.SettingsProvider`, ready before this returns).
+    (and closes the connection when it stops). ``chat`` mounts the local chat page and the
+    status page (``/dev/status``); only ``jeeves dev`` passes one. Without ``flags`` the
+    rollouts of ``JEEVES_FLAGS`` answer the feature flags
+    (:class:`~jeeves_shared.flags.SettingsProvider`, ready before this returns).
     """
     settings = settings or FrontendSettings()
     secret = settings.signing_secret()  # refuses to build without one outside dev mode
@@ -66,6 +67,7 @@ def create_app(
     if chat is not None:
         app.extensions["jeeves.chat"] = chat
         app.register_blueprint(devchat.blueprint)
+        app.register_blueprint(devstatus.blueprint)
     _register_errors(app)
     return app
 

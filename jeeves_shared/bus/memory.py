@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import structlog
 
@@ -33,6 +35,17 @@ class RejectedMessage:
     queue: str
     body: bytes
     reason: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A handler failure, kept for ``jeeves dev``'s status page (:attr:`MemoryBus.failures`)."""
+
+    queue: str
+    #: ``retried`` or ``dead_lettered``.
+    outcome: str
+    reason: str
+    at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,7 @@ class MemorySubscription:
                 self._bus.dead_letter(name, delivery.body, reason)
             else:
                 outcome = "retried"
+                self._bus.failures.append(Failure(name, outcome, f"{type(exc).__name__}: {exc}"))
                 again = _Delivery(delivery.body, failures)
                 asyncio.get_running_loop().call_later(delay, self._queue.pending.put_nowait, again)
         finally:
@@ -119,6 +133,8 @@ class MemoryBus:
         self.retry = retry or RetryPolicy()
         self._queues: dict[str, _Queue] = {}
         self.dead_letters: list[RejectedMessage] = []
+        #: The last handler failures (retried or dead-lettered), oldest first.
+        self.failures: deque[Failure] = deque(maxlen=20)
         for spec in queues:
             self.declare(spec)
 
@@ -169,6 +185,7 @@ class MemoryBus:
         """Keep a rejected message with its reason."""
         log.warning("bus.dead_lettered", queue=queue, reason=reason)
         self.dead_letters.append(RejectedMessage(queue, body, reason))
+        self.failures.append(Failure(queue, "dead_lettered", reason))
 
 
 def _binds(spec: QueueSpec, exchange: str, routing_key: str) -> bool:

@@ -29,7 +29,7 @@ from prometheus_client import generate_latest as _generate_latest
 
 __all__ = ["CONTENT_TYPE", "exposition"]
 
-#: ``Content-Type`` of :func:`exposition` (Prometheus text format 0.0.4).
+#: ``Content-Type`` of :func:`exposition` (the Prometheus text format, prometheus-client's latest).
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 #: Milliseconds to seconds: one HTTP request or one database query.

@@ -63,6 +63,8 @@ CONNECTIONS = {
     "dataservice_jwks_url": ("tokendealer", 8003),
 }
 INTERNET = ("internet", 443)
+#: Where Prometheus runs (terraform/platform's kube-prometheus-stack), as a NetworkPolicy peer.
+PROMETHEUS = "namespace:monitoring"
 
 
 def env_name(cls: type[BaseSettings], field: str) -> str:
@@ -352,15 +354,19 @@ def test_each_pod_is_reached_only_by_what_connects_to_it(objects: list[Manifest]
     labels = pod_labels(objects)
     expected = expected_egress()
     gateway = {("namespace:envoy-gateway-system", 8000)}
-    for component in labels:
+    for component, workload in components(objects).items():
         callers = {
             (c, port)
             for c, peers in expected.items()
             for (peer, port) in peers
             if peer == component
         }
+        # Prometheus scrapes /metrics on the one port of every long-running process.
+        ports = workload["spec"]["template"]["spec"]["containers"][0].get("ports", [])
+        scrape = {(PROMETHEUS, p["containerPort"]) for p in ports}
         reached_from = allowed(objects, labels[component], "ingress")
-        assert reached_from == callers | (gateway if component == "frontend" else set()), component
+        expected_from = callers | scrape | (gateway if component == "frontend" else set())
+        assert reached_from == expected_from, component
     for store, selector in (
         ("rabbitmq", {"app.kubernetes.io/name": "jeeves-rabbitmq"}),
         ("postgres", {"cnpg.io/cluster": "jeeves-postgres"}),
@@ -372,3 +378,5 @@ def test_each_pod_is_reached_only_by_what_connects_to_it(objects: list[Manifest]
             (c, port) for c, peers in expected.items() for (peer, port) in peers if peer == store
         }
         assert from_jeeves == callers, store
+    rabbitmq = {"app.kubernetes.io/name": "jeeves-rabbitmq"}
+    assert (PROMETHEUS, 15692) in allowed(objects, rabbitmq, "ingress")  # its Prometheus plugin
