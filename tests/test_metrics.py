@@ -23,7 +23,7 @@ from jeeves_shared.observability.metrics import bounded
 from tests.support.fake_slack import Scripted
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import direct_message, event_callback, mention, sign
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import Conversation, Stack, running_stack
 from workers.health import WorkerHealth, serve_health
 from workers.runner import KINDS, SCHEDULER
 
@@ -234,3 +234,26 @@ def test_label_values_from_outside_are_bounded() -> None:
     for outside in ("U0123ABC", "T0AB", "C0123", "Ev0001", "x" * 49, "a b", "", None, 42):
         assert bounded(outside) == "other"
     assert bounded("weather", frozenset({"help"})) == "other"
+
+
+@pytest.mark.rabbitmq
+async def test_a_reminder_fired_late_is_measured_late(stack: Stack) -> None:
+    before = await scrape(stack.session, stack.url)
+    await Conversation(stack).say("remind me in 1 minute to breathe")
+    stack.clock.advance(hours=3)  # nothing ran meanwhile: it fires 2 h 59 min late
+    for _ in range(200):
+        if any(p["text"].startswith("⏰ Reminder: breathe") for p in stack.slack.posts):
+            break
+        await asyncio.sleep(0.05)
+    after = await scrape(stack.session, stack.url)
+
+    def moved(name: str) -> float:
+        return value(after, name, item="reminder") - value(before, name, item="reminder")
+
+    assert moved("jeeves_scheduler_lateness_seconds_count") == 1
+    assert moved("jeeves_scheduler_lateness_seconds_sum") == pytest.approx(179 * 60, abs=5)
+    # The 3-hour bucket and above hold it; the 1-hour one does not.
+    late = {"item": "reminder", "le": "3600.0"}
+    assert value(after, "jeeves_scheduler_lateness_seconds_bucket", **late) == value(
+        before, "jeeves_scheduler_lateness_seconds_bucket", **late
+    )
