@@ -242,3 +242,27 @@ async def test_a_variant_the_rollout_does_not_know_keeps_the_current_worker() ->
     with capture_logs() as logs:
         assert await action_routing_key(asking("weather"), flagged) == "action.weather"
     assert [(line["event"], line["variant"]) for line in logs] == [("flag.unknown_variant", "v9")]
+
+
+def test_every_rolled_out_version_has_its_own_queue_and_worker_kind() -> None:
+    from jeeves.cli import WORKER_KINDS
+    from jeeves_shared.bus.topology import (
+        ACTIONS_EXCHANGE,
+        ROLLOUTS,
+        WORKER_QUEUES,
+        topic_matches,
+        variant_key,
+    )
+
+    for command, rollout in ROLLOUTS.items():
+        assert rollout.command == command
+        for variant, kind in rollout.versions.items():
+            key = variant_key(command, variant)
+            serving = [
+                name
+                for name, queue in WORKER_QUEUES.items()
+                if queue.exchange == ACTIONS_EXCHANGE
+                and any(topic_matches(pattern, key) for pattern in queue.routing_keys)
+            ]
+            assert serving == [kind], key
+            assert kind in WORKER_KINDS
