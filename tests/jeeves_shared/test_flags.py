@@ -266,3 +266,14 @@ def test_every_rolled_out_version_has_its_own_queue_and_worker_kind() -> None:
             ]
             assert serving == [kind], key
             assert kind in WORKER_KINDS
+
+
+def test_a_retried_message_of_the_new_version_returns_to_its_own_queue() -> None:
+    from jeeves_shared.bus.topology import WORKER_QUEUES, requeue_key, topic_matches
+
+    # Work queues are bound to jeeves.requeue with "*.<name>"; "jeeves.weather.v2" has one
+    # more word than "jeeves.weather", so neither binding takes the other's retries.
+    for kind, queue in WORKER_QUEUES.items():
+        key = requeue_key("5s", queue.name)
+        back_to = [k for k, q in WORKER_QUEUES.items() if topic_matches(f"*.{q.name}", key)]
+        assert back_to == [kind]
