@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 import structlog
 from quart import Quart, request
 from slack_sdk.signature import SignatureVerifier
@@ -11,13 +12,16 @@ from werkzeug.exceptions import HTTPException
 
 from jeeves_frontend import devchat, devstatus, health, slack
 from jeeves_frontend.devchat import ChatLog
+from jeeves_frontend.install import mount_install
 from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_frontend.signature import SignatureRejected
 from jeeves_frontend.state import FrontDoor
+from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus import Bus, BusUnavailable
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
+from jeeves_shared.dataclient import FRONTEND_SCOPES, DataServiceClient
 from jeeves_shared.flags import Flags, SettingsProvider
 from jeeves_shared.observability.http import instrument
 
@@ -30,14 +34,17 @@ def create_app(
     bus: Bus | None = None,
     chat: ChatLog | None = None,
     flags: Flags | None = None,
+    dataservice: DataServiceClient | None = None,
 ) -> Quart:
     """Build the front door.
 
     Without ``bus`` the app connects to RabbitMQ at ``JEEVES_AMQP_URL`` when it starts serving
     (and closes the connection when it stops). ``chat`` mounts the local chat page and the
-    status page (``/dev/status``); only ``jeeves dev`` passes one. Without ``flags`` the
-    rollouts of ``JEEVES_FLAGS`` answer the feature flags
-    (:class:`~jeeves_shared.flags.SettingsProvider`, ready before this returns).
+    status page (``/dev/status``); only ``jeeves dev`` passes one. Without ``dataservice``, a
+    Data Service client is opened while the app serves if ``JEEVES_FRONTEND_CLIENT_SECRET`` is
+    set (views reach it as ``front_door().dataservice``). Without ``flags`` the rollouts of
+    ``JEEVES_FLAGS`` answer the feature flags (:class:`~jeeves_shared.flags.SettingsProvider`,
+    ready before this returns).
     """
     settings = settings or FrontendSettings()
     secret = settings.signing_secret()  # refuses to build without one outside dev mode
@@ -56,20 +63,50 @@ def create_app(
         verifier=SignatureVerifier(secret) if secret else None,
         recent=RecentEvents(settings.recent_events),
         flags=flags or Flags.install(SettingsProvider(settings.flag_rules())),
+        data_client=dataservice,
     )
     app.extensions["jeeves"] = door
     instrument(app, "frontend")
     if bus is None:
         app.before_serving(door.bus.start)
         app.after_serving(door.bus.close)
+    if dataservice is None and settings.client_secret() is not None:
+        _open_dataservice_client(app, door)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(slack.blueprint)
+    mount_install(app, settings)
     if chat is not None:
         app.extensions["jeeves.chat"] = chat
         app.register_blueprint(devchat.blueprint)
         app.register_blueprint(devstatus.blueprint)
     _register_errors(app)
     return app
+
+
+def _open_dataservice_client(app: Quart, door: FrontDoor) -> None:
+    """The front door's Data Service client, over its own pooled session, while serving."""
+    settings = door.settings
+    holder: list[aiohttp.ClientSession] = []
+
+    @app.before_serving
+    async def open_client() -> None:
+        session = aiohttp.ClientSession()
+        holder.append(session)
+        tokens = TokenClient(
+            session,
+            token_url=f"{settings.tokendealer_url.rstrip('/')}/oauth/token",
+            client_id=settings.frontend_client_id,
+            client_secret=settings.frontend_client_secret,
+        )
+        door.data_client = DataServiceClient.from_token_client(
+            session, settings.dataservice_url, tokens, scopes=FRONTEND_SCOPES
+        )
+
+    @app.after_serving
+    async def close_client() -> None:
+        door.data_client = None
+        while holder:
+            await holder.pop().close()
 
 
 def _register_errors(app: Quart) -> None:

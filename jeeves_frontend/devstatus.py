@@ -17,7 +17,7 @@ from typing import Any
 from prometheus_client import Counter
 from quart import Blueprint, render_template
 
-from jeeves_frontend.devchat import PAGE_POLICY
+from jeeves_frontend.pages import PAGE_POLICY
 from jeeves_frontend.state import front_door
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, REPLIES_EXCHANGE

@@ -1,8 +1,9 @@
-"""What the front door's views share: the bus, the signature verifier, recent event ids."""
+"""What the front door's views share: the bus, the signature verifier, recent event ids, the
+Data Service client."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from quart import current_app
@@ -12,10 +13,15 @@ from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus import Bus
 from jeeves_shared.bus.topology import ACTIONS_EXCHANGE
+from jeeves_shared.dataclient import DataServiceClient
 from jeeves_shared.flags import Flags, action_routing_key
 from jeeves_shared.messages import Action
 
 log = structlog.get_logger(__name__)
+
+
+class DataServiceNotConfigured(RuntimeError):
+    """The front door has no Data Service client: JEEVES_FRONTEND_CLIENT_SECRET is not set."""
 
 
 @dataclass
@@ -29,6 +35,20 @@ class FrontDoor:
     recent: RecentEvents
     #: Feature flags; they choose the routing key of an action whose worker is rolled out.
     flags: Flags
+    #: Set while the app serves, when a client secret is configured (see :attr:`dataservice`).
+    data_client: DataServiceClient | None = field(default=None)
+
+    @property
+    def dataservice(self) -> DataServiceClient:
+        """The front door's Data Service client (scopes ``installations:read`` and
+        ``installations:write``, plus the dashboard's).
+
+        Raises :class:`DataServiceNotConfigured` without ``JEEVES_FRONTEND_CLIENT_SECRET``
+        (outside dev mode), or before the app serves.
+        """
+        if self.data_client is None:
+            raise DataServiceNotConfigured("set JEEVES_FRONTEND_CLIENT_SECRET")
+        return self.data_client
 
     async def publish(self, action: Action) -> bool:
         """Publish ``action`` unless this process already published it (a Slack retry).

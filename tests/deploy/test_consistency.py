@@ -61,8 +61,10 @@ CONNECTIONS = {
     "dataservice_url": ("dataservice", 8002),
     "tokendealer_url": ("tokendealer", 8003),
     "dataservice_jwks_url": ("tokendealer", 8003),
+    # The Data Service refreshes rotating bot tokens at Slack (oauth.v2.access).
+    "slack_api_url": ("internet", 443),
 }
-INTERNET = ("internet", 443)
+INTERNET = CONNECTIONS["slack_api_url"]
 #: Where Prometheus runs (terraform/platform's kube-prometheus-stack), as a NetworkPolicy peer.
 PROMETHEUS = "namespace:monitoring"
 
@@ -270,6 +272,14 @@ def test_the_worker_client_may_ask_for_every_scope_its_kinds_request(
     assert set(module_outputs["worker_client_scopes"]) == requested
 
 
+def test_the_frontend_client_may_ask_for_the_front_doors_scopes(
+    module_outputs: dict[str, Any],
+) -> None:
+    from jeeves_shared.dataclient import FRONTEND_SCOPES
+
+    assert set(module_outputs["frontend_client_scopes"]) == set(FRONTEND_SCOPES)
+
+
 # --- NetworkPolicies: exactly the connections the code makes -------------------------------
 
 
@@ -380,3 +390,26 @@ def test_each_pod_is_reached_only_by_what_connects_to_it(objects: list[Manifest]
         assert from_jeeves == callers, store
     rabbitmq = {"app.kubernetes.io/name": "jeeves-rabbitmq"}
     assert (PROMETHEUS, 15692) in allowed(objects, rabbitmq, "ingress")  # its Prometheus plugin
+
+
+# --- the public route: what Slack and browsers must reach -----------------------------------
+
+
+def test_the_route_reaches_every_url_of_the_slack_app_and_the_install_pages(
+    objects: list[Manifest],
+) -> None:
+    from jeeves_frontend.manifest import INSTALL_PATH, build_manifest
+
+    [route] = [o for o in objects if o["kind"] == "HTTPRoute"]
+    prefixes = [m["path"]["value"] for rule in route["spec"]["rules"] for m in rule["matches"]]
+    manifest = build_manifest("https://jeeves.example.com")
+    urls = [
+        manifest["settings"]["event_subscriptions"]["request_url"],
+        *(command["url"] for command in manifest["features"]["slash_commands"]),
+        *manifest["oauth_config"]["redirect_urls"],
+    ]
+    # The install page and the files it links (jeeves_frontend/templates/install/base.html).
+    paths = [url.removeprefix("https://jeeves.example.com") for url in urls]
+    paths += [INSTALL_PATH, "/static/install.css", "/static/favicon.svg"]
+    for path in paths:
+        assert any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes), path

@@ -117,6 +117,7 @@ async def test_without_a_database_url_nothing_uses_a_dev_database(
             "jeeves: cannot use the database at postgresql+asyncpg://app:***@127.0.0.1:",
         ),
     ],
+    ids=["driver-not-async", "unreachable"],  # stable ids: pytest-xdist workers collect alike
 )
 async def test_a_bad_or_unreachable_database_is_one_line(url: str, expected: str) -> None:
     code, stderr = await run_jeeves("db", "upgrade", env=clean_env(JEEVES_DATABASE_URL=url))

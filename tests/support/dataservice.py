@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from cryptography.fernet import Fernet
@@ -36,24 +37,27 @@ class ServedData:
         return DataServiceClient(session, self.url, token, retries=1, backoff=0.01)
 
 
-async def dataservice_app(folder: Path) -> tuple[Quart, TestIssuer]:
+async def dataservice_app(folder: Path, **settings: Any) -> tuple[Quart, TestIssuer]:
     """The Data Service app on a migrated SQLite database in ``folder`` (production settings,
-    a fresh encryption key), and the issuer of the tokens it accepts; not yet served."""
+    a fresh encryption key, and ``settings``), and the issuer of the tokens it accepts; not yet
+    served."""
     database_url = f"sqlite+aiosqlite:///{folder / 'data.db'}"
     await upgrade(database_url)
     issuer = TestIssuer(audience="dataservice")
-    settings = DataServiceSettings(
+    configured = DataServiceSettings(
         env="prod",  # type: ignore[arg-type]
         database_url=database_url,  # type: ignore[arg-type]
         dataservice_encryption_keys=Fernet.generate_key().decode(),  # type: ignore[arg-type]
+        **settings,
     )
     verifier = TokenVerifier(issuer.source(), audience="dataservice", issuer=issuer.issuer)
-    return create_app(settings, verifier=verifier), issuer
+    return create_app(configured, verifier=verifier), issuer
 
 
 @asynccontextmanager
-async def serving_dataservice(folder: Path) -> AsyncIterator[ServedData]:
-    """A migrated SQLite database in ``folder`` and the Data Service serving it."""
-    app, issuer = await dataservice_app(folder)
+async def serving_dataservice(folder: Path, **settings: Any) -> AsyncIterator[ServedData]:
+    """A migrated SQLite database in ``folder`` and the Data Service serving it (with
+    ``settings``, e.g. the fake Slack app's credentials)."""
+    app, issuer = await dataservice_app(folder, **settings)
     async with serving(app) as url:
         yield ServedData(url, issuer)

@@ -64,10 +64,18 @@ locals {
     # `jeeves db upgrade` reads the database URL (from the Secret) and the logging settings.
     migrate = {}
     frontend = {
-      JEEVES_SLACK_BOT_USER_ID = ""
-      JEEVES_MAX_BODY_BYTES    = "1048576"
-      JEEVES_PUBLISH_TIMEOUT   = "2.0"
-      JEEVES_RECENT_EVENTS     = "10000"
+      JEEVES_SLACK_BOT_USER_ID  = ""
+      JEEVES_MAX_BODY_BYTES     = "1048576"
+      JEEVES_PUBLISH_TIMEOUT    = "2.0"
+      JEEVES_RECENT_EVENTS      = "10000"
+      JEEVES_DATASERVICE_URL    = "http://jeeves-dataservice.${local.ns}.svc"
+      JEEVES_TOKENDEALER_URL    = "http://jeeves-tokendealer.${local.ns}.svc"
+      JEEVES_FRONTEND_CLIENT_ID = "jeeves-frontend"
+      # Workspace installs (/slack/install): the Slack app's client id; empty: the install
+      # pages say installs are not set up. Its secret is in jeeves-slack.
+      JEEVES_SLACK_CLIENT_ID = var.slack_client_id
+      JEEVES_PUBLIC_URL      = "https://${var.hostname}"
+      JEEVES_SLACK_API_URL   = "https://slack.com/api/"
       # Feature flag rollouts (JSON); empty: none, every user gets the current workers.
       JEEVES_FLAGS = ""
     }
@@ -77,6 +85,9 @@ locals {
       JEEVES_DATASERVICE_JWT_AUDIENCE   = "dataservice"
       JEEVES_DATASERVICE_DB_POOL_SIZE   = "10"
       JEEVES_DATASERVICE_GZIP_MIN_BYTES = "1024"
+      # Token refreshes (oauth.v2.access): the Slack app's client id; its secret is a Secret.
+      JEEVES_SLACK_API_URL   = "https://slack.com/api/"
+      JEEVES_SLACK_CLIENT_ID = var.slack_client_id
     }
     tokendealer = {
       # checkov:skip=CKV_SECRET_6: the issuer's name (a JWT "iss" claim), not a secret
@@ -107,12 +118,15 @@ locals {
 
   # --- secrets, as environment variables read from Secrets (never in a ConfigMap) -------------
   secret_env = {
-    slack_signing_secret = { name = "JEEVES_SLACK_SIGNING_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "signing-secret" } } }
-    slack_bot_token      = { name = "JEEVES_SLACK_BOT_TOKEN", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "bot-token" } } }
-    weather_api_key      = { name = "JEEVES_WEATHER_API_KEY", valueFrom = { secretKeyRef = { name = "jeeves-weather", key = "api-key", optional = true } } }
-    worker_client_secret = { name = "JEEVES_WORKER_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-worker-client", key = "client-secret" } } }
-    encryption_keys      = { name = "JEEVES_DATASERVICE_ENCRYPTION_KEYS", valueFrom = { secretKeyRef = { name = "jeeves-dataservice", key = "encryption-keys" } } }
-    tokendealer_clients  = { name = "JEEVES_TOKENDEALER_CLIENTS", valueFrom = { secretKeyRef = { name = "jeeves-tokendealer", key = "clients" } } }
+    slack_signing_secret   = { name = "JEEVES_SLACK_SIGNING_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "signing-secret" } } }
+    slack_bot_token        = { name = "JEEVES_SLACK_BOT_TOKEN", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "bot-token" } } }
+    weather_api_key        = { name = "JEEVES_WEATHER_API_KEY", valueFrom = { secretKeyRef = { name = "jeeves-weather", key = "api-key", optional = true } } }
+    worker_client_secret   = { name = "JEEVES_WORKER_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-worker-client", key = "client-secret" } } }
+    frontend_client_secret = { name = "JEEVES_FRONTEND_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-frontend-client", key = "client-secret" } } }
+    # Optional: without it (one-workspace mode, token rotation off) nothing is refreshed.
+    slack_client_secret = { name = "JEEVES_SLACK_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "client-secret", optional = true } } }
+    encryption_keys     = { name = "JEEVES_DATASERVICE_ENCRYPTION_KEYS", valueFrom = { secretKeyRef = { name = "jeeves-dataservice", key = "encryption-keys" } } }
+    tokendealer_clients = { name = "JEEVES_TOKENDEALER_CLIENTS", valueFrom = { secretKeyRef = { name = "jeeves-tokendealer", key = "clients" } } }
   }
   # JEEVES_AMQP_URL and JEEVES_DATABASE_URL are built from their Secrets' parts by Kubernetes'
   # $(VAR) expansion: both passwords are URL-safe (the operator's base64url, ours alphanumeric).
@@ -128,8 +142,8 @@ locals {
   ]
 
   http_env = {
-    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret])
-    dataservice = concat(local.database_env, [local.secret_env.encryption_keys])
+    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.frontend_client_secret, local.secret_env.slack_client_secret])
+    dataservice = concat(local.database_env, [local.secret_env.encryption_keys, local.secret_env.slack_client_secret])
     tokendealer = [local.secret_env.tokendealer_clients]
   }
   worker_env = { for kind, k in local.worker_kinds : kind => concat(
@@ -416,8 +430,9 @@ locals {
     }
   }
 
-  # Only Slack's endpoints and the dashboard are public. No per-IP rate limit here: Slack sends
-  # from shared addresses, and the request signature is the gate.
+  # Only Slack's endpoints (events, commands, the install pages), the dashboard and the pages'
+  # static files are public. No per-IP rate limit here: Slack sends from shared addresses, and
+  # the request signature is the gate (and the install's one-time state).
   http_route = {
     apiVersion = "gateway.networking.k8s.io/v1"
     kind       = "HTTPRoute"
@@ -429,6 +444,8 @@ locals {
         matches = [
           { path = { type = "PathPrefix", value = "/slack" } },
           { path = { type = "PathPrefix", value = "/dashboard" } },
+          # The pages' style sheets and icon (the install pages').
+          { path = { type = "PathPrefix", value = "/static" } },
         ]
         backendRefs = [{ name = "jeeves-frontend", port = 80 }]
       }]

@@ -74,6 +74,16 @@ variable "kubernetes_api_cidrs" {
   default     = ["0.0.0.0/0"]
 }
 
+variable "slack_client_id" {
+  description = "The Slack app's client id (JEEVES_SLACK_CLIENT_ID): workspace installs (the front door) and refreshing rotating bot tokens (the Data Service). Empty: neither."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^([0-9]+\\.[0-9]+)?$", var.slack_client_id))
+    error_message = "slack_client_id looks like 1234567890.1234567890 (Basic Information in the Slack app)."
+  }
+}
+
 variable "log_level" {
   description = "JEEVES_LOG_LEVEL of every process."
   type        = string
@@ -206,17 +216,24 @@ variable "secrets" {
     rendered k8s/ tree; whoever applies it creates them, see docs/deploy.md).
   EOT
   type = object({
-    slack_signing_secret      = string
-    slack_bot_token           = string
-    weather_api_key           = optional(string, "")
-    worker_client_secret      = string
-    worker_client_secret_hash = string
-    encryption_keys           = string
-    signing_key_pem           = string
-    postgres_password         = string
+    slack_signing_secret        = string
+    slack_bot_token             = string
+    weather_api_key             = optional(string, "")
+    worker_client_secret        = string
+    worker_client_secret_hash   = string
+    frontend_client_secret      = string
+    frontend_client_secret_hash = string
+    slack_client_secret         = optional(string, "")
+    encryption_keys             = string
+    signing_key_pem             = string
+    postgres_password           = string
   })
   default   = null
   sensitive = true
+  validation {
+    condition     = var.secrets == null || can(regex("^\\$scrypt\\$", var.secrets.frontend_client_secret_hash))
+    error_message = "secrets.frontend_client_secret_hash must be a $scrypt$ PHC string (jeeves tokendealer hash-secret)."
+  }
   validation {
     condition     = var.secrets == null || can(regex("^\\$scrypt\\$", var.secrets.worker_client_secret_hash))
     error_message = "secrets.worker_client_secret_hash must be a $scrypt$ PHC string (jeeves tokendealer hash-secret)."
