@@ -26,7 +26,8 @@ def instrument(app: Quart, service: str) -> None:
     Each request is counted in ``jeeves_http_requests_total`` and timed in
     ``jeeves_http_request_duration_seconds`` (labels: ``service``, ``method``, the matched
     route's *template* such as ``/api/v1/users/<user_id>``, never the raw path, and the status
-    code). The time runs from the app's first ``before_request`` hook to its response.
+    code). The time runs from this ``before_request`` hook to the response: call
+    :func:`instrument` before registering the app's other hooks, so that they are timed too.
     """
 
     @app.before_request

@@ -13,8 +13,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 import jeeves_shared.observability.metrics  # noqa: F401  (declares every jeeves_* metric)
-from tests.deploy.test_consistency import components, served_paths
 from tests.deploy.tools import MODULE
+from tests.deploy.workloads import components, served_paths
 
 pytestmark = pytest.mark.timeout(1200)
 
