@@ -6,7 +6,7 @@ worker kind handled by outcome, the depth of every in-memory queue, and the last
 failures (retried or dead-lettered). The counts are read from the process's Prometheus metrics
 (:mod:`jeeves_shared.observability.metrics`), the queues and failures from the
 :class:`~jeeves_shared.bus.memory.MemoryBus`. Only ``jeeves dev`` mounts this blueprint (no
-authentication), with the chat page's Content-Security-Policy: no inline script or style.
+authentication), with the Content-Security-Policy of every page: no inline script or style.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from dataclasses import asdict
 from typing import Any
 
 from prometheus_client import Counter
-from quart import Blueprint, render_template
+from quart import Blueprint, Response, render_template
 
-from jeeves_frontend.pages import PAGE_POLICY
+from jeeves_frontend.pages import html_page
 from jeeves_frontend.state import front_door
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, REPLIES_EXCHANGE
@@ -27,9 +27,10 @@ blueprint = Blueprint("devstatus", __name__, template_folder="templates")
 
 
 @blueprint.get("/dev/status")
-async def page() -> tuple[str, int, dict[str, str]]:
-    """The status page (its script and style are in ``jeeves_frontend/static``)."""
-    return await render_template("status.html"), 200, {"Content-Security-Policy": PAGE_POLICY}
+async def page() -> Response:
+    """The status page (its script and style are in ``jeeves_frontend/static``), with every
+    page's security headers (:data:`~jeeves_frontend.pages.PAGE_HEADERS`)."""
+    return html_page(await render_template("status.html"))
 
 
 @blueprint.get("/dev/status.json")

@@ -13,7 +13,8 @@ import pytest
 from quart.typing import TestClientProtocol as Client
 
 from jeeves_frontend.app import create_app
-from jeeves_frontend.devchat import PAGE_POLICY, ChatLog
+from jeeves_frontend.devchat import ChatLog
+from jeeves_frontend.pages import PAGE_POLICY
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import DEVCHAT_QUEUE, WORKER_QUEUES
