@@ -36,7 +36,7 @@ SERVICES: dict[str, tuple[str, str, str]] = {
         "tokendealer_bind",
     ),
 }
-WORKER_KINDS = ("help", "weather", "user", "reminders", "slack", "scheduler")
+WORKER_KINDS = ("help", "weather", "weather-v2", "user", "reminders", "slack", "scheduler")
 
 DESCRIPTION = """\
 Jeeves, a Slack assistant built as async Python microservices.
@@ -58,7 +58,8 @@ Production in three steps:
 UP_DESCRIPTION = """\
 Run every service and worker kind as its own process on this machine: the
 TokenDealer, the Data Service, the front door, the help, weather, user,
-reminders and Slack poster workers and the scheduler.
+reminders and Slack poster workers and the scheduler (and weather-v2 when
+JEEVES_FLAGS rolls it out).
 
 It needs RabbitMQ (JEEVES_AMQP_URL), a database (JEEVES_DATABASE_URL), the
 Slack app's signing secret and bot token, and the secrets jeeves init writes
@@ -299,12 +300,13 @@ async def _dev(args: argparse.Namespace, stop: asyncio.Event) -> None:
 
 async def _up(args: argparse.Namespace, stop: asyncio.Event) -> int:
     from jeeves.config import check_processes
-    from jeeves.supervisor import PROCESSES, supervise
+    from jeeves.supervisor import supervise, up_processes
 
-    problems = check_processes(PROCESSES)
+    processes = up_processes()
+    problems = check_processes(processes)
     if problems:
         return _refuse(["jeeves up cannot start; fix these settings first:", *problems])
-    return await supervise(stop)
+    return await supervise(stop, processes)
 
 
 async def _serve(args: argparse.Namespace, stop: asyncio.Event) -> None:

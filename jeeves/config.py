@@ -51,15 +51,16 @@ def worker_scopes(kinds: Iterable[str]) -> list[str]:
 
 
 def processes_named(names: Sequence[str]) -> tuple[Process, ...]:
-    """The processes ``jeeves config check NAME...`` means; all of ``jeeves up``'s if none.
+    """The processes ``jeeves config check NAME...`` means; all of ``jeeves up``'s if none
+    (:func:`jeeves.supervisor.up_processes`).
 
     Raises :class:`KeyError` with an unknown name.
     """
     from jeeves.cli import WORKER_KINDS
-    from jeeves.supervisor import PROCESSES
+    from jeeves.supervisor import up_processes
 
     if not names:
-        return PROCESSES
+        return up_processes()
     chosen: list[Process] = []
     for name in names:
         if name in SERVICE_PROCESSES:

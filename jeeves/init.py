@@ -123,7 +123,8 @@ def env_file_text(generated: dict[str, str]) -> str:
 
 
 def _setting_lines(field: str, info: FieldInfo, generated: dict[str, str]) -> list[str]:
-    name, about = env_name(field), (info.description or "").replace("``", "")
+    # One comment line: a docstring may span lines, and an uncommented one would be a setting.
+    name, about = env_name(field), " ".join((info.description or "").replace("``", "").split())
     if field in generated:
         return [f"# {about} (generated)", f"{name}={_quote(generated[field])}"]
     if field in SUPPLY:

@@ -32,6 +32,35 @@ PROCESSES: tuple[tuple[str, ...], ...] = (
     ("worker", "scheduler"),
     ("worker", "slack"),
 )
+
+
+def up_processes() -> tuple[tuple[str, ...], ...]:
+    """The processes of ``jeeves up``: :data:`PROCESSES`, plus the worker kind of each new
+    version that ``JEEVES_FLAGS`` names in its rollout (at any share, 0 % included, so that on
+    a rollback it still drains its queue; docs/observability.md).
+
+    With unreadable front door settings it is :data:`PROCESSES`: the front door's own
+    configuration check reports the problem.
+    """
+    from pydantic import ValidationError
+
+    from jeeves_frontend.settings import FrontendSettings
+    from jeeves_shared.bus.topology import ROLLOUTS
+
+    try:
+        rules = FrontendSettings().flag_rules()
+    except ValidationError:
+        return PROCESSES
+    extra = [
+        ("worker", kind)
+        for rollout in ROLLOUTS.values()
+        if rollout.flag in rules
+        for variant, kind in rollout.versions.items()
+        if variant in rules[rollout.flag].variants
+    ]
+    return (*PROCESSES, *extra)
+
+
 #: A child that ran this long before dying restarts after the shortest delay again.
 HEALTHY_RUN = 60.0
 #: How long children get to drain after SIGTERM before they are killed.

@@ -23,6 +23,7 @@ from jeeves_shared.bus import Bus, BusUnavailable
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.dataclient import FRONTEND_SCOPES, DataServiceClient
+from jeeves_shared.flags import Flags, SettingsProvider
 from jeeves_shared.observability.http import instrument
 from jeeves_shared.observability.tracing import http_trace_configs, instrument_app
 
@@ -34,6 +35,7 @@ def create_app(
     *,
     bus: Bus | None = None,
     chat: ChatLog | None = None,
+    flags: Flags | None = None,
     dataservice: DataServiceClient | None = None,
 ) -> Quart:
     """Build the front door.
@@ -45,6 +47,8 @@ def create_app(
     set (views reach it as ``front_door().dataservice``). With Slack's OAuth install configured
     (:attr:`~FrontendSettings.authorizes_installations`), every event is authorized per
     installation through that client (:mod:`jeeves_frontend.authorize`).
+    Without ``flags`` the rollouts of ``JEEVES_FLAGS`` answer the feature flags
+    (:class:`~jeeves_shared.flags.SettingsProvider`, ready before this returns).
     """
     settings = settings or FrontendSettings()
     secret = settings.signing_secret()  # refuses to build without one outside dev mode
@@ -63,6 +67,7 @@ def create_app(
         ),
         verifier=SignatureVerifier(secret) if secret else None,
         recent=RecentEvents(settings.recent_events),
+        flags=flags or Flags.install(SettingsProvider(settings.flag_rules())),
         data_client=dataservice,
     )
     app.extensions["jeeves"] = door

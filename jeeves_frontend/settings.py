@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
+from jeeves_shared.bus.topology import ROLLOUTS
+from jeeves_shared.flags.rules import Split, check_variants, parse_flags
 from jeeves_shared.runtime.settings import JeevesSettings, is_placeholder
 
 
@@ -28,6 +30,9 @@ class FrontendSettings(JeevesSettings):
     """How long to wait for the broker's confirm before answering 503 (Slack waits 3 s)."""
     recent_events: int = Field(default=10_000, gt=0)
     """How many recent event ids to remember to short-cut Slack's retries."""
+    flags: str = ""
+    """Feature flag rollouts, JSON: ``{"weather-worker": {"v1": 90, "v2": 10}}`` sends 10 % of
+    users' weather requests to the ``weather-v2`` worker (docs/observability.md); empty: none."""
     public_url: str = ""
     """Where people and Slack reach the front door (``https://<host>``); empty: from
     JEEVES_FRONTEND_BIND. Slack sends installs back to ``<public_url>/slack/oauth_redirect``."""
@@ -47,6 +52,16 @@ class FrontendSettings(JeevesSettings):
     frontend_client_secret: SecretStr = SecretStr("")
     """Its secret (jeeves init writes it and its hash); without it the front door has no
     Data Service client (one-workspace mode)."""
+
+    @field_validator("flags")
+    @classmethod
+    def _check_flags(cls, flags: str) -> str:
+        check_variants(parse_flags(flags), _KNOWN_FLAGS)
+        return flags
+
+    def flag_rules(self) -> dict[str, Split]:
+        """:attr:`flags`, parsed (checked when the settings were read)."""
+        return parse_flags(self.flags)
 
     @field_validator("public_url")
     @classmethod
@@ -78,6 +93,10 @@ class FrontendSettings(JeevesSettings):
         """
         secret = self.require_secret("slack_signing_secret")
         return None if self.is_dev and is_placeholder(secret) else secret
+
+
+#: The flags the front door evaluates, and their variants (one per rollout of a worker).
+_KNOWN_FLAGS = {rollout.flag: rollout.variants for rollout in ROLLOUTS.values()}
 
 
 def check_public_url(url: str) -> str:

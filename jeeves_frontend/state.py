@@ -13,8 +13,9 @@ from jeeves_frontend.authorize import Installations
 from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus import Bus
-from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, action_key
+from jeeves_shared.bus.topology import ACTIONS_EXCHANGE
 from jeeves_shared.dataclient import DataServiceClient
+from jeeves_shared.flags import Flags, action_routing_key
 from jeeves_shared.messages import Action
 from jeeves_shared.runtime.logs import correlation_fields
 
@@ -34,6 +35,8 @@ class FrontDoor:
     #: None when no signing secret is configured (dev mode only): Slack endpoints are off.
     verifier: SignatureVerifier | None
     recent: RecentEvents
+    #: Feature flags; they choose the routing key of an action whose worker is rolled out.
+    flags: Flags
     #: The installations of requests; None in one-workspace mode (no lookup happens).
     installations: Installations | None = None
     #: Set while the app serves, when a client secret is configured (see :attr:`dataservice`).
@@ -63,9 +66,12 @@ class FrontDoor:
         if action.id in self.recent:
             log.info("event.duplicate_skipped", event_id=action.id)
             return False
-        await self.bus.publish(ACTIONS_EXCHANGE, action_key(action.command), action)
+        routing_key = await action_routing_key(action, self.flags)
+        await self.bus.publish(ACTIONS_EXCHANGE, routing_key, action)
         self.recent.add(action.id)
-        log.info("event.published", event_id=action.id, command=action.command)
+        log.info(
+            "event.published", event_id=action.id, command=action.command, routing_key=routing_key
+        )
         return True
 
 

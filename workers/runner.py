@@ -75,12 +75,15 @@ class WorkerKind(Generic[D]):
 # its dependencies type from the handler and the builder, and refuses a pair that disagree.
 _HELP = WorkerKind("help", help.handle, Deps)
 _WEATHER = WorkerKind("weather", weather.handle, WeatherDeps)
+# The new weather worker, rolled out behind flag ``weather-worker`` (topology.ROLLOUTS). Its
+# handler is where the new version's code goes; today it answers as ``weather`` does.
+_WEATHER_V2 = WorkerKind("weather-v2", weather.handle, WeatherDeps)
 _USER = WorkerKind("user", user.handle, UserDeps)
 _REMINDERS = WorkerKind("reminders", reminders.handle, DataDeps)
 _SLACK = WorkerKind("slack", poster.handle, PosterDeps, poster.prefetch, needs_bot_token=True)
 
 KINDS: dict[str, WorkerKind[Any]] = {
-    kind.name: kind for kind in (_HELP, _WEATHER, _USER, _REMINDERS, _SLACK)
+    kind.name: kind for kind in (_HELP, _WEATHER, _WEATHER_V2, _USER, _REMINDERS, _SLACK)
 }
 
 

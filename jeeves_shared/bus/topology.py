@@ -46,6 +46,15 @@ def action_key(command: str) -> str:
     return f"action.{command}"
 
 
+def variant_key(command: str, variant: str) -> str:
+    """Routing key of an action for a new version of its worker: ``action.<command>.<variant>``.
+
+    ``action.<command>`` bindings do not match it (a topic ``*``/word is exactly one word), so
+    only the new version's queue receives it.
+    """
+    return f"action.{command}.{variant}"
+
+
 def reply_key(origin: Origin) -> str:
     """Routing key for a reply to a conversation of ``origin``: ``reply.slack``, ..."""
     return f"reply.{origin}"
@@ -82,6 +91,35 @@ WORKER_QUEUES: dict[str, QueueSpec] = {
     ),
     "reminders": _actions("jeeves.reminders", "remind", "reminders"),
     "slack": QueueSpec("jeeves.slack-poster", REPLIES_EXCHANGE, (reply_key("slack"),)),
+    # A new version of a worker has its own queue and kind, so that it scales and fails on its
+    # own; the front door sends it the users that ROLLOUTS' flag gives its variant.
+    "weather-v2": QueueSpec("jeeves.weather.v2", ACTIONS_EXCHANGE, (variant_key("weather", "v2"),)),
+}
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """A new version of a command's worker, rolled out to a share of users by a feature flag.
+
+    The publisher evaluates string flag ``flag`` for the user: ``current`` (and the default,
+    used when the flag is not configured or fails) keeps ``action.<command>``; each variant of
+    ``versions`` is sent with :func:`variant_key` to the queue of the worker kind it names.
+    """
+
+    command: str
+    flag: str
+    current: str
+    versions: dict[str, str]
+
+    @property
+    def variants(self) -> frozenset[str]:
+        """Every variant the flag may have."""
+        return frozenset({self.current, *self.versions})
+
+
+#: Rollouts by command (docs/observability.md, "Feature flags").
+ROLLOUTS: dict[str, Rollout] = {
+    "weather": Rollout("weather", "weather-worker", current="v1", versions={"v2": "weather-v2"}),
 }
 
 #: Replies for the local chat page; declared only by ``jeeves dev``.

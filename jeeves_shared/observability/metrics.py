@@ -161,6 +161,14 @@ QUERY_DURATION = Histogram(
     buckets=FAST_BUCKETS,
 )
 
+# --- feature flags (jeeves_shared.flags) ------------------------------------------------------
+FLAG_EVALUATIONS = Counter(
+    "jeeves_flag_evaluations_total",
+    "Feature flag evaluations by flag, variant (default: the caller's, after an error) and "
+    "OpenFeature reason (SPLIT, STATIC, ERROR, ...).",
+    ["flag", "variant", "reason"],
+)
+
 #: A code or a name (``invalid_auth``, ``app_mention``, ``chat.postMessage``): it starts with a
 #: lower-case letter and has no digits, so a Slack id (``U0123ABC``, ``T0…``) never passes.
 _LABEL_VALUE = re.compile(r"[a-z][a-zA-Z_.]{0,47}")

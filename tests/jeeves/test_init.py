@@ -80,6 +80,9 @@ def test_the_env_file_lists_every_setting_once() -> None:
     assert {"JEEVES_AMQP_URL", "JEEVES_FRONTEND_BIND", "JEEVES_RETRY_DELAYS"} <= set(names)
     for field in SUPPLY:
         assert f"\n{env_name(field)}=\n" in text
+    # Every line is a comment, blank, or a setting (a docstring over two lines stays a comment).
+    odd = [line for line in text.splitlines() if line and not re.match(r"#|JEEVES_\w+=", line)]
+    assert odd == []
 
 
 async def test_config_check_after_init_names_only_what_the_operator_supplies(

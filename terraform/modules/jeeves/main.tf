@@ -22,12 +22,16 @@ locals {
   # data = the Data Service (with a TokenDealer token), slack = Slack's Web API, weather = the
   # weather API. tests/deploy/test_consistency.py checks this table against the code.
   worker_kinds = {
-    help      = { queue = "jeeves.help", needs = [] }
-    weather   = { queue = "jeeves.weather", needs = ["data", "weather"] }
-    user      = { queue = "jeeves.user", needs = ["data", "slack", "weather"] }
-    reminders = { queue = "jeeves.reminders", needs = ["data"] }
-    slack     = { queue = "jeeves.slack-poster", needs = ["data", "slack"] }
-    scheduler = { queue = null, needs = ["data"] }
+    help    = { queue = "jeeves.help", needs = [] }
+    weather = { queue = "jeeves.weather", needs = ["data", "weather"] }
+    # The new weather worker, rolled out by the front door's JEEVES_FLAGS ("weather-worker").
+    # Always deployed (one idle replica until the flag sends it users), so that changing the
+    # flag never routes to a queue nobody consumes (docs/observability.md, "Feature flags").
+    weather-v2 = { queue = "jeeves.weather.v2", needs = ["data", "weather"] }
+    user       = { queue = "jeeves.user", needs = ["data", "slack", "weather"] }
+    reminders  = { queue = "jeeves.reminders", needs = ["data"] }
+    slack      = { queue = "jeeves.slack-poster", needs = ["data", "slack"] }
+    scheduler  = { queue = null, needs = ["data"] }
   }
   queue_kinds = { for kind, k in local.worker_kinds : kind => k if k.queue != null }
   data_kinds  = [for kind, k in local.worker_kinds : "worker-${kind}" if contains(k.needs, "data")]
@@ -75,6 +79,8 @@ locals {
       # With installs on, each event's installation is looked up (cached this long, this many).
       JEEVES_INSTALLATION_CACHE_SIZE    = "10000"
       JEEVES_INSTALLATION_CACHE_SECONDS = "30.0"
+      # Feature flag rollouts (JSON); empty: none, every user gets the current workers.
+      JEEVES_FLAGS = ""
     }
     dataservice = {
       JEEVES_DATASERVICE_JWKS_URL       = "http://jeeves-tokendealer.${local.ns}.svc/.well-known/jwks.json"

@@ -10,7 +10,7 @@ run "every_process_is_a_hardened_deployment" {
   assert {
     condition = toset([for d in values(output.workloads) : d.spec.template.spec.containers[0].command if d.kind == "Deployment"]) == toset([
       ["jeeves", "serve", "frontend"], ["jeeves", "serve", "dataservice"], ["jeeves", "serve", "tokendealer"],
-      ["jeeves", "worker", "help"], ["jeeves", "worker", "weather"], ["jeeves", "worker", "user"],
+      ["jeeves", "worker", "help"], ["jeeves", "worker", "weather"], ["jeeves", "worker", "weather-v2"], ["jeeves", "worker", "user"],
       ["jeeves", "worker", "reminders"], ["jeeves", "worker", "slack"], ["jeeves", "worker", "scheduler"],
     ])
     error_message = "each HTTP service and worker kind must run as its own Deployment"
@@ -29,7 +29,7 @@ run "every_process_is_a_hardened_deployment" {
   }
 
   assert {
-    condition     = length([for o in values(output.workloads) : o if o.kind == "ScaledObject"]) == 5
+    condition     = length([for o in values(output.workloads) : o if o.kind == "ScaledObject"]) == 6
     error_message = "each queue-consuming worker kind (all but the scheduler) needs a ScaledObject"
   }
 

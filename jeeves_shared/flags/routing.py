@@ -1,0 +1,44 @@
+"""Routing at the publisher: which queue an action goes to while its worker is rolled out."""
+
+from __future__ import annotations
+
+import structlog
+from openfeature.evaluation_context import EvaluationContext
+
+from jeeves_shared.bus.topology import ROLLOUTS, action_key, variant_key
+from jeeves_shared.flags.client import Flags
+from jeeves_shared.messages import Action
+
+log = structlog.get_logger(__name__)
+
+
+def targeting(action: Action) -> EvaluationContext:
+    """The evaluation context of ``action``'s user.
+
+    The targeting key is ``<team_id>:<user_id>``, so one person keeps one variant on every
+    message (and two workspaces' users are bucketed apart); the team, the user and the command
+    are attributes for providers that target on them.
+    """
+    where = action.conversation
+    return EvaluationContext(
+        targeting_key=f"{where.team_id}:{where.user_id}",
+        attributes={"team_id": where.team_id, "user_id": where.user_id, "command": action.command},
+    )
+
+
+async def action_routing_key(action: Action, flags: Flags) -> str:
+    """``action.<command>``, or ``action.<command>.<variant>`` for a user whose rollout flag
+    gives the new version (:data:`~jeeves_shared.bus.topology.ROLLOUTS`).
+
+    Commands without a rollout evaluate no flag. A variant the rollout does not know (a
+    provider configured elsewhere) keeps the current worker, with a warning.
+    """
+    rollout = ROLLOUTS.get(action.command)
+    if rollout is None:
+        return action_key(action.command)
+    variant = await flags.variant(rollout.flag, rollout.current, targeting(action))
+    if variant in rollout.versions:
+        return variant_key(action.command, variant)
+    if variant != rollout.current:
+        log.warning("flag.unknown_variant", flag=rollout.flag, variant=variant[:48])
+    return action_key(action.command)
