@@ -15,14 +15,17 @@ log = structlog.get_logger(__name__)
 def targeting(action: Action) -> EvaluationContext:
     """The evaluation context of ``action``'s user.
 
-    The targeting key is ``<team_id>:<user_id>``, so one person keeps one variant on every
-    message (and two workspaces' users are bucketed apart); the team, the user and the command
-    are attributes for providers that target on them.
+    The targeting key is ``<team_id>:<user_id>`` with the user's *own* team
+    (:attr:`~jeeves_shared.messages.Conversation.user_team`, the key of their settings), so one
+    person keeps one variant on every message, in their workspace as in a Slack Connect channel
+    of another organisation, and two workspaces' users are bucketed apart. The team, the user
+    and the command are attributes for providers that target on them.
     """
     where = action.conversation
+    team = where.user_team
     return EvaluationContext(
-        targeting_key=f"{where.team_id}:{where.user_id}",
-        attributes={"team_id": where.team_id, "user_id": where.user_id, "command": action.command},
+        targeting_key=f"{team}:{where.user_id}",
+        attributes={"team_id": team, "user_id": where.user_id, "command": action.command},
     )
 
 

@@ -41,8 +41,11 @@ def app_for(rollout: dict[str, Any] | None, bus: Any) -> Quart:
 
 
 def weather_from(team: str, user: str, n: int) -> dict[str, Any]:
-    payload = event_callback(mention("weather in Paris", user=user), event_id=f"Ev{n}")
+    """A mention by ``user`` of workspace ``team``, received by that workspace's installation."""
+    event = {**mention("weather in Paris", user=user), "team": team}
+    payload = event_callback(event, event_id=f"Ev{n}")
     payload["team_id"] = team
+    payload["authorizations"][0]["team_id"] = team
     return payload
 
 
@@ -53,7 +56,7 @@ async def post(app: Quart, payload: dict[str, Any]) -> None:
 
 
 def who(action: Action) -> tuple[str, str]:
-    return action.conversation.team_id, action.conversation.user_id
+    return action.conversation.user_team, action.conversation.user_id
 
 
 async def test_without_the_flag_every_weather_request_goes_to_the_current_worker() -> None:
