@@ -19,7 +19,7 @@ from dataservice.openapi import build_document
 from dataservice.operations import Api
 from dataservice.settings import DataServiceSettings
 from dataservice.timezones import known_timezones
-from dataservice.views import health, reminders, replies, schedule, users, workspaces
+from dataservice.views import health, me, reminders, replies, schedule, users, workspaces
 from dataservice.views.common import EXTENSION_KEY, Resources
 from jeeves_shared.auth import HttpJwksSource, TokenVerifier
 from jeeves_shared.auth.quart_auth import install_auth
@@ -33,6 +33,7 @@ APIS: tuple[Api, ...] = (
     replies.api,
     reminders.api,
     schedule.api,
+    me.api,
 )
 API_VERSION = "1.0.0"
 #: Our largest valid body (a workspace with 100 scopes) is far below this.

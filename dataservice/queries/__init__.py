@@ -28,6 +28,13 @@ from dataservice.queries.schedule import (
     finish_alert,
     finish_reminder,
 )
+from dataservice.queries.sessions import (
+    ActiveSession,
+    create_session,
+    find_session,
+    list_my_reminders,
+    revoke_session,
+)
 from dataservice.queries.shared import ping
 from dataservice.queries.users import (
     find_user,
@@ -51,12 +58,15 @@ from dataservice.queries.workspaces import (
 )
 
 __all__ = [
+    "ActiveSession",
     "cancel_reminder",
     "claim_due_alerts",
     "claim_due_reminders",
     "create_reminder",
+    "create_session",
     "create_workspace",
     "delete_workspace",
+    "find_session",
     "find_user",
     "finish_alert",
     "finish_reminder",
@@ -68,12 +78,14 @@ __all__ = [
     "get_workspace",
     "lease_replies",
     "lease_reply",
+    "list_my_reminders",
     "list_pending_reminders",
     "list_users",
     "list_workspaces",
     "ping",
     "read_user",
     "release_reply",
+    "revoke_session",
     "rotate_bot_tokens",
     "set_user_alerts",
     "set_user_setting",

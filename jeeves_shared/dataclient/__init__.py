@@ -16,6 +16,7 @@ from jeeves_shared.dataclient.errors import (
     InvalidRequest,
     NotFound,
     PreconditionFailed,
+    SessionEnded,
     Unauthorized,
 )
 from jeeves_shared.dataclient.models import (
@@ -24,16 +25,25 @@ from jeeves_shared.dataclient.models import (
     DueAlert,
     DueReminder,
     LeaseOutcome,
+    Me,
+    MyReminders,
     Reminder,
+    SessionCreated,
     User,
     UserPage,
     Workspace,
     WorkspacePage,
 )
-from jeeves_shared.dataclient.scopes import AUDIENCE, SCHEDULER_SCOPES, WORKER_SCOPES
+from jeeves_shared.dataclient.scopes import (
+    AUDIENCE,
+    DASHBOARD_SCOPES,
+    SCHEDULER_SCOPES,
+    WORKER_SCOPES,
+)
 
 __all__ = [
     "AUDIENCE",
+    "DASHBOARD_SCOPES",
     "SCHEDULER_SCOPES",
     "WORKER_SCOPES",
     "Claimed",
@@ -46,9 +56,13 @@ __all__ = [
     "DueReminder",
     "InvalidRequest",
     "LeaseOutcome",
+    "Me",
+    "MyReminders",
     "NotFound",
     "PreconditionFailed",
     "Reminder",
+    "SessionCreated",
+    "SessionEnded",
     "Unauthorized",
     "User",
     "UserPage",

@@ -16,6 +16,8 @@ DATASERVICE_SCOPES = (
     "reminders:read",
     "reminders:write",
     "schedule:claim",
+    "sessions:read",  # dashboard sessions, and /me as the signed-in user
+    "sessions:write",
 )
 
 #: The Data Service's audience, as the TokenDealer knows it.
@@ -25,3 +27,5 @@ AUDIENCE = "dataservice"
 WORKER_SCOPES = ("users:read", "users:write", "events:claim", "reminders:read", "reminders:write")
 #: What the scheduler needs: claiming due reminders and alerts, and reporting them done.
 SCHEDULER_SCOPES = ("schedule:claim",)
+#: What the front door's dashboard needs: sessions, and the signed-in user's own rows (/me).
+DASHBOARD_SCOPES = ("sessions:read", "sessions:write")

@@ -31,6 +31,7 @@ from tests.support.clock import WallClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_weather import FakeWeather
 from tests.support.http import wait_until_ready
+from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
     SIGNING_SECRET,
@@ -149,7 +150,11 @@ async def _services(
     amqp_url: str, folder: Path, binds: dict[str, str], stop: asyncio.Event, clock: WallClock
 ) -> list[Coroutine[Any, Any, None]]:
     front = create_frontend(
-        FrontendSettings(slack_signing_secret=SIGNING_SECRET, amqp_url=amqp_url)
+        FrontendSettings(
+            slack_signing_secret=SIGNING_SECRET,
+            amqp_url=amqp_url,
+            dashboard_secret_keys=DASHBOARD_SECRET_KEY,  # type: ignore[arg-type]
+        )
     )
     data = await data_services(
         stop,
