@@ -45,6 +45,10 @@ class FrontendSettings(DataClientSettings):
     dashboard_cookie_secure: bool | None = None
     """Send the session cookie over HTTPS only. Default: on, except in dev mode (which serves
     http://127.0.0.1); off outside dev mode is refused."""
+    dashboard_sign_ins_per_minute: int = Field(default=10, gt=0)
+    """Sign-in attempts one client address may make per minute (then 429)."""
+    dashboard_writes_per_minute: int = Field(default=60, gt=0)
+    """Changes one session (or client address) may make on the dashboard per minute."""
     dashboard_allowed_origins: str = ""
     """Other origins (``https://tools.example.com``, comma-separated) whose pages may call
     ``/api/me`` with the person's cookie (CORS). Empty: none. ``*`` is refused."""
