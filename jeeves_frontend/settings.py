@@ -7,7 +7,7 @@ import secrets
 from pydantic import Field, SecretStr, field_validator
 
 from jeeves_shared.runtime.settings import (
-    DataClientSettings,
+    JeevesSettings,
     SettingsError,
     env_name,
     is_placeholder,
@@ -17,8 +17,13 @@ from jeeves_shared.runtime.settings import (
 MIN_KEY_LENGTH = 32
 
 
-class FrontendSettings(DataClientSettings):
+class FrontendSettings(JeevesSettings):
     """``JEEVES_*`` settings the front door reads."""
+
+    derived_urls = (
+        ("dataservice_url", "dataservice_bind", ""),
+        ("tokendealer_url", "tokendealer_bind", ""),
+    )
 
     slack_signing_secret: SecretStr = SecretStr("")
     """The Slack app's signing secret ("Basic Information"): verifies every Slack request."""
@@ -30,11 +35,21 @@ class FrontendSettings(DataClientSettings):
     """How long to wait for the broker's confirm before answering 503 (Slack waits 3 s)."""
     recent_events: int = Field(default=10_000, gt=0)
     """How many recent event ids to remember to short-cut Slack's retries."""
-
+    dataservice_url: str = ""
+    """Where the Data Service listens; empty: from JEEVES_DATASERVICE_BIND."""
+    tokendealer_url: str = ""
+    """Where the TokenDealer listens; empty: from JEEVES_TOKENDEALER_BIND."""
     frontend_client_id: str = "jeeves-frontend"
-    """The front door's OAuth2 client at the TokenDealer (the dashboard's Data Service calls)."""
+    """The front door's OAuth2 client at the TokenDealer (installations, sessions)."""
     frontend_client_secret: SecretStr = SecretStr("")
-    """Its secret (``jeeves init`` writes it and its hash)."""
+    """Its secret (jeeves init writes it and its hash); without it the front door has no
+    Data Service client (one-workspace mode)."""
+
+    def client_secret(self) -> str | None:
+        """The front door's client secret, or None when none is configured."""
+        secret = self.frontend_client_secret.get_secret_value().strip()
+        return None if is_placeholder(secret) else secret
+
     dashboard_secret_keys: SecretStr = SecretStr("")
     """Keys that sign the dashboard's session cookie, comma-separated, newest first: the first
     signs, every one verifies (rotate by putting a new key first, and drop the old one once

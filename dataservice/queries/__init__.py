@@ -10,6 +10,16 @@ One module per table group; views import this package only.
 
 from __future__ import annotations
 
+from dataservice.queries.installations import (
+    deactivate_installation,
+    find_installation,
+    get_installation,
+    lock_installation,
+    read_token,
+    rotate_installation_tokens,
+    save_installation,
+    store_token,
+)
 from dataservice.queries.reminders import (
     cancel_reminder,
     create_reminder,
@@ -65,7 +75,9 @@ __all__ = [
     "create_reminder",
     "create_session",
     "create_workspace",
+    "deactivate_installation",
     "delete_workspace",
+    "find_installation",
     "find_session",
     "find_user",
     "finish_alert",
@@ -73,6 +85,7 @@ __all__ = [
     "finish_replies",
     "finish_reply",
     "get_bot_token",
+    "get_installation",
     "get_or_create_user",
     "get_user",
     "get_workspace",
@@ -82,13 +95,18 @@ __all__ = [
     "list_pending_reminders",
     "list_users",
     "list_workspaces",
+    "lock_installation",
     "ping",
+    "read_token",
     "read_user",
     "release_reply",
     "revoke_session",
     "rotate_bot_tokens",
+    "rotate_installation_tokens",
+    "save_installation",
     "set_user_alerts",
     "set_user_setting",
+    "store_token",
     "unset_user_setting",
     "update_user",
     "update_workspace",

@@ -18,6 +18,9 @@ DATASERVICE_SCOPES = (
     "schedule:claim",
     "sessions:read",  # dashboard sessions, and /me as the signed-in user
     "sessions:write",
+    "installations:read",
+    "installations:write",
+    "installations:token",  # bot tokens in clear: only Slack-calling workers ask for it
 )
 
 #: The Data Service's audience, as the TokenDealer knows it.
@@ -29,3 +32,8 @@ WORKER_SCOPES = ("users:read", "users:write", "events:claim", "reminders:read", 
 SCHEDULER_SCOPES = ("schedule:claim",)
 #: What the front door's dashboard needs: sessions, and the signed-in user's own rows (/me).
 DASHBOARD_SCOPES = ("sessions:read", "sessions:write")
+#: What the front door needs: finding the installation of a request, recording installs and
+#: uninstalls, and the dashboard's.
+FRONTEND_SCOPES = ("installations:read", "installations:write", *DASHBOARD_SCOPES)
+#: What a worker calling Slack adds to its own: bot tokens of the installations.
+TOKEN_SCOPES = ("installations:token",)

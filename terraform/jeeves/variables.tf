@@ -46,6 +46,19 @@ variable "slack_bot_token" {
   sensitive   = true
 }
 
+variable "slack_client_id" {
+  description = "The Slack app's client id (JEEVES_SLACK_CLIENT_ID); empty: token rotation off."
+  type        = string
+  default     = ""
+}
+
+variable "slack_client_secret" {
+  description = "The Slack app's client secret (JEEVES_SLACK_CLIENT_SECRET); empty: token rotation off."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
 variable "weather_api_key" {
   description = "The weather provider's API key (JEEVES_WEATHER_API_KEY); empty: weather apologises."
   type        = string

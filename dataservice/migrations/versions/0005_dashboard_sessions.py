@@ -1,7 +1,7 @@
 """Dashboard sessions: who signed in, until when, and whether they signed out.
 
 Revision ID: 0005
-Revises: 0003 (0004 once the installations migration lands: the chain is fixed at merge)
+Revises: 0004
 Create Date: 2026-11-30
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -23,7 +23,7 @@ from jeeves_frontend.app import create_app
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
-from jeeves_shared.dataclient import DASHBOARD_SCOPES, DataServiceClient
+from jeeves_shared.dataclient import FRONTEND_SCOPES, DataServiceClient
 from tests.support.clock import WallClock
 from tests.support.dataservice import ServedData, serving_dataservice
 from tests.support.production import DASHBOARD_SECRET_KEY
@@ -54,7 +54,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 def data(served: ServedData, http: aiohttp.ClientSession) -> DataServiceClient:
     """A client with the front door's scopes (and nothing more)."""
-    return served.client(http, *DASHBOARD_SCOPES)
+    return served.client(http, *FRONTEND_SCOPES)
 
 
 def front_door(data: DataServiceClient | None, **settings: Any) -> Quart:
