@@ -17,7 +17,7 @@ from dataservice.schemas.types import (
     SlackRefreshToken,
 )
 
-#: Why an installation became inactive: a short code (``app_uninstalled``, ``tokens_revoked``).
+# Why an installation became inactive: a short code (``app_uninstalled``, ``tokens_revoked``).
 Reason = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")]
 #: Slack's rotating tokens live 12 hours; asking for more than 6 could never be satisfied.
 MAX_VALIDITY_SECONDS = 6 * 3600

@@ -12,11 +12,11 @@ from pydantic import MISSING, Field, StringConstraints
 from dataservice.schemas.types import InputModel, ShortText, SlackId, TimezoneName
 from jeeves_shared.dataclient.models import Units
 
-#: A session id as the Data Service makes them (URL-safe base64 of 32 random bytes).
+# A session id as the Data Service makes them (URL-safe base64 of 32 random bytes).
 SessionId = Annotated[
     str, StringConstraints(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
 ]
-#: A session lasts from a minute to a week.
+# A session lasts from a minute to a week.
 LifetimeSeconds = Annotated[int, Field(ge=60, le=7 * 86400)]
 
 

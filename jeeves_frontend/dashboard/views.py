@@ -36,9 +36,13 @@ def rate_limits(settings: FrontendSettings) -> list[RateLimit]:
     ]
 
 
+#: The steps of signing in: ``jeeves dev``'s button, and Sign in with Slack's start and return.
+SIGN_IN_PATHS = frozenset({f"{HOME}/dev/sign-in", f"{HOME}/signin", f"{HOME}/oauth_redirect"})
+
+
 def is_sign_in() -> bool:
-    """The request is one step of signing in (any ``/dashboard/.../sign-in...`` path)."""
-    return request.path.startswith(HOME + "/") and "sign-in" in request.path
+    """The request is one step of signing in (:data:`SIGN_IN_PATHS`)."""
+    return request.path.rstrip("/") in SIGN_IN_PATHS
 
 
 async def _address() -> str:

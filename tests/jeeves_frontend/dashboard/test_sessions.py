@@ -177,3 +177,15 @@ async def test_sign_in_from_another_site_is_refused(data: DataServiceClient) -> 
     )
     assert response.status_code == 403
     assert "Set-Cookie" not in response.headers
+
+
+async def test_sign_in_attempts_are_rate_limited_per_address(data: DataServiceClient) -> None:
+    app = dev_front_door(data, dashboard_sign_ins_per_minute=2)
+    client = app.test_client()
+    for _ in range(2):
+        ok = await client.post("/dashboard/dev/sign-in", headers={"Origin": ORIGIN})
+        assert ok.status_code == 303
+    refused = await client.post("/dashboard/dev/sign-in", headers={"Origin": ORIGIN})
+    assert refused.status_code == 429
+    assert "Too many requests" in await refused.get_data(as_text=True)
+    assert (await client.get("/dashboard")).status_code == 200  # the page itself is not limited
