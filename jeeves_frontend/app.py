@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from jeeves_frontend import devchat, health, slack
 from jeeves_frontend.dashboard import install_dashboard
 from jeeves_frontend.devchat import ChatLog
+from jeeves_frontend.install import mount_install
 from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_frontend.signature import SignatureRejected
@@ -67,6 +68,7 @@ def create_app(
         _open_dataservice_client(app, door)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(slack.blueprint)
+    mount_install(app, settings)
     install_dashboard(app, settings)
     if chat is not None:
         app.extensions["jeeves.chat"] = chat

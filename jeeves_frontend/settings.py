@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -23,6 +24,7 @@ class FrontendSettings(JeevesSettings):
     derived_urls = (
         ("dataservice_url", "dataservice_bind", ""),
         ("tokendealer_url", "tokendealer_bind", ""),
+        ("public_url", "frontend_bind", ""),
     )
 
     slack_signing_secret: SecretStr = SecretStr("")
@@ -35,6 +37,16 @@ class FrontendSettings(JeevesSettings):
     """How long to wait for the broker's confirm before answering 503 (Slack waits 3 s)."""
     recent_events: int = Field(default=10_000, gt=0)
     """How many recent event ids to remember to short-cut Slack's retries."""
+    public_url: str = ""
+    """Where people and Slack reach the front door (``https://<host>``); empty: from
+    JEEVES_FRONTEND_BIND. Slack sends installs back to ``<public_url>/slack/oauth_redirect``."""
+    slack_client_id: str = ""
+    """The Slack app's client id ("Basic Information"); empty: installs are off."""
+    slack_client_secret: SecretStr = SecretStr("")
+    """The Slack app's client secret; installs need it with the client id."""
+    slack_api_url: str = "https://slack.com/api/"
+    """Slack Web API base URL (``oauth.v2.access``, ``auth.test``; tests point it at a fake)."""
+
     dataservice_url: str = ""
     """Where the Data Service listens; empty: from JEEVES_DATASERVICE_BIND."""
     tokendealer_url: str = ""
@@ -44,11 +56,6 @@ class FrontendSettings(JeevesSettings):
     frontend_client_secret: SecretStr = SecretStr("")
     """Its secret (jeeves init writes it and its hash); without it the front door has no
     Data Service client (one-workspace mode)."""
-
-    def client_secret(self) -> str | None:
-        """The front door's client secret, or None when none is configured."""
-        secret = self.frontend_client_secret.get_secret_value().strip()
-        return None if is_placeholder(secret) else secret
 
     dashboard_secret_keys: SecretStr = SecretStr("")
     """Keys that sign the dashboard's session cookie, comma-separated, newest first: the first
@@ -67,6 +74,16 @@ class FrontendSettings(JeevesSettings):
     dashboard_allowed_origins: str = ""
     """Other origins (``https://tools.example.com``, comma-separated) whose pages may call
     ``/api/me`` with the person's cookie (CORS). Empty: none. ``*`` is refused."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, url: str) -> str:
+        return check_public_url(url) if url.strip() else ""
+
+    def client_secret(self) -> str | None:
+        """The front door's client secret, or None when none is configured."""
+        secret = self.frontend_client_secret.get_secret_value().strip()
+        return None if is_placeholder(secret) else secret
 
     @field_validator("dashboard_allowed_origins")
     @classmethod
@@ -121,3 +138,17 @@ class FrontendSettings(JeevesSettings):
 
 def _split(values: str) -> list[str]:
     return [value.strip() for value in values.split(",") if value.strip()]
+
+
+def check_public_url(url: str) -> str:
+    """``url`` without a trailing ``/``, if it is where Slack and browsers can reach Jeeves: an
+    ``https`` (or, for a local tunnel, ``http``) origin with no path, query or fragment.
+
+    Raises :class:`ValueError` saying what is wrong.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"{url!r} is not a URL such as https://jeeves.example.com")
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+        raise ValueError(f"{url!r}: give only the scheme and host (and port), no path")
+    return f"{parts.scheme}://{parts.netloc}"

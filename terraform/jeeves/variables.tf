@@ -47,13 +47,13 @@ variable "slack_bot_token" {
 }
 
 variable "slack_client_id" {
-  description = "The Slack app's client id (JEEVES_SLACK_CLIENT_ID); empty: token rotation off."
+  description = "The Slack app's client id (JEEVES_SLACK_CLIENT_ID); empty: no workspace installs, no token rotation."
   type        = string
   default     = ""
 }
 
 variable "slack_client_secret" {
-  description = "The Slack app's client secret (JEEVES_SLACK_CLIENT_SECRET); empty: token rotation off."
+  description = "The Slack app's client secret (JEEVES_SLACK_CLIENT_SECRET); empty: no workspace installs, no token rotation."
   type        = string
   default     = ""
   sensitive   = true

@@ -67,12 +67,7 @@ locals {
       JEEVES_DATASERVICE_URL    = "http://jeeves-dataservice.${local.ns}.svc"
       JEEVES_TOKENDEALER_URL    = "http://jeeves-tokendealer.${local.ns}.svc"
       JEEVES_FRONTEND_CLIENT_ID = "jeeves-frontend"
-      # The dashboard (docs/dashboard.md): sessions last hours, cookies only over HTTPS.
-      JEEVES_DASHBOARD_SESSION_HOURS       = "12"
-      JEEVES_DASHBOARD_COOKIE_SECURE       = "true"
-      JEEVES_DASHBOARD_ALLOWED_ORIGINS     = ""
-      JEEVES_DASHBOARD_SIGN_INS_PER_MINUTE = "10"
-      JEEVES_DASHBOARD_WRITES_PER_MINUTE   = "60"
+      frontend                  = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.frontend_client_secret, local.secret_env.slack_client_secret, local.secret_env.dashboard_secret_keys])
     }
     dataservice = {
       JEEVES_DATASERVICE_JWKS_URL       = "http://jeeves-tokendealer.${local.ns}.svc/.well-known/jwks.json"
@@ -139,6 +134,7 @@ locals {
 
   http_env = {
     frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.frontend_client_secret, local.secret_env.dashboard_secret_keys])
+    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.frontend_client_secret, local.secret_env.slack_client_secret])
     dataservice = concat(local.database_env, [local.secret_env.encryption_keys, local.secret_env.slack_client_secret])
     tokendealer = [local.secret_env.tokendealer_clients]
   }
@@ -426,8 +422,9 @@ locals {
     }
   }
 
-  # Only Slack's endpoints and the dashboard are public. No per-IP rate limit here: Slack sends
-  # from shared addresses, and the request signature is the gate.
+  # Only Slack's endpoints (events, commands, the install pages), the dashboard and the pages'
+  # static files are public. No per-IP rate limit here: Slack sends from shared addresses, and
+  # the request signature is the gate (and the install's one-time state).
   http_route = {
     apiVersion = "gateway.networking.k8s.io/v1"
     kind       = "HTTPRoute"
@@ -440,6 +437,8 @@ locals {
           { path = { type = "PathPrefix", value = "/slack" } },
           { path = { type = "PathPrefix", value = "/dashboard" } },
           { path = { type = "PathPrefix", value = "/api/me" } },
+          # The pages' style sheets and icon (the install pages').
+          { path = { type = "PathPrefix", value = "/static" } },
         ]
         backendRefs = [{ name = "jeeves-frontend", port = 80 }]
       }]

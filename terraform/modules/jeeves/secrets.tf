@@ -10,7 +10,7 @@ locals {
     "users:read", "users:write", "workspaces:write",
   ])
   # What the front door asks for (jeeves_shared.dataclient.scopes.FRONTEND_SCOPES).
-  frontend_client_scopes = sort(["installations:read", "installations:write", "sessions:read", "sessions:write"])
+  frontend_client_scopes = sort(["events:claim", "installations:read", "installations:write", "sessions:read", "sessions:write"])
 
   secret_data = var.secrets == null ? {} : {
     "jeeves-slack" = {
