@@ -67,7 +67,17 @@ locals {
       JEEVES_DATASERVICE_URL    = "http://jeeves-dataservice.${local.ns}.svc"
       JEEVES_TOKENDEALER_URL    = "http://jeeves-tokendealer.${local.ns}.svc"
       JEEVES_FRONTEND_CLIENT_ID = "jeeves-frontend"
-      frontend                  = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.frontend_client_secret, local.secret_env.slack_client_secret, local.secret_env.dashboard_secret_keys])
+      # Workspace installs (/slack/install): the Slack app's client id; empty: the install
+      # pages say installs are not set up. Its secret is in jeeves-slack.
+      JEEVES_SLACK_CLIENT_ID = var.slack_client_id
+      JEEVES_PUBLIC_URL      = "https://${var.hostname}"
+      JEEVES_SLACK_API_URL   = "https://slack.com/api/"
+      # The dashboard (docs/dashboard.md): sessions last hours, cookies only over HTTPS.
+      JEEVES_DASHBOARD_SESSION_HOURS       = "12"
+      JEEVES_DASHBOARD_COOKIE_SECURE       = "true"
+      JEEVES_DASHBOARD_ALLOWED_ORIGINS     = ""
+      JEEVES_DASHBOARD_SIGN_INS_PER_MINUTE = "10"
+      JEEVES_DASHBOARD_WRITES_PER_MINUTE   = "60"
     }
     dataservice = {
       JEEVES_DATASERVICE_JWKS_URL       = "http://jeeves-tokendealer.${local.ns}.svc/.well-known/jwks.json"
@@ -133,8 +143,7 @@ locals {
   ]
 
   http_env = {
-    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.frontend_client_secret, local.secret_env.dashboard_secret_keys])
-    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.frontend_client_secret, local.secret_env.slack_client_secret])
+    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.frontend_client_secret, local.secret_env.slack_client_secret, local.secret_env.dashboard_secret_keys])
     dataservice = concat(local.database_env, [local.secret_env.encryption_keys, local.secret_env.slack_client_secret])
     tokendealer = [local.secret_env.tokendealer_clients]
   }
