@@ -34,6 +34,7 @@ from dataservice.views import (
 from dataservice.views.common import EXTENSION_KEY, Resources
 from jeeves_shared.auth import HttpJwksSource, TokenVerifier
 from jeeves_shared.auth.quart_auth import install_auth
+from jeeves_shared.observability.http import instrument
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +70,7 @@ def create_app(
     cipher = TokenCipher.from_keys(settings.encryption_keys())
     app = Quart(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    instrument(app, "dataservice")
     install_auth(app, verifier or _jwks_verifier(settings))
     install_error_handlers(app)
     for api in APIS:

@@ -29,6 +29,7 @@ from dataservice.db import Database
 from dataservice.errors import InstallationInactive, SlackUnavailable
 from dataservice.queries.installations import Key, StoredToken
 from jeeves_shared.dataclient import models as wire
+from jeeves_shared.observability.metrics import SLACK_TOKEN_REFRESH
 
 log = structlog.get_logger(__name__)
 
@@ -200,7 +201,12 @@ async def _refresh(
     """Ask Slack for a new pair and store it (the row is locked); the stored pair."""
     if stored.refresh_token is None:
         raise RefreshRefused("no_refresh_token")
-    new = await refresher.refresh(stored.refresh_token)
+    try:
+        new = await refresher.refresh(stored.refresh_token)
+    except Exception:  # refused or unreachable: counted, then handled by the caller
+        SLACK_TOKEN_REFRESH.labels("failed").inc()
+        raise
+    SLACK_TOKEN_REFRESH.labels("ok").inc()
     await queries.store_token(
         conn,
         stored.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import greenlet_spawn
 
+from jeeves_shared.observability.metrics import QUERY_DURATION
 from jeeves_shared.runtime.logs import redact_url
 
 log = structlog.get_logger(__name__)
@@ -51,8 +53,31 @@ def open_database(url: str, *, pool_size: int) -> Database:
     engine = create_async_engine(url, **_engine_options(url, pool_size))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+    event.listen(engine.sync_engine, "before_cursor_execute", _start_timer)
+    event.listen(engine.sync_engine, "after_cursor_execute", _observe_query)
     log.info("database.opened", url=redact_url(url), dialect=engine.dialect.name)
     return Database(engine=engine, reader=engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+#: ``jeeves_dataservice_query_duration_seconds``' ``statement`` label: the SQL verb.
+_STATEMENTS = {
+    verb: QUERY_DURATION.labels(verb)
+    for verb in ("select", "insert", "update", "delete", "with", "other")
+}
+
+
+def _start_timer(conn: Connection, *_: Any) -> None:
+    """Before a statement goes to the driver: note when (the connection's ``info``, which only
+    one statement at a time uses)."""
+    conn.info["jeeves_query_started"] = time.perf_counter()
+
+
+def _observe_query(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+    started = conn.info.pop("jeeves_query_started", None)
+    if started is None:
+        return
+    verb = statement[:8].split(None, 1)[0].lower() if statement.strip() else "other"
+    (_STATEMENTS.get(verb) or _STATEMENTS["other"]).observe(time.perf_counter() - started)
 
 
 def _run_read(engine: Engine, query: Callable[[Connection], T]) -> T:

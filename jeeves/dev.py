@@ -70,6 +70,7 @@ async def run_dev(stop: asyncio.Event) -> None:
         "dev.started",
         chat=f"http://{frontend_settings.frontend_bind}/",
         dashboard=f"http://{frontend_settings.frontend_bind}/dashboard",
+        status=f"http://{frontend_settings.frontend_bind}/dev/status",
         workers=[kind.name for kind in kinds],
     )
     try:

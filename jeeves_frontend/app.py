@@ -10,7 +10,7 @@ from quart import Quart, request
 from slack_sdk.signature import SignatureVerifier
 from werkzeug.exceptions import HTTPException
 
-from jeeves_frontend import devchat, health, slack
+from jeeves_frontend import devchat, devstatus, health, slack
 from jeeves_frontend.dashboard import install_dashboard
 from jeeves_frontend.devchat import ChatLog
 from jeeves_frontend.install import mount_install
@@ -23,6 +23,7 @@ from jeeves_shared.bus import Bus, BusUnavailable
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.dataclient import FRONTEND_SCOPES, DataServiceClient
+from jeeves_shared.observability.http import instrument
 
 log = structlog.get_logger(__name__)
 
@@ -37,10 +38,10 @@ def create_app(
     """Build the front door.
 
     Without ``bus`` the app connects to RabbitMQ at ``JEEVES_AMQP_URL`` when it starts serving
-    (and closes the connection when it stops). ``chat`` mounts the local chat page; only
-    ``jeeves dev`` passes one. Without ``dataservice``, a Data Service client is opened while
-    the app serves if ``JEEVES_FRONTEND_CLIENT_SECRET`` is set (views reach it as
-    ``front_door().dataservice``).
+    (and closes the connection when it stops). ``chat`` mounts the local chat page and the
+    status page (``/dev/status``); only ``jeeves dev`` passes one. Without ``dataservice``, a
+    Data Service client is opened while the app serves if ``JEEVES_FRONTEND_CLIENT_SECRET`` is
+    set (views reach it as ``front_door().dataservice``).
     """
     settings = settings or FrontendSettings()
     secret = settings.signing_secret()  # refuses to build without one outside dev mode
@@ -61,6 +62,7 @@ def create_app(
         data_client=dataservice,
     )
     app.extensions["jeeves"] = door
+    instrument(app, "frontend")
     if bus is None:
         app.before_serving(door.bus.start)
         app.after_serving(door.bus.close)
@@ -73,6 +75,7 @@ def create_app(
     if chat is not None:
         app.extensions["jeeves.chat"] = chat
         app.register_blueprint(devchat.blueprint)
+        app.register_blueprint(devstatus.blueprint)
     _register_errors(app)
     return app
 

@@ -91,7 +91,7 @@ class ChatLog:
         return message
 
     async def say(
-        self, text: str, publish: Callable[[], Awaitable[None]], *, key: str | None = None
+        self, text: str, publish: Callable[[], Awaitable[object]], *, key: str | None = None
     ) -> tuple[ChatMessage, bool]:
         """Add the person's ``text`` and ``publish`` it, once per ``key``.
 

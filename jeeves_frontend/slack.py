@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import structlog
-from quart import Blueprint, request
+from quart import Blueprint, Response, request
 
 from jeeves_frontend.events import Ignored, to_action
 from jeeves_frontend.signature import check_signature
@@ -17,6 +17,7 @@ from jeeves_frontend.slash import NotASlashCommand, to_slash_action
 from jeeves_frontend.state import FrontDoor, front_door
 from jeeves_shared.bus import BusUnavailable
 from jeeves_shared.commands import help_text
+from jeeves_shared.observability.metrics import SLACK_EVENTS, bounded
 
 log = structlog.get_logger(__name__)
 
@@ -27,6 +28,20 @@ SLASH_UNAVAILABLE = (
 )
 
 blueprint = Blueprint("slack", __name__)
+
+#: ``jeeves_slack_events_total``'s ``reason`` of an ignored event: the start of the reason
+#: :func:`~jeeves_frontend.events.to_action` gives (which may quote the event) -> a fixed code.
+IGNORE_CODES = (
+    ("not an event we read", "invalid"),
+    ("event type", "event_type"),
+    ("message outside a direct message", "not_direct_message"),
+    ("the bot's own message", "own_message"),
+    ("another bot's message", "bot_message"),
+    ("a bot's message", "bot_message"),
+    ("message subtype", "subtype"),
+    ("no user or channel", "no_user_or_channel"),
+    ("a file shared without words", "file_without_words"),
+)
 
 
 class SlackNotConfigured(Exception):
@@ -48,13 +63,16 @@ async def events() -> tuple[dict[str, Any] | str, int]:
     payload = await _verified_json(door)
     kind = payload.get("type")
     if kind == "url_verification":
+        SLACK_EVENTS.labels("url_verification", "answered", "").inc()
         challenge = payload.get("challenge")
         return {"challenge": to_safe_text(challenge if isinstance(challenge, str) else "")}, 200
     if kind == "event_callback":
         await _handle_event(door, payload)
     elif kind == "app_rate_limited":
+        SLACK_EVENTS.labels("app_rate_limited", "rate_limited", "").inc()
         _log_rate_limited(payload)
     else:
+        SLACK_EVENTS.labels(bounded(kind), "ignored", "envelope_type").inc()
         log.info("slack.ignored", reason=f"envelope type {_shown(kind)}")
     return "", 200
 
@@ -69,6 +87,7 @@ async def commands() -> tuple[dict[str, Any] | str, int]:
     """
     door = front_door()
     if await _is_ssl_check():
+        SLACK_EVENTS.labels("ssl_check", "answered", "").inc()
         return "", 200  # Slack's certificate probe: no command, nothing to verify or do
     form = {key: values[-1] for key, values in parse_qs(await _verified_text(door)).items()}
     try:
@@ -77,12 +96,15 @@ async def commands() -> tuple[dict[str, Any] | str, int]:
         raise MalformedRequest(f"not a slash command: {exc}") from None
     instant = help_text(action.args) if action.command == "help" else None
     if instant is not None:
+        SLACK_EVENTS.labels("slash_command", "answered", "").inc()
         return {"response_type": "ephemeral", "text": instant}, 200
     try:
-        await door.publish(action)
+        published = await door.publish(action)
     except BusUnavailable as exc:
+        SLACK_EVENTS.labels("slash_command", "refused", "bus_unavailable").inc()
         log.error("bus.publish_failed", error=str(exc), path=request.path)
         return {"response_type": "ephemeral", "text": SLASH_UNAVAILABLE}, 200
+    SLACK_EVENTS.labels("slash_command", "published" if published else "duplicate", "").inc()
     return {"response_type": "ephemeral", "text": "On it…"}, 200
 
 
@@ -124,10 +146,28 @@ async def _verified_json(door: FrontDoor) -> dict[str, Any]:
 
 async def _handle_event(door: FrontDoor, payload: dict[str, Any]) -> None:
     action = to_action(payload, bot_user_id=door.settings.slack_bot_user_id)
+    event = payload.get("event")
+    event_type = bounded(event.get("type") if isinstance(event, dict) else None)
     if isinstance(action, Ignored):
+        SLACK_EVENTS.labels(event_type, "ignored", ignore_code(action.reason)).inc()
         log.info("slack.ignored", event_id=_shown(payload.get("event_id")), reason=action.reason)
         return
-    await door.publish(action)
+    published = await door.publish(action)
+    SLACK_EVENTS.labels(event_type, "published" if published else "duplicate", "").inc()
+
+
+def ignore_code(reason: str) -> str:
+    """The fixed code of an ignore reason (:data:`IGNORE_CODES`), ``other`` if none fits."""
+    return next((code for start, code in IGNORE_CODES if reason.startswith(start)), "other")
+
+
+@blueprint.after_request
+async def count_refusals(response: Response) -> Response:
+    """Count the Slack requests refused with an error status (400, 401, 413, 503): their type
+    is unknown (the body was not read, or not trusted), the status is the reason."""
+    if response.status_code >= 400:
+        SLACK_EVENTS.labels("unknown", "refused", str(response.status_code)).inc()
+    return response
 
 
 def _log_rate_limited(payload: dict[str, Any]) -> None:

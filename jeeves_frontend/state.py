@@ -47,18 +47,20 @@ class FrontDoor:
             raise DataServiceNotConfigured("set JEEVES_FRONTEND_CLIENT_SECRET")
         return self.data_client
 
-    async def publish(self, action: Action) -> None:
+    async def publish(self, action: Action) -> bool:
         """Publish ``action`` unless this process already published it (a Slack retry).
 
-        Raises :class:`~jeeves_shared.bus.BusUnavailable` when the broker does not confirm:
+        Returns False for such a duplicate, True once the broker confirmed. Raises
+        :class:`~jeeves_shared.bus.BusUnavailable` when the broker does not confirm:
         the caller answers 503 so that Slack delivers the event again.
         """
         if action.id in self.recent:
             log.info("event.duplicate_skipped", event_id=action.id)
-            return
+            return False
         await self.bus.publish(ACTIONS_EXCHANGE, action_key(action.command), action)
         self.recent.add(action.id)
         log.info("event.published", event_id=action.id, command=action.command)
+        return True
 
 
 def front_door() -> FrontDoor:

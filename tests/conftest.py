@@ -32,11 +32,39 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
         yield slack
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The fault suite's one-line summaries, whether its scenarios passed or not."""
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The image build first: it is the longest module (minutes), and under pytest-xdist a long
+    module started last keeps one worker busy after the other has run out of work."""
+    items.sort(key=lambda item: item.get_closest_marker("image") is None)
+
+
+#: The fault scenarios' summary lines, as their reports arrive (from pytest-xdist workers too).
+_FAULT_SUMMARIES: list[str] = []
+_FAULT_SUMMARY = "fault summary"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """Move the lines a scenario wrote (:data:`tests.faults.report.SUMMARIES`) into its report.
+
+    Under pytest-xdist the scenario runs in a worker process, and only reports reach the
+    process that prints the terminal summary.
+    """
     from tests.faults.report import SUMMARIES
 
-    if SUMMARIES:
+    while SUMMARIES:
+        item.user_properties.append((_FAULT_SUMMARY, SUMMARIES.pop(0)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the summary lines once per test (its teardown report carries them all)."""
+    if report.when == "teardown":
+        _FAULT_SUMMARIES.extend(str(v) for k, v in report.user_properties if k == _FAULT_SUMMARY)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault suite's one-line summaries, whether its scenarios passed or not."""
+    if _FAULT_SUMMARIES:
         terminalreporter.section("fault scenarios")
-        for line in SUMMARIES:
+        for line in _FAULT_SUMMARIES:
             terminalreporter.write_line(line)

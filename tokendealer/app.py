@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from jeeves_shared.auth import StaticJwksSource, TokenVerifier
 from jeeves_shared.auth.quart_auth import install_auth
+from jeeves_shared.observability.http import instrument
 from tokendealer import views
 from tokendealer.clients import load_clients
 from tokendealer.errors import InvalidClient, OAuthError, TooManyFailures
@@ -39,6 +40,7 @@ def create_app(
     app = Quart(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["tokendealer"] = state
+    instrument(app, "tokendealer")
     install_auth(app, state.verifier)  # maps InvalidToken from /verify_token to 401
     app.register_blueprint(views.blueprint)
     _register_errors(app)

@@ -7,10 +7,11 @@ from typing import Any
 from quart import Blueprint, Response, current_app, jsonify, request
 
 from jeeves_shared.auth import InvalidToken
+from jeeves_shared.observability.metrics import TOKENS
 from jeeves_shared.runtime.health import OK, readiness
 from jeeves_shared.runtime.lifecycle import is_draining
 from tokendealer.credentials import parse_token_request
-from tokendealer.errors import InvalidRequest
+from tokendealer.errors import InvalidRequest, OAuthError
 from tokendealer.state import dealer
 from tokendealer.tokens import grant_token
 
@@ -21,8 +22,13 @@ blueprint = Blueprint("tokendealer", __name__)
 async def token() -> Response:
     """RFC 6749 §4.4 client-credentials grant."""
     form = await request.form
-    token_request = parse_token_request(form, request.headers.get("Authorization"))
-    issued = await grant_token(token_request, dealer())
+    try:
+        token_request = parse_token_request(form, request.headers.get("Authorization"))
+        issued = await grant_token(token_request, dealer())
+    except OAuthError as exc:
+        TOKENS.labels(exc.code).inc()
+        raise
+    TOKENS.labels("issued").inc()
     response = jsonify(issued.to_response())
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"

@@ -1,10 +1,12 @@
-"""``/healthz`` and ``/readyz`` of one worker process, for Kubernetes probes.
+"""``/healthz``, ``/readyz`` and ``/metrics`` of one worker process, for Kubernetes and
+Prometheus.
 
 Workers serve no HTTP, so the probes get a tiny aiohttp server of their own, on
 ``JEEVES_WORKER_HEALTH_BIND``. ``/healthz`` answers while the event loop runs; ``/readyz`` is 200
 only while the bus is connected and the worker consumes its queue (or the scheduler runs), and
 503 while it starts, while it cannot get its access token, while the broker is away, and once
-it drains after SIGTERM.
+it drains after SIGTERM. ``/metrics`` is the process's Prometheus metrics
+(:mod:`jeeves_shared.observability.metrics`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import structlog
 from aiohttp import web
 
 from jeeves_shared.bus import Bus
+from jeeves_shared.observability.metrics import CONTENT_TYPE, exposition
 from jeeves_shared.runtime.health import OK, readiness
 from jeeves_shared.runtime.settings import CannotListen, parse_bind
 
@@ -58,17 +61,24 @@ HEALTH = web.AppKey("health", WorkerHealth)
 
 
 def create_health_app(health: WorkerHealth) -> web.Application:
-    """The aiohttp app answering ``/healthz`` and ``/readyz`` from ``health``."""
+    """The aiohttp app answering ``/healthz`` and ``/readyz`` from ``health``, and
+    ``/metrics``."""
     app = web.Application()
     app[HEALTH] = health
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     return app
 
 
 async def healthz(request: web.Request) -> web.Response:
     """Alive: the event loop answers."""
     return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """This process's metrics, in the Prometheus text format."""
+    return web.Response(body=exposition(), headers={"Content-Type": CONTENT_TYPE})
 
 
 async def readyz(request: web.Request) -> web.Response:

@@ -27,6 +27,7 @@ from jeeves_shared.bus import BusUnavailable
 from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, action_key
 from jeeves_shared.dataclient import DataServiceError, DueAlert, DueReminder
 from jeeves_shared.messages import Action, Conversation, origin_of
+from jeeves_shared.observability.metrics import SCHEDULER_LATENESS
 from workers.deps import SchedulerDeps
 from workers.mrkdwn import to_slack_text
 
@@ -104,6 +105,7 @@ class Scheduler:
             ),
         )
         await self._deps.answer(action, reminder_text(reminder, now))
+        SCHEDULER_LATENESS.labels("reminder").observe(_seconds_late(reminder.due_at, now))
         if not await self._deps.data.finish_reminder(reminder.id, self.owner):
             log.warning("scheduler.lease_lost", reminder_id=reminder.id, owner=self.owner)
         log.info("scheduler.reminder_fired", reminder_id=reminder.id)
@@ -122,9 +124,15 @@ class Scheduler:
             ),
         )
         await self._deps.bus.publish(ACTIONS_EXCHANGE, action_key("weather"), action)
+        lateness = _seconds_late(alert.due_at, self._deps.clock())
+        SCHEDULER_LATENESS.labels("alert").observe(lateness)
         if not await self._deps.data.finish_alert(alert.user_id, self.owner, alert.due_at):
             log.warning("scheduler.lease_lost", user_id=alert.user_id, owner=self.owner)
         log.info("scheduler.alert_fired", user_id=alert.user_id)
+
+
+def _seconds_late(due_at: datetime, now: datetime) -> float:
+    return max(0.0, (now - due_at).total_seconds())
 
 
 async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterable
 
 import aio_pika
@@ -47,6 +48,7 @@ from jeeves_shared.bus.topology import (
     requeue_key,
 )
 from jeeves_shared.messages import Action, Reply, encode
+from jeeves_shared.observability.metrics import PUBLISH_CONFIRM, PUBLISHES
 from jeeves_shared.runtime.logs import redact_url
 
 log = structlog.get_logger(__name__)
@@ -151,16 +153,22 @@ class AmqpBus:
         """Publish an AMQP message as it is (retries, dead letters, replays); confirmed."""
         target = self._exchanges.get(exchange)
         if target is None or not self.is_ready():
+            PUBLISHES.labels(exchange, "unavailable").inc()
             raise BusUnavailable("not connected to the broker")
+        started = time.perf_counter()
         try:
             # asyncio.timeout rather than aio-pika's own timeout, which wraps every publish in a
             # task of its own (measurable on the front door's hot path).
             async with asyncio.timeout(self._publish_timeout):
                 await target.publish(amqp_message, routing_key, mandatory=True)
         except aiormq.exceptions.PublishError:
+            PUBLISHES.labels(exchange, "unroutable").inc()
             raise Unroutable(exchange, routing_key) from None
         except (*BROKER_ERRORS, TimeoutError) as exc:
+            PUBLISHES.labels(exchange, "unavailable").inc()
             raise BusUnavailable(f"publish not confirmed: {type(exc).__name__}") from exc
+        PUBLISH_CONFIRM.labels(exchange).observe(time.perf_counter() - started)
+        PUBLISHES.labels(exchange, "confirmed").inc()
 
     async def consume(
         self, queue: QueueSpec, handler: Handler, *, prefetch: int

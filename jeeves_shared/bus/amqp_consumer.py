@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -24,9 +25,11 @@ from jeeves_shared.bus.topology import (
     DEAD_LETTER_EXCHANGE,
     RETRY_EXCHANGE,
     delay_label,
+    kind_of_queue,
     requeue_key,
 )
 from jeeves_shared.messages import MalformedMessage, decode
+from jeeves_shared.observability.metrics import MESSAGE_HANDLING, MESSAGES_HANDLED
 
 log = structlog.get_logger(__name__)
 
@@ -82,6 +85,12 @@ class AmqpSubscription:
         self._retry = retry
         self._tag: ConsumerTag | None = None
         self._inflight: set[asyncio.Task[None]] = set()
+        self._kind = kind_of_queue(queue.name)
+        self._handled = {
+            outcome: MESSAGES_HANDLED.labels(self._kind, outcome)
+            for outcome in ("acked", "retried", "dead_lettered", "returned")
+        }
+        self._handling = MESSAGE_HANDLING.labels(self._kind)
 
     async def start(self) -> None:
         """Register the consumer with the broker."""
@@ -109,11 +118,14 @@ class AmqpSubscription:
             await self._dead_letter(message, f"malformed: {exc}", attempts=1)
             return
         attempts = failed_attempts(message) + 1
+        started = time.perf_counter()
         try:
             await self._handler(decoded)
         except PermanentFailure as exc:
+            self._handling.observe(time.perf_counter() - started)
             await self._dead_letter(message, _reason(exc), attempts=attempts)
         except Exception as exc:
+            self._handling.observe(time.perf_counter() - started)
             delay = self._retry.delay_after(attempts)
             expected = isinstance(exc, RetryLater)
             (log.info if expected else log.warning)(
@@ -131,14 +143,17 @@ class AmqpSubscription:
             else:
                 await self._retry_later(message, delay, _reason(exc), attempts=attempts)
         else:
+            self._handling.observe(time.perf_counter() - started)
             await self._settle(message)
+            self._handled["acked"].inc()
 
     async def _retry_later(
         self, message: AbstractIncomingMessage, delay: float, error: str, *, attempts: int
     ) -> None:
         key = requeue_key(delay_label(delay), self._queue.name)
         headers: dict[str, int | str] = {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error[:500]}
-        await self._forward(message, RETRY_EXCHANGE, key, headers)
+        if await self._forward(message, RETRY_EXCHANGE, key, headers):
+            self._handled["retried"].inc()
 
     async def _dead_letter(
         self, message: AbstractIncomingMessage, reason: str, *, attempts: int
@@ -150,7 +165,8 @@ class AmqpSubscription:
             QUEUE_HEADER: self._queue.name,
             FAILED_AT_HEADER: datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        await self._forward(message, DEAD_LETTER_EXCHANGE, self._queue.name, headers)
+        if await self._forward(message, DEAD_LETTER_EXCHANGE, self._queue.name, headers):
+            self._handled["dead_lettered"].inc()
 
     async def _forward(
         self,
@@ -158,11 +174,11 @@ class AmqpSubscription:
         exchange: str,
         routing_key: str,
         headers: dict[str, int | str],
-    ) -> None:
-        """Publish a copy of ``message`` (confirmed), then ack the original.
+    ) -> bool:
+        """Publish a copy of ``message`` (confirmed), then ack the original; True if so.
 
-        If the copy is not confirmed, the original goes back to its queue to be tried again:
-        a message is never acknowledged before it is safe somewhere else.
+        If the copy is not confirmed, the original goes back to its queue to be tried again
+        (False): a message is never acknowledged before it is safe somewhere else.
         """
         copy = aio_pika.Message(
             message.body,
@@ -179,11 +195,14 @@ class AmqpSubscription:
             if _delivery_count(message) + 1 >= REDELIVERY_LIMIT:
                 # Past the limit: the queue's own dead-letter exchange takes it, no publish needed.
                 await self._settle(message, reject=True)
-                return
+                self._handled["dead_lettered"].inc()
+                return False
             await asyncio.sleep(FORWARD_PAUSE)  # do not spin on a broker in trouble
             await self._settle(message, requeue=True)
-            return
+            self._handled["returned"].inc()
+            return False
         await self._settle(message)
+        return True
 
     async def _settle(
         self, message: AbstractIncomingMessage, *, requeue: bool = False, reject: bool = False

@@ -12,13 +12,17 @@ what RabbitMQ is for.)
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import structlog
 
 from jeeves_shared.bus import Handler, PermanentFailure, RetryLater, RetryPolicy, Unroutable
-from jeeves_shared.bus.topology import QueueSpec, topic_matches
+from jeeves_shared.bus.topology import QueueSpec, kind_of_queue, topic_matches
 from jeeves_shared.messages import Action, MalformedMessage, Reply, decode, encode
+from jeeves_shared.observability.metrics import MESSAGE_HANDLING, MESSAGES_HANDLED, PUBLISHES
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +35,17 @@ class RejectedMessage:
     queue: str
     body: bytes
     reason: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A handler failure, kept for ``jeeves dev``'s status page (:attr:`MemoryBus.failures`)."""
+
+    queue: str
+    #: ``retried`` or ``dead_lettered``.
+    outcome: str
+    reason: str
+    at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 @dataclass(frozen=True)
@@ -67,8 +82,12 @@ class MemorySubscription:
 
     async def _deliver(self, delivery: _Delivery) -> None:
         name = self._queue.spec.name
+        kind = kind_of_queue(name)
+        started = time.perf_counter()
+        outcome = "dead_lettered"
         try:
             await self._handler(decode(delivery.body))
+            outcome = "acked"
         except MalformedMessage as exc:
             self._bus.dead_letter(name, delivery.body, f"malformed: {exc}")
         except PermanentFailure as exc:
@@ -84,10 +103,14 @@ class MemorySubscription:
                 reason = f"{type(exc).__name__}: {exc} (after {failures} attempts)"
                 self._bus.dead_letter(name, delivery.body, reason)
             else:
+                outcome = "retried"
+                self._bus.failures.append(Failure(name, outcome, f"{type(exc).__name__}: {exc}"))
                 again = _Delivery(delivery.body, failures)
                 asyncio.get_running_loop().call_later(delay, self._queue.pending.put_nowait, again)
         finally:
             self._slots.release()
+            MESSAGE_HANDLING.labels(kind).observe(time.perf_counter() - started)
+            MESSAGES_HANDLED.labels(kind, outcome).inc()
 
     async def stop(self, timeout: float) -> None:
         """Stop taking messages; wait up to ``timeout`` s for those being handled, then cancel
@@ -110,6 +133,8 @@ class MemoryBus:
         self.retry = retry or RetryPolicy()
         self._queues: dict[str, _Queue] = {}
         self.dead_letters: list[RejectedMessage] = []
+        #: The last handler failures (retried or dead-lettered), oldest first.
+        self.failures: deque[Failure] = deque(maxlen=20)
         for spec in queues:
             self.declare(spec)
 
@@ -134,10 +159,16 @@ class MemoryBus:
         """Copy the encoded message into every queue bound for ``routing_key``."""
         targets = [q for q in self._queues.values() if _binds(q.spec, exchange, routing_key)]
         if not targets:
+            PUBLISHES.labels(exchange, "unroutable").inc()
             raise Unroutable(exchange, routing_key)
         delivery = _Delivery(encode(message))
         for queue in targets:
             queue.pending.put_nowait(delivery)
+        PUBLISHES.labels(exchange, "confirmed").inc()  # in memory: nothing to wait for
+
+    def depths(self) -> dict[str, int]:
+        """Messages waiting in each queue (not counting those being handled), by queue name."""
+        return {name: queue.pending.qsize() for name, queue in self._queues.items()}
 
     async def publish_raw(self, queue: str, body: bytes) -> None:
         """Put arbitrary bytes on a queue (tests use it to deliver poison messages)."""
@@ -154,6 +185,7 @@ class MemoryBus:
         """Keep a rejected message with its reason."""
         log.warning("bus.dead_lettered", queue=queue, reason=reason)
         self.dead_letters.append(RejectedMessage(queue, body, reason))
+        self.failures.append(Failure(queue, "dead_lettered", reason))
 
 
 def _binds(spec: QueueSpec, exchange: str, routing_key: str) -> bool:

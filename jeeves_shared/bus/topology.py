@@ -77,6 +77,16 @@ WORKER_QUEUES: dict[str, QueueSpec] = {
 #: Replies for the local chat page; declared only by ``jeeves dev``.
 DEVCHAT_QUEUE = QueueSpec("jeeves.devchat", REPLIES_EXCHANGE, (reply_key("devchat"),))
 
+_KIND_OF_QUEUE = {spec.name: kind for kind, spec in WORKER_QUEUES.items()} | {
+    DEVCHAT_QUEUE.name: "devchat"
+}
+
+
+def kind_of_queue(queue: str) -> str:
+    """The worker kind that consumes ``queue`` (``devchat`` for the chat page's), else
+    ``other``: a metric label, so never an unbounded name."""
+    return _KIND_OF_QUEUE.get(queue, "other")
+
 
 def topic_matches(pattern: str, routing_key: str) -> bool:
     """AMQP topic matching: ``*`` is exactly one word, ``#`` is zero or more words."""

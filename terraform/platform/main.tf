@@ -80,6 +80,38 @@ resource "helm_release" "envoy_gateway" {
   wait             = true
 }
 
+# kube-prometheus-stack: the Prometheus Operator (ServiceMonitor, PodMonitor, PrometheusRule),
+# Prometheus, Alertmanager and Grafana. Its Prometheus selects every monitor and rule (not only the
+# chart's own), and Grafana's sidecar loads dashboards from ConfigMaps in every namespace: what
+# terraform/jeeves' monitoring objects and dashboard need.
+resource "helm_release" "kube_prometheus_stack" {
+  name             = "kube-prometheus-stack"
+  repository       = "https://prometheus-community.github.io/helm-charts"
+  chart            = "kube-prometheus-stack"
+  version          = "68.4.4"
+  namespace        = "monitoring"
+  create_namespace = true
+  atomic           = true
+  wait             = true
+
+  set {
+    name  = "prometheus.prometheusSpec.serviceMonitorSelectorNilUsesHelmValues"
+    value = "false"
+  }
+  set {
+    name  = "prometheus.prometheusSpec.podMonitorSelectorNilUsesHelmValues"
+    value = "false"
+  }
+  set {
+    name  = "prometheus.prometheusSpec.ruleSelectorNilUsesHelmValues"
+    value = "false"
+  }
+  set {
+    name  = "grafana.sidecar.dashboards.searchNamespace"
+    value = "ALL"
+  }
+}
+
 output "namespaces" {
   description = "Where each operator runs (terraform/jeeves' operator_namespaces and gateway.proxy_namespace)."
   value = {
@@ -87,5 +119,6 @@ output "namespaces" {
     cloudnativepg = helm_release.cloudnativepg.namespace
     keda          = helm_release.keda.namespace
     gateway       = helm_release.envoy_gateway.namespace
+    prometheus    = helm_release.kube_prometheus_stack.namespace
   }
 }

@@ -129,6 +129,7 @@ async def test_slack_failing_changes_nothing_and_the_next_ask_refreshes(
 ) -> None:
     _, answer = await install_expiring(client, auth, slack)
     slack.script.append(Scripted(500, {"ok": False, "error": "internal_error"}))
+    before = {result: refreshes(result) for result in ("ok", "failed")}
 
     failed = await ask(client, auth)
     then = await ask(client, auth)
@@ -140,6 +141,17 @@ async def test_slack_failing_changes_nothing_and_the_next_ask_refreshes(
     assert answer["refresh_token"].encode() not in body
     assert then.status_code == 200
     assert len(slack.oauth.refreshes) == 1
+    # jeeves_slack_token_refresh_total: what the JeevesSlackTokenRefreshFailing alert reads.
+    assert refreshes("failed") - before["failed"] == 1
+    assert refreshes("ok") - before["ok"] == 1
+
+
+def refreshes(result: str) -> float:
+    """``jeeves_slack_token_refresh_total{result}`` in this process's registry."""
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value("jeeves_slack_token_refresh_total", {"result": result})
+    return value or 0.0
 
 
 async def test_without_client_credentials_an_expiring_token_is_503(

@@ -33,6 +33,7 @@ async def test_healthz_and_readyz(database_url: str, issuer: TestIssuer) -> None
         f"postgresql+asyncpg://app@127.0.0.1:{free_port()}/nowhere",
         "sqlite+aiosqlite:////nonexistent-folder/jeeves.db",
     ],
+    ids=["postgres-unreachable", "sqlite-no-folder"],  # stable ids: xdist workers collect alike
 )
 async def test_readyz_is_503_when_the_database_is_unreachable(url: str, issuer: TestIssuer) -> None:
     app = create_app(make_settings(url), verifier=make_verifier(issuer))

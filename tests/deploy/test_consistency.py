@@ -7,7 +7,6 @@ added to the code fails these tests until the Terraform module provides it.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,11 @@ from pydantic_settings import BaseSettings
 
 from dataservice.settings import DataServiceSettings
 from jeeves.cli import SERVICES, WORKER_KINDS, _load
-from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.runtime.lifecycle import ShutdownSettings
 from jeeves_shared.runtime.settings import JeevesSettings, parse_bind
 from tests.deploy.tools import ROOT
+from tests.deploy.workloads import components, served_paths
 from workers.runner import KINDS, SCHEDULER
 from workers.settings import WorkerSettings
 
@@ -65,6 +64,8 @@ CONNECTIONS = {
     "slack_api_url": ("internet", 443),
 }
 INTERNET = CONNECTIONS["slack_api_url"]
+#: Where Prometheus runs (terraform/platform's kube-prometheus-stack), as a NetworkPolicy peer.
+PROMETHEUS = "namespace:monitoring"
 
 
 def env_name(cls: type[BaseSettings], field: str) -> str:
@@ -102,15 +103,6 @@ def read_fields(component: str) -> dict[type[BaseSettings], set[str]]:
             names -= {f for f, uses in WORKER_SECRET_NEEDS.items() if not uses & needs}
         fields[cls] = names
     return fields
-
-
-def components(objects: list[Manifest]) -> dict[str, Manifest]:
-    """The Deployments and the migration Job, by component label."""
-    return {
-        o["metadata"]["labels"]["app.kubernetes.io/component"]: o
-        for o in objects
-        if o["kind"] in ("Deployment", "Job")
-    }
 
 
 def container_env(objects: list[Manifest], workload: Manifest) -> dict[str, str]:
@@ -214,32 +206,6 @@ def test_probes_ask_the_port_the_process_binds_and_a_path_it_serves(
             assert get["path"] in served[server], (component, probe, get["path"])
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-
-
-def served_paths(tmp_path: Path) -> dict[str, set[str]]:
-    """The GET paths each server really routes (apps built as `jeeves dev` builds them)."""
-    from dataservice.app import create_app as dataservice_app
-    from jeeves_frontend.app import create_app as frontend_app
-    from jeeves_frontend.settings import FrontendSettings
-    from jeeves_shared.runtime.settings import Environment
-    from tokendealer.app import create_app as tokendealer_app
-    from tokendealer.settings import TokenDealerSettings
-    from workers.health import WorkerHealth, create_health_app
-
-    def quart_paths(app: Any) -> set[str]:
-        return {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
-
-    dev = Environment.DEV
-    database = f"sqlite+aiosqlite:///{tmp_path / 'probe.db'}"
-    health = create_health_app(WorkerHealth(MemoryBus(), asyncio.Event()))
-    return {
-        "frontend": quart_paths(frontend_app(FrontendSettings(env=dev), bus=MemoryBus())),
-        "dataservice": quart_paths(
-            dataservice_app(DataServiceSettings(env=dev, database_url=database))  # type: ignore[arg-type]
-        ),
-        "tokendealer": quart_paths(tokendealer_app(TokenDealerSettings(env=dev))),
-        "worker": {r.canonical for r in health.router.resources()},
-    }
 
 
 def test_every_worker_kind_with_a_queue_scales_on_it_with_keda(objects: list[Manifest]) -> None:
@@ -362,15 +328,19 @@ def test_each_pod_is_reached_only_by_what_connects_to_it(objects: list[Manifest]
     labels = pod_labels(objects)
     expected = expected_egress()
     gateway = {("namespace:envoy-gateway-system", 8000)}
-    for component in labels:
+    for component, workload in components(objects).items():
         callers = {
             (c, port)
             for c, peers in expected.items()
             for (peer, port) in peers
             if peer == component
         }
+        # Prometheus scrapes /metrics on the one port of every long-running process.
+        ports = workload["spec"]["template"]["spec"]["containers"][0].get("ports", [])
+        scrape = {(PROMETHEUS, p["containerPort"]) for p in ports}
         reached_from = allowed(objects, labels[component], "ingress")
-        assert reached_from == callers | (gateway if component == "frontend" else set()), component
+        expected_from = callers | scrape | (gateway if component == "frontend" else set())
+        assert reached_from == expected_from, component
     for store, selector in (
         ("rabbitmq", {"app.kubernetes.io/name": "jeeves-rabbitmq"}),
         ("postgres", {"cnpg.io/cluster": "jeeves-postgres"}),
@@ -382,6 +352,8 @@ def test_each_pod_is_reached_only_by_what_connects_to_it(objects: list[Manifest]
             (c, port) for c, peers in expected.items() for (peer, port) in peers if peer == store
         }
         assert from_jeeves == callers, store
+    rabbitmq = {"app.kubernetes.io/name": "jeeves-rabbitmq"}
+    assert (PROMETHEUS, 15692) in allowed(objects, rabbitmq, "ingress")  # its Prometheus plugin
 
 
 # --- the public route: what Slack and browsers must reach -----------------------------------

@@ -13,6 +13,7 @@ import asyncio
 import json
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -86,7 +87,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     working = checked([*buildah, "from", "--pull-never", IMAGE]).stdout.strip()
     yield Built(buildah, working)
     # vfs keeps a full copy of every layer: do not leave ~1 GB behind in pytest's temp folders.
-    shutil.rmtree(storage, ignore_errors=True)
+    # Deleting it takes a minute or more on a busy machine; the next module need not wait for it.
+    # The thread is not a daemon, so the interpreter still finishes it before exiting.
+    threading.Thread(target=shutil.rmtree, args=(storage,), kwargs={"ignore_errors": True}).start()
 
 
 def test_the_image_runs_jeeves_as_its_non_root_user(built: Built) -> None:

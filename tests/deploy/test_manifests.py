@@ -73,6 +73,9 @@ def test_custom_resources_match_their_crd_schemas(objects: list[Manifest]) -> No
         "TriggerAuthentication",
         "Gateway",
         "HTTPRoute",
+        "ServiceMonitor",
+        "PodMonitor",
+        "PrometheusRule",
     }
     for manifest in custom:
         schema = crd_schema(manifest)

@@ -81,7 +81,13 @@ def test_every_helm_release_is_pinned_to_a_version(deploy_tools: Tools) -> None:
         for name, body in block.get("helm_release", {}).items()
     }
     charts = {body["chart"] for body in releases.values()}
-    assert charts == {"rabbitmq-cluster-operator", "cloudnative-pg", "keda", "gateway-helm"}
+    assert charts == {
+        "rabbitmq-cluster-operator",
+        "cloudnative-pg",
+        "keda",
+        "gateway-helm",
+        "kube-prometheus-stack",  # the monitoring objects' CRDs, Prometheus and Grafana
+    }
     for name, body in releases.items():
         assert body.get("version"), f"helm_release.{name} has no version"
         assert not any(c in body["version"] for c in "*^~><"), f"{name}: an exact version"

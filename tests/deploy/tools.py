@@ -15,6 +15,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.installing import installing
+
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = ROOT / "terraform" / "modules" / "jeeves"
 
@@ -49,7 +51,8 @@ def tools(*, with_image: bool = False) -> Tools:
     args = [str(ROOT / "scripts" / "deploy-tools")]
     if with_image:
         args.append("--with-image")
-    done = subprocess.run(args, check=False, capture_output=True, text=True)
+    with installing():  # another pytest worker may be filling the same cache folder
+        done = subprocess.run(args, check=False, capture_output=True, text=True)
     assert done.returncode == 0, f"scripts/deploy-tools failed:\n{done.stdout}{done.stderr}"
     return Tools(Path(done.stdout.strip().splitlines()[-1]))
 

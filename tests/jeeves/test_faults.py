@@ -66,7 +66,9 @@ async def test_a_second_jeeves_dev_says_its_port_is_taken(tmp_path: Path) -> Non
         "JEEVES_DATASERVICE_BIND": f"127.0.0.1:{free_port()}",
         "JEEVES_TOKENDEALER_BIND": f"127.0.0.1:{free_port()}",
     }
-    env = clean_env(**binds, JEEVES_LOG_FORMAT="json")
+    # Its own database: the default one in the user's data folder is shared with every other run.
+    database = f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}"
+    env = clean_env(**binds, JEEVES_LOG_FORMAT="json", JEEVES_DATABASE_URL=database)
     async with jeeves("dev", env=env), aiohttp.ClientSession() as session:
         await wait_until_ready(session, f"http://{binds['JEEVES_FRONTEND_BIND']}/readyz")
         code, stderr = await run_jeeves("dev", env=env, cwd=tmp_path)
@@ -117,6 +119,7 @@ async def test_without_a_database_url_nothing_uses_a_dev_database(
             "jeeves: cannot use the database at postgresql+asyncpg://app:***@127.0.0.1:",
         ),
     ],
+    ids=["driver-not-async", "unreachable"],  # stable ids: pytest-xdist workers collect alike
 )
 async def test_a_bad_or_unreachable_database_is_one_line(url: str, expected: str) -> None:
     code, stderr = await run_jeeves("db", "upgrade", env=clean_env(JEEVES_DATABASE_URL=url))

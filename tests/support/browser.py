@@ -16,6 +16,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
+from tests.support.installing import installing
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 #: Headless, no GPU, and nothing that talks to the network on its own (tests reach 127.0.0.1
@@ -34,16 +36,20 @@ def ensure_chromium() -> Path:
     """Install Debian's ``chromium`` if this machine does not have it; its executable."""
     if CHROMIUM.exists():
         return CHROMIUM
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    # Other jobs on a shared machine may hold apt's lock for a while: wait for it, not fail.
-    wait_for_lock = ["-o", "DPkg::Lock::Timeout=600"]
-    subprocess.run(["apt-get", *wait_for_lock, "update", "-qq"], check=True, env=env)
-    subprocess.run(
-        ["apt-get", *wait_for_lock, "install", "-y", "-qq", "--no-install-recommends", "chromium"],
-        check=True,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    with installing():
+        if CHROMIUM.exists():  # the other pytest worker installed it
+            return CHROMIUM
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        # Other jobs on a shared machine may hold apt's lock for a while: wait for it, not fail.
+        wait_for_lock = ["-o", "DPkg::Lock::Timeout=600"]
+        subprocess.run(["apt-get", *wait_for_lock, "update", "-qq"], check=True, env=env)
+        subprocess.run(
+            ["apt-get", *wait_for_lock, "install", "-y", "-qq", "--no-install-recommends",
+             "chromium"],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
     return CHROMIUM
 
 

@@ -26,6 +26,8 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
+from tests.support.installing import installing
+
 USER = "app"
 #: Durability off: tests need speed, not crash safety. The benchmark keeps the defaults.
 FAST_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -134,11 +136,17 @@ def find_binaries() -> Path:
     """The folder holding ``initdb`` and ``pg_ctl``, installing PostgreSQL if needed."""
     found = _locate()
     if found is None and _is_root() and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(
-            ["apt-get", "install", "-y", "postgresql"], check=False, env=env, capture_output=True
-        )
-        found = _locate()
+        with installing():
+            found = _locate()  # the other pytest worker may have installed it meanwhile
+            if found is None:
+                env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+                subprocess.run(
+                    ["apt-get", "install", "-y", "postgresql"],
+                    check=False,
+                    env=env,
+                    capture_output=True,
+                )
+                found = _locate()
     if found is None:
         raise PostgresUnavailable("initdb not found on PATH nor in /usr/lib/postgresql/*/bin")
     return found

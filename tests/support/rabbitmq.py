@@ -21,6 +21,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from tests.support.installing import installing
+
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
 
 
@@ -35,14 +37,17 @@ def ensure_installed() -> None:
     """Install rabbitmq-server from Debian if this machine does not have it."""
     if (RABBIT_BIN / "rabbitmq-server").exists():
         return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "rabbitmq-server"],
-        check=True,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    with installing():
+        if (RABBIT_BIN / "rabbitmq-server").exists():  # the other pytest worker installed it
+            return
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "rabbitmq-server"],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
 
 
 class RabbitNode:

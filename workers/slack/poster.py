@@ -30,6 +30,7 @@ claim of its own); a revoked or invalid token marks the workspace inactive.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from typing import ClassVar, Self
@@ -41,8 +42,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_shared.auth.errors import AuthError
 from jeeves_shared.bus import PermanentFailure
-from jeeves_shared.dataclient import DataServiceClient, DataServiceError, NotFound
+from jeeves_shared.dataclient import DataServiceClient, DataServiceError, LeaseOutcome, NotFound
 from jeeves_shared.messages import Action, Reply, ReplyPart
+from jeeves_shared.observability.metrics import EVENT_TO_REPLY, REPLY_CLAIMS, SLACK_API_CALLS
 from workers.deps import Deps, Resources
 from workers.settings import WorkerSettings
 from workers.slack.errors import (
@@ -144,6 +146,7 @@ async def post_once(reply: Reply, part: ReplyPart, deps: PosterDeps) -> None:
     claims = deps.claims
     key = uuid.uuid4().hex
     lease = await claims.lease(part.id, key=key)
+    REPLY_CLAIMS.labels(claim_outcome(lease)).inc()
     if lease.status == "done":
         log.info("slack.duplicate_skipped", reply_id=part.id)
         return
@@ -197,6 +200,13 @@ async def _settle_unknown(
     # Not there (or the conversation cannot be read: at least once rather than not at all).
     await _release(deps.claims, part.id, key)
     raise TransientSlackError(_describe(exc)) from exc
+
+
+def claim_outcome(lease: LeaseOutcome) -> str:
+    """``jeeves_reply_claims_total``'s outcome: ``new``, ``taken_over``, ``done`` or ``held``."""
+    if lease.status == "acquired":
+        return "taken_over" if lease.taken_over else "new"
+    return lease.status
 
 
 def _describe(exc: BaseException) -> str:
@@ -261,6 +271,23 @@ async def post(reply: Reply, part: ReplyPart, deps: PosterDeps) -> None:
             await mark_inactive(deps.data, where.team_id, code)
         raise PermanentFailure(f"slack: {code}") from None
     log.info("slack.posted", channel=where.channel_id, reply_id=part.id)
+    if part.id == reply.parts[0].id:
+        observe_answer_time(reply)
+
+
+def observe_answer_time(reply: Reply) -> None:
+    """Time from Slack's event to the answer's first part posted: the Slack message's ``ts``
+    is the last field of the action id (``slack:<team>:<channel>:<ts>``,
+    :func:`jeeves_frontend.events.action_id`); actions without one (slash commands, reminders)
+    are not timed."""
+    prefix, _, ts = reply.in_reply_to.rpartition(":")
+    if not prefix.startswith("slack:"):
+        return
+    try:
+        sent = float(ts)
+    except ValueError:
+        return
+    EVENT_TO_REPLY.observe(max(0.0, time.time() - sent))
 
 
 async def _already_posted(deps: PosterDeps, reply: Reply, part: ReplyPart) -> bool:
@@ -322,8 +349,20 @@ async def post_to_response_url(deps: PosterDeps, url: str, part: ReplyPart) -> N
         # Only Slack's own hooks: a message on the bus must not make us call anything else.
         raise PermanentFailure("response_url is not a Slack hook")
     body = {"text": part.text, "response_type": "ephemeral"}
-    async with deps.http.post(url, json=body, timeout=aiohttp.ClientTimeout(total=10)) as answer:
-        status = answer.status
+    try:
+        async with deps.http.post(
+            url, json=body, timeout=aiohttp.ClientTimeout(total=10)
+        ) as answer:
+            status = answer.status
+    except TimeoutError:
+        SLACK_API_CALLS.labels("response_url", "timeout").inc()
+        raise
+    except aiohttp.ClientError:
+        SLACK_API_CALLS.labels("response_url", "connection_error").inc()
+        raise
+    SLACK_API_CALLS.labels(
+        "response_url", "ok" if status < 300 else f"http_{status // 100}xx"
+    ).inc()
     if status == 429 or status >= 500:
         raise TransientSlackError(f"response_url answered {status}")
     if status >= 400:

@@ -11,7 +11,7 @@ locals {
   # Slack and the weather provider: anywhere on the internet, never the cluster's private ranges.
   internet = { ipBlock = { cidr = "0.0.0.0/0", except = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] } }
 
-  tcp = { for p in [443, 4369, 5432, 5672, 6443, 8000, 8002, 8003, 15672, 25672] : tostring(p) => { protocol = "TCP", port = p } }
+  tcp = { for p in [443, 4369, 5432, 5672, 6443, 8000, 8002, 8003, 8081, 15672, 15692, 25672] : tostring(p) => { protocol = "TCP", port = p } }
 
   amqp_clients   = concat(["frontend"], [for kind in keys(local.worker_kinds) : "worker-${kind}"])
   internet_kinds = [for kind, k in local.worker_kinds : "worker-${kind}" if contains(k.needs, "slack") || contains(k.needs, "weather")]
@@ -43,8 +43,14 @@ locals {
     ) },
   )
 
-  # Ingress of each Jeeves pod: who may call it (probes come from the kubelet, not a pod).
-  ingress = merge(
+  # Prometheus scrapes GET /metrics on each process's one port (monitoring.tf).
+  scrape = { for c, a in local.apps : c => [
+    for x in [1] : { from = [local.in_namespace.prometheus], ports = [local.tcp[tostring(a.port)]] } if local.monitoring_on
+  ] }
+
+  # Ingress of each Jeeves pod: who may call it (probes come from the kubelet, not a pod), and
+  # Prometheus.
+  ingress_callers = merge(
     {
       frontend    = [{ from = [local.gateway_proxies], ports = [local.tcp["8000"]] }]
       dataservice = [{ from = concat([local.jeeves_pod.frontend], [for c in local.data_kinds : local.jeeves_pod[c]]), ports = [local.tcp["8002"]] }]
@@ -53,6 +59,7 @@ locals {
     },
     { for kind in keys(local.worker_kinds) : "worker-${kind}" => [] },
   )
+  ingress = { for c, rules in local.ingress_callers : c => concat(rules, lookup(local.scrape, c, [])) }
 
   network_policies = merge(
     {
@@ -79,7 +86,7 @@ locals {
         }
       }
       # RabbitMQ: AMQP from the Jeeves pods that use it, the management API for KEDA and the
-      # operator, Erlang distribution between the nodes.
+      # operator, its Prometheus plugin for Prometheus, Erlang distribution between the nodes.
       rabbitmq = {
         apiVersion = "networking.k8s.io/v1"
         kind       = "NetworkPolicy"
@@ -87,11 +94,13 @@ locals {
         spec = {
           podSelector = local.rabbitmq_pods.podSelector
           policyTypes = ["Ingress", "Egress"]
-          ingress = [
+          ingress = concat([
             { from = [for c in local.amqp_clients : local.jeeves_pod[c]], ports = [local.tcp["5672"]] },
             { from = [local.in_namespace.keda, local.in_namespace.rabbitmq], ports = [local.tcp["15672"]] },
             { from = [local.rabbitmq_pods], ports = [local.tcp["4369"], local.tcp["25672"], local.tcp["5672"], local.tcp["15672"]] },
-          ]
+            ], [
+            for x in [1] : { from = [local.in_namespace.prometheus], ports = [local.tcp[tostring(local.rabbitmq_metrics_port)]] } if local.monitoring_on
+          ])
           egress = [{ to = [local.rabbitmq_pods], ports = [local.tcp["4369"], local.tcp["25672"], local.tcp["5672"], local.tcp["15672"]] }]
         }
       }

@@ -18,6 +18,7 @@ locals {
     { for c, o in local.pdbs : "PodDisruptionBudget/${o.metadata.name}" => o },
     { for c, o in local.scaled_objects : "ScaledObject/${o.metadata.name}" => o },
     { "HTTPRoute/jeeves-frontend" = local.http_route },
+    local.monitoring_objects,
   )
 }
 
@@ -37,7 +38,7 @@ output "migration" {
 }
 
 output "workloads" {
-  description = "Deployments, Services, HPAs, PodDisruptionBudgets, ScaledObjects, HTTPRoute."
+  description = "Deployments, Services, HPAs, PodDisruptionBudgets, ScaledObjects, HTTPRoute; ServiceMonitor, PodMonitors, PrometheusRule, Grafana dashboard ConfigMap (var.monitoring)."
   value       = local.workloads
 }
 

@@ -47,6 +47,23 @@ variable "operator_namespaces" {
     rabbitmq      = optional(string, "rabbitmq-system")
     cloudnativepg = optional(string, "cnpg-system")
     keda          = optional(string, "keda")
+    # Prometheus (kube-prometheus-stack, terraform/platform): scrapes every Jeeves pod's /metrics.
+    prometheus = optional(string, "monitoring")
+  })
+  default = {}
+}
+
+variable "monitoring" {
+  description = <<-EOT
+    The Prometheus Operator objects (ServiceMonitor, PodMonitors, PrometheusRule) and the Grafana
+    dashboard's ConfigMap. enabled = false leaves them out (a cluster without the operator's CRDs);
+    labels are added to each of them, for a Prometheus whose selectors want some (e.g. release);
+    dashboard_label is the label Grafana's dashboard sidecar looks for.
+  EOT
+  type = object({
+    enabled         = optional(bool, true)
+    labels          = optional(map(string), {})
+    dashboard_label = optional(string, "grafana_dashboard")
   })
   default = {}
 }

@@ -182,3 +182,24 @@ run "refuses_a_password_that_breaks_the_url" {
   }
   expect_failures = [var.secrets]
 }
+
+run "monitoring_objects_scrape_alert_and_can_be_left_out" {
+  command = apply
+
+  assert {
+    condition     = toset([for o in values(output.workloads) : o.kind if contains(["ServiceMonitor", "PodMonitor", "PrometheusRule"], o.kind)]) == toset(["ServiceMonitor", "PodMonitor", "PrometheusRule"])
+    error_message = "Prometheus must scrape the services (ServiceMonitor), the workers and RabbitMQ (PodMonitors), and alert (PrometheusRule)"
+  }
+}
+
+run "monitoring_can_be_left_out" {
+  command = apply
+  variables {
+    monitoring = { enabled = false }
+  }
+
+  assert {
+    condition     = length([for o in values(output.workloads) : o if contains(["ServiceMonitor", "PodMonitor", "PrometheusRule"], o.kind)]) == 0
+    error_message = "monitoring.enabled = false must leave out the Prometheus Operator objects"
+  }
+}
