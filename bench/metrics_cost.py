@@ -25,6 +25,7 @@ from jeeves_frontend.app import create_app
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
+from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.slack_requests import SIGNING_SECRET, encode, event_callback, mention, sign
 
 
@@ -85,7 +86,11 @@ async def one_round(app: Quart, events: list[tuple[bytes, dict[str, str]]]) -> f
 
 async def main(rounds: int, per_round: int) -> None:
     bus = MemoryBus(tuple(WORKER_QUEUES.values()))
-    app = create_app(FrontendSettings(slack_signing_secret=SIGNING_SECRET), bus=bus)
+    settings = FrontendSettings(
+        slack_signing_secret=SIGNING_SECRET,
+        dashboard_secret_keys=DASHBOARD_SECRET_KEY,  # type: ignore[arg-type]
+    )
+    app = create_app(settings, bus=bus)
     on: list[float] = []
     off: list[float] = []
     async with app.test_app():

@@ -69,6 +69,7 @@ async def run_dev(stop: asyncio.Event) -> None:
     log.info(
         "dev.started",
         chat=f"http://{frontend_settings.frontend_bind}/",
+        dashboard=f"http://{frontend_settings.frontend_bind}/dashboard",
         status=f"http://{frontend_settings.frontend_bind}/dev/status",
         workers=[kind.name for kind in kinds],
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
@@ -90,6 +91,8 @@ def init(folder: Path) -> list[str]:
         or _new_client_secret(),
         "dataservice_encryption_keys": existing.get(env_name("dataservice_encryption_keys"))
         or Fernet.generate_key().decode(),
+        "dashboard_secret_keys": existing.get(env_name("dashboard_secret_keys"))
+        or secrets.token_urlsafe(32),
     }
     return [
         _write_key(key_path),

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from jeeves_frontend import devchat, devstatus, health, slack
 from jeeves_frontend.authorize import Installations
+from jeeves_frontend.dashboard import install_dashboard
 from jeeves_frontend.devchat import ChatLog
 from jeeves_frontend.install import mount_install
 from jeeves_frontend.recent import RecentEvents
@@ -88,6 +89,7 @@ def create_app(
             size=settings.installation_cache_size,
             ttl=settings.installation_cache_seconds,
         )
+    install_dashboard(app, settings)
     if chat is not None:
         app.extensions["jeeves.chat"] = chat
         app.register_blueprint(devchat.blueprint)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
 from jeeves_shared.bus.topology import ROLLOUTS
 from jeeves_shared.flags.rules import Split, check_variants, parse_flags
-from jeeves_shared.runtime.settings import JeevesSettings, is_placeholder
+from jeeves_shared.runtime.settings import (
+    JeevesSettings,
+    SettingsError,
+    env_name,
+    is_placeholder,
+)
+
+#: Shortest cookie signing key accepted (characters): ``jeeves init`` writes 43 (256 bits).
+MIN_KEY_LENGTH = 32
 
 
 class FrontendSettings(JeevesSettings):
@@ -63,6 +72,24 @@ class FrontendSettings(JeevesSettings):
         """:attr:`flags`, parsed (checked when the settings were read)."""
         return parse_flags(self.flags)
 
+    dashboard_secret_keys: SecretStr = SecretStr("")
+    """Keys that sign the dashboard's session cookie, comma-separated, newest first: the first
+    signs, every one verifies (rotate by putting a new key first, and drop the old one once
+    the sessions it signed have expired). At least 32 characters each; refused outside dev
+    when unset. ``jeeves dev`` makes a random one per run when none is set."""
+    dashboard_session_hours: float = Field(default=12.0, gt=0, le=168)
+    """How long a dashboard sign-in lasts (the cookie's ``Max-Age`` and the session row's)."""
+    dashboard_cookie_secure: bool | None = None
+    """Send the session cookie over HTTPS only. Default: on, except in dev mode (which serves
+    http://127.0.0.1); off outside dev mode is refused."""
+    dashboard_sign_ins_per_minute: int = Field(default=10, gt=0)
+    """Sign-in attempts one client address may make per minute (then 429)."""
+    dashboard_writes_per_minute: int = Field(default=60, gt=0)
+    """Changes one session (or client address) may make on the dashboard per minute."""
+    dashboard_allowed_origins: str = ""
+    """Other origins (``https://tools.example.com``, comma-separated) whose pages may call
+    ``/api/me`` with the person's cookie (CORS). Empty: none. ``*`` is refused."""
+
     @field_validator("public_url")
     @classmethod
     def _check_public_url(cls, url: str) -> str:
@@ -85,6 +112,47 @@ class FrontendSettings(JeevesSettings):
         is served and no lookup happens."""
         return bool(self.slack_client_id.strip())
 
+    @field_validator("dashboard_allowed_origins")
+    @classmethod
+    def _check_origins(cls, origins: str) -> str:
+        for origin in _split(origins):
+            if origin == "*":
+                # With credentials, a wildcard would let every site act as the signed-in
+                # person (and quart-cors would answer every request 500): say so at start.
+                raise SettingsError("'*' cannot be used with credentialed (cookie) requests")
+            if not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+                raise SettingsError(f"{origin!r} is not an origin such as https://example.com")
+        return origins.strip()
+
+    def secret_keys(self) -> list[str]:
+        """The cookie signing keys, newest first; a random one in dev mode when none is set.
+
+        Raises :class:`SettingsError` outside dev mode when unset, or when a key is too short.
+        """
+        keys = _split(self.dashboard_secret_keys.get_secret_value())
+        name = env_name("dashboard_secret_keys")
+        if not keys or all(is_placeholder(key) for key in keys):
+            if self.is_dev:
+                return [secrets.token_urlsafe(32)]
+            raise SettingsError(f"{name} is not set (or is a placeholder); refusing to start")
+        if any(len(key) < MIN_KEY_LENGTH or is_placeholder(key) for key in keys):
+            raise SettingsError(f"{name}: every key needs at least {MIN_KEY_LENGTH} characters")
+        return keys
+
+    def cookie_secure(self) -> bool:
+        """Whether the session cookie is ``Secure``; raises :class:`SettingsError` when it is
+        switched off outside dev mode."""
+        if self.dashboard_cookie_secure is None:
+            return not self.is_dev
+        if not self.dashboard_cookie_secure and not self.is_dev:
+            name = env_name("dashboard_cookie_secure")
+            raise SettingsError(f"{name}=false is for jeeves dev on http://127.0.0.1 only")
+        return self.dashboard_cookie_secure
+
+    def allowed_origins(self) -> list[str]:
+        """:attr:`dashboard_allowed_origins` as a list."""
+        return _split(self.dashboard_allowed_origins)
+
     def signing_secret(self) -> str | None:
         """The signing secret, or None in dev mode when none is configured.
 
@@ -97,6 +165,10 @@ class FrontendSettings(JeevesSettings):
 
 #: The flags the front door evaluates, and their variants (one per rollout of a worker).
 _KNOWN_FLAGS = {rollout.flag: rollout.variants for rollout in ROLLOUTS.values()}
+
+
+def _split(values: str) -> list[str]:
+    return [value.strip() for value in values.split(",") if value.strip()]
 
 
 def check_public_url(url: str) -> str:

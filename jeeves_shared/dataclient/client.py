@@ -48,16 +48,17 @@ from jeeves_shared.dataclient.models import (
     WorkspacePage,
 )
 from jeeves_shared.dataclient.scopes import AUDIENCE, WORKER_SCOPES
-from jeeves_shared.dataclient.transport import Transport
+from jeeves_shared.dataclient.sessions import SessionCalls
 from jeeves_shared.installations import InstallationKey
 
 #: The error code of a 409 on an inactive installation.
 INSTALLATION_INACTIVE = "installation_inactive"
 
 
-class DataServiceClient(Transport):
-    """Typed calls to the Data Service's ``/api/v1`` (see :class:`Transport` for the options:
-    timeout, retries, backoff)."""
+class DataServiceClient(SessionCalls):
+    """Typed calls to the Data Service's ``/api/v1`` (see
+    :class:`~jeeves_shared.dataclient.transport.Transport` for the options: timeout, retries,
+    backoff; the dashboard's calls are :class:`~jeeves_shared.dataclient.sessions.SessionCalls`)."""
 
     @classmethod
     def from_token_client(

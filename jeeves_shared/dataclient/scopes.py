@@ -16,6 +16,8 @@ DATASERVICE_SCOPES = (
     "reminders:read",
     "reminders:write",
     "schedule:claim",
+    "sessions:read",  # dashboard sessions, and /me as the signed-in user
+    "sessions:write",
     "installations:read",
     "installations:write",
     "installations:token",  # bot tokens in clear: only Slack-calling workers ask for it
@@ -28,8 +30,10 @@ AUDIENCE = "dataservice"
 WORKER_SCOPES = ("users:read", "users:write", "events:claim", "reminders:read", "reminders:write")
 #: What the scheduler needs: claiming due reminders and alerts, and reporting them done.
 SCHEDULER_SCOPES = ("schedule:claim",)
+#: What the front door's dashboard needs: sessions, and the signed-in user's own rows (/me).
+DASHBOARD_SCOPES = ("sessions:read", "sessions:write")
 #: What the front door needs: finding the installation of a request, recording installs and
-#: uninstalls, and claiming each install's one-time ``state`` once (the dashboard adds its own).
-FRONTEND_SCOPES = ("installations:read", "installations:write", "events:claim")
+#: uninstalls, claiming each install's one-time ``state`` once, and the dashboard's.
+FRONTEND_SCOPES = ("installations:read", "installations:write", "events:claim", *DASHBOARD_SCOPES)
 #: What a worker calling Slack adds to its own: bot tokens of the installations.
 TOKEN_SCOPES = ("installations:token",)

@@ -48,6 +48,7 @@ module "jeeves" {
     frontend_client_secret      = random_password.frontend_client_secret.result
     frontend_client_secret_hash = data.external.frontend_client_secret_hash.result.hash
     slack_client_secret         = var.slack_client_secret
+    dashboard_secret_keys       = random_password.dashboard_secret_key.result
     encryption_keys             = local.fernet_key
     signing_key_pem             = tls_private_key.tokendealer.private_key_pem_pkcs8
     postgres_password           = random_password.postgres.result
@@ -99,6 +100,13 @@ data "external" "frontend_client_secret_hash" {
     secret = random_password.frontend_client_secret.result
     salt   = random_bytes.frontend_client_salt.base64
   }
+}
+
+# The key that signs the dashboard's session cookies. Rotate by giving the module
+# "<new>,<old>" for one session lifetime, then "<new>" (docs/dashboard.md).
+resource "random_password" "dashboard_secret_key" {
+  length  = 48
+  special = false
 }
 
 # The Data Service's Fernet key: 32 random bytes, urlsafe base64.

@@ -155,11 +155,12 @@ async def test_jeeves_up_lists_every_missing_setting_at_once_and_starts_nothing(
         "JEEVES_DATABASE_URL",
         "JEEVES_DATASERVICE_ENCRYPTION_KEYS",
         "JEEVES_SLACK_SIGNING_SECRET",
+        "JEEVES_DASHBOARD_SECRET_KEYS",
         "JEEVES_WORKER_CLIENT_SECRET",
         "JEEVES_SLACK_BOT_TOKEN",
     ):
         assert sum(variable in line for line in found) == 1, (variable, found)
-    assert len(found) == 8
+    assert len(found) == 9
     assert "up.started" not in stderr
     assert not await asyncio.to_thread(lambda: list(tmp_path.iterdir()))
 

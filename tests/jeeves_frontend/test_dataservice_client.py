@@ -22,6 +22,7 @@ from jeeves_shared.dataclient import NewInstallation
 from jeeves_shared.installations import InstallationKey
 from jeeves_shared.runtime.settings import Environment
 from tests.support.http import wait_until_ready
+from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import SIGNING_SECRET
 from tokendealer.clients import DEV_CLIENT_ID, DEV_CLIENT_SECRET
@@ -60,6 +61,7 @@ def frontend_settings(binds: dict[str, str], secret: str) -> FrontendSettings:
         tokendealer_bind=binds["dealer"],
         frontend_client_id=DEV_CLIENT_ID,
         frontend_client_secret=SecretStr(secret),
+        dashboard_secret_keys=SecretStr(DASHBOARD_SECRET_KEY),
     )
 
 

@@ -37,6 +37,7 @@ from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.commands import help_text
 from tests.support.memory_bus import published_actions
+from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.schemas import ROOT, load_schema
 from tests.support.slack_requests import SIGNING_SECRET, encode, event_callback, next_ts, sign
 
@@ -65,7 +66,11 @@ def bus() -> MemoryBus:
 
 @pytest.fixture
 async def app(bus: MemoryBus) -> AsyncIterator[Quart]:
-    app = create_app(FrontendSettings(slack_signing_secret=SIGNING_SECRET), bus=bus)
+    settings = FrontendSettings(
+        slack_signing_secret=SIGNING_SECRET,
+        dashboard_secret_keys=DASHBOARD_SECRET_KEY,  # type: ignore[arg-type]
+    )
+    app = create_app(settings, bus=bus)
     async with app.test_app():
         yield app
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from quart import Quart
 
 from dataservice.app import create_app
 from dataservice.migrate import upgrade
+from dataservice.models import utcnow
 from dataservice.settings import DataServiceSettings
 from jeeves_shared.auth import TokenVerifier
 from jeeves_shared.dataclient import DataServiceClient
@@ -37,10 +39,12 @@ class ServedData:
         return DataServiceClient(session, self.url, token, retries=1, backoff=0.01)
 
 
-async def dataservice_app(folder: Path, **settings: Any) -> tuple[Quart, TestIssuer]:
+async def dataservice_app(
+    folder: Path, clock: Callable[[], datetime] = utcnow, **settings: Any
+) -> tuple[Quart, TestIssuer]:
     """The Data Service app on a migrated SQLite database in ``folder`` (production settings,
-    a fresh encryption key, and ``settings``), and the issuer of the tokens it accepts; not yet
-    served."""
+    a fresh encryption key, and ``settings``; ``clock`` its time), and the issuer of the tokens
+    it accepts; not yet served."""
     database_url = f"sqlite+aiosqlite:///{folder / 'data.db'}"
     await upgrade(database_url)
     issuer = TestIssuer(audience="dataservice")
@@ -51,13 +55,15 @@ async def dataservice_app(folder: Path, **settings: Any) -> tuple[Quart, TestIss
         **settings,
     )
     verifier = TokenVerifier(issuer.source(), audience="dataservice", issuer=issuer.issuer)
-    return create_app(configured, verifier=verifier), issuer
+    return create_app(configured, verifier=verifier, clock=clock), issuer
 
 
 @asynccontextmanager
-async def serving_dataservice(folder: Path, **settings: Any) -> AsyncIterator[ServedData]:
+async def serving_dataservice(
+    folder: Path, clock: Callable[[], datetime] = utcnow, **settings: Any
+) -> AsyncIterator[ServedData]:
     """A migrated SQLite database in ``folder`` and the Data Service serving it (with
-    ``settings``, e.g. the fake Slack app's credentials)."""
-    app, issuer = await dataservice_app(folder, **settings)
+    ``settings``, e.g. the fake Slack app's credentials; its time from ``clock``)."""
+    app, issuer = await dataservice_app(folder, clock, **settings)
     async with serving(app) as url:
         yield ServedData(url, issuer)

@@ -38,6 +38,7 @@ from tests.support.clock import WallClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_weather import FakeWeather
 from tests.support.http import wait_until_ready
+from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
     SIGNING_SECRET,
@@ -207,7 +208,12 @@ async def _services(
             "tokendealer_url": f"http://{binds['dealer']}",
         }
     front = create_frontend(
-        FrontendSettings(slack_signing_secret=SIGNING_SECRET, amqp_url=amqp_url, **oauth)
+        FrontendSettings(
+            slack_signing_secret=SIGNING_SECRET,
+            amqp_url=amqp_url,
+            dashboard_secret_keys=DASHBOARD_SECRET_KEY,  # type: ignore[arg-type]
+            **oauth,
+        )
     )
     data = await data_services(
         stop,

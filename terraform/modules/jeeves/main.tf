@@ -81,6 +81,12 @@ locals {
       JEEVES_INSTALLATION_CACHE_SECONDS = "30.0"
       # Feature flag rollouts (JSON); empty: none, every user gets the current workers.
       JEEVES_FLAGS = ""
+      # The dashboard (docs/dashboard.md): sessions last hours, cookies only over HTTPS.
+      JEEVES_DASHBOARD_SESSION_HOURS       = "12"
+      JEEVES_DASHBOARD_COOKIE_SECURE       = "true"
+      JEEVES_DASHBOARD_ALLOWED_ORIGINS     = ""
+      JEEVES_DASHBOARD_SIGN_INS_PER_MINUTE = "10"
+      JEEVES_DASHBOARD_WRITES_PER_MINUTE   = "60"
     }
     dataservice = {
       JEEVES_DATASERVICE_JWKS_URL       = "http://jeeves-tokendealer.${local.ns}.svc/.well-known/jwks.json"
@@ -129,6 +135,7 @@ locals {
     weather_api_key        = { name = "JEEVES_WEATHER_API_KEY", valueFrom = { secretKeyRef = { name = "jeeves-weather", key = "api-key", optional = true } } }
     worker_client_secret   = { name = "JEEVES_WORKER_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-worker-client", key = "client-secret" } } }
     frontend_client_secret = { name = "JEEVES_FRONTEND_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-frontend-client", key = "client-secret" } } }
+    dashboard_secret_keys  = { name = "JEEVES_DASHBOARD_SECRET_KEYS", valueFrom = { secretKeyRef = { name = "jeeves-dashboard", key = "secret-keys" } } }
     # Optional: without it (one-workspace mode, token rotation off) nothing is refreshed.
     slack_client_secret = { name = "JEEVES_SLACK_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "client-secret", optional = true } } }
     encryption_keys     = { name = "JEEVES_DATASERVICE_ENCRYPTION_KEYS", valueFrom = { secretKeyRef = { name = "jeeves-dataservice", key = "encryption-keys" } } }
@@ -148,7 +155,7 @@ locals {
   ]
 
   http_env = {
-    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.frontend_client_secret, local.secret_env.slack_client_secret])
+    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.frontend_client_secret, local.secret_env.slack_client_secret, local.secret_env.dashboard_secret_keys])
     dataservice = concat(local.database_env, [local.secret_env.encryption_keys, local.secret_env.slack_client_secret])
     tokendealer = [local.secret_env.tokendealer_clients]
   }
@@ -450,6 +457,7 @@ locals {
         matches = [
           { path = { type = "PathPrefix", value = "/slack" } },
           { path = { type = "PathPrefix", value = "/dashboard" } },
+          { path = { type = "PathPrefix", value = "/api/me" } },
           # The pages' style sheets and icon (the install pages').
           { path = { type = "PathPrefix", value = "/static" } },
         ]

@@ -10,7 +10,7 @@ locals {
     "reminders:write", "schedule:claim", "users:read", "users:write",
   ])
   # What the front door asks for (jeeves_shared.dataclient.scopes.FRONTEND_SCOPES).
-  frontend_client_scopes = sort(["events:claim", "installations:read", "installations:write"])
+  frontend_client_scopes = sort(["events:claim", "installations:read", "installations:write", "sessions:read", "sessions:write"])
 
   secret_data = var.secrets == null ? {} : {
     "jeeves-slack" = {
@@ -21,6 +21,7 @@ locals {
     "jeeves-weather"         = { "api-key" = var.secrets.weather_api_key }
     "jeeves-worker-client"   = { "client-secret" = var.secrets.worker_client_secret }
     "jeeves-frontend-client" = { "client-secret" = var.secrets.frontend_client_secret }
+    "jeeves-dashboard"       = { "secret-keys" = var.secrets.dashboard_secret_keys }
     "jeeves-dataservice"     = { "encryption-keys" = var.secrets.encryption_keys }
     "jeeves-tokendealer" = { clients = jsonencode({ clients = [{
       id          = local.config.workers.JEEVES_WORKER_CLIENT_ID

@@ -224,6 +224,7 @@ variable "secrets" {
     frontend_client_secret      = string
     frontend_client_secret_hash = string
     slack_client_secret         = optional(string, "")
+    dashboard_secret_keys       = string
     encryption_keys             = string
     signing_key_pem             = string
     postgres_password           = string
@@ -233,6 +234,10 @@ variable "secrets" {
   validation {
     condition     = var.secrets == null || can(regex("^\\$scrypt\\$", var.secrets.frontend_client_secret_hash))
     error_message = "secrets.frontend_client_secret_hash must be a $scrypt$ PHC string (jeeves tokendealer hash-secret)."
+  }
+  validation {
+    condition     = var.secrets == null || alltrue([for key in split(",", try(var.secrets.dashboard_secret_keys, "")) : length(trimspace(key)) >= 32])
+    error_message = "secrets.dashboard_secret_keys: every comma-separated key needs at least 32 characters."
   }
   validation {
     condition     = var.secrets == null || can(regex("^\\$scrypt\\$", var.secrets.worker_client_secret_hash))

@@ -84,8 +84,10 @@ run "secrets_when_given" {
       frontend_client_secret    = "frontend-secret"
       # checkov:skip=CKV_SECRET_6: a made-up hash of the right shape, for this test only
       frontend_client_secret_hash = "$scrypt$ln=14,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
-      encryption_keys             = "key"
-      signing_key_pem             = "pem"
+      # checkov:skip=CKV_SECRET_6: a made-up key for this test only
+      dashboard_secret_keys = "dashboard-cookie-key-for-this-test-only-0123"
+      encryption_keys       = "key"
+      signing_key_pem       = "pem"
       # checkov:skip=CKV_SECRET_6: a made-up password for this test only
       postgres_password = "abcdefghijklmnop1234"
     }
@@ -171,6 +173,7 @@ run "refuses_a_password_that_breaks_the_url" {
       worker_client_secret_hash   = "$scrypt$ln=14,r=8,p=1$c2FsdA$aGFzaA"
       frontend_client_secret      = "f"
       frontend_client_secret_hash = "$scrypt$ln=14,r=8,p=1$c2FsdA$aGFzaA"
+      dashboard_secret_keys       = "dashboard-cookie-key-for-this-test-only-0123"
       encryption_keys             = "k"
       signing_key_pem             = "p"
       # checkov:skip=CKV_SECRET_6: the malformed password this test expects to be refused
