@@ -10,6 +10,7 @@ from slack_sdk.signature import SignatureVerifier
 from werkzeug.exceptions import HTTPException
 
 from jeeves_frontend import devchat, health, slack
+from jeeves_frontend.dashboard.openid import install_signin
 from jeeves_frontend.devchat import ChatLog
 from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
@@ -57,6 +58,7 @@ def create_app(
         app.after_serving(door.bus.close)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(slack.blueprint)
+    install_signin(app, settings)
     if chat is not None:
         app.extensions["jeeves.chat"] = chat
         app.register_blueprint(devchat.blueprint)

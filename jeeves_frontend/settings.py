@@ -10,6 +10,8 @@ from jeeves_shared.runtime.settings import JeevesSettings, is_placeholder
 class FrontendSettings(JeevesSettings):
     """``JEEVES_*`` settings the front door reads."""
 
+    derived_urls = (("public_url", "frontend_bind", ""),)
+
     slack_signing_secret: SecretStr = SecretStr("")
     """The Slack app's signing secret ("Basic Information"): verifies every Slack request."""
     slack_bot_user_id: str = ""
@@ -20,6 +22,17 @@ class FrontendSettings(JeevesSettings):
     """How long to wait for the broker's confirm before answering 503 (Slack waits 3 s)."""
     recent_events: int = Field(default=10_000, gt=0)
     """How many recent event ids to remember to short-cut Slack's retries."""
+    public_url: str = ""
+    """Where people reach the front door (``https://<host>``); empty: from JEEVES_FRONTEND_BIND.
+    Slack redirects browsers back to ``<public_url>/dashboard/oauth_redirect``."""
+    slack_client_id: str = ""
+    """The Slack app's client id ("Basic Information"); empty: Sign in with Slack is off."""
+    slack_client_secret: SecretStr = SecretStr("")
+    """The Slack app's client secret; Sign in with Slack needs it with the client id."""
+    slack_api_url: str = "https://slack.com/api/"
+    """Slack Web API base URL (``openid.connect.token``; tests point it at a fake)."""
+    slack_openid_jwks_url: str = "https://slack.com/openid/connect/keys"
+    """Slack's public keys (JWKS) that sign Sign in with Slack's id_tokens."""
 
     def signing_secret(self) -> str | None:
         """The signing secret, or None in dev mode when none is configured.

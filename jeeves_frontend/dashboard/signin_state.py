@@ -1,0 +1,104 @@
+"""The ``state`` and ``nonce`` of a sign-in in progress, kept in a short-lived signed cookie.
+
+OpenID Connect's ``state`` ties Slack's redirect back to the browser that started the sign-in
+(no login CSRF); its ``nonce`` ties the id_token to it (no token replay). Both live in one
+cookie signed with itsdangerous (the keys the dashboard signs its cookies with, newest last, so
+that a key rotation does not break sign-ins in flight), valid :data:`LIFETIME` seconds, and
+are single-use: the cookie is deleted by the redirect's answer and the state is remembered as
+used until the cookie could no longer be valid anyway. That memory is per process; a replay
+reaching another replica still fails, because Slack's authorization code is single-use too.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cachetools import TTLCache
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+#: The cookie's name; sent back only to the redirect URL's path.
+COOKIE = "jeeves_signin"
+#: Seconds a sign-in may take between leaving for Slack and coming back.
+LIFETIME = 600
+#: States remembered as used at most (a bound on memory, far above real sign-in rates).
+REMEMBERED = 10_000
+_SALT = "jeeves.dashboard.signin"
+
+
+class StateRejected(Exception):
+    """Slack's redirect does not match a sign-in this browser started; ``reason`` says how."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    """One sign-in between our redirect to Slack and Slack's redirect back."""
+
+    state: str
+    nonce: str
+
+    @classmethod
+    def new(cls) -> PendingSignIn:
+        """Fresh random values (256 bits each)."""
+        return cls(state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32))
+
+
+class SignInStates:
+    """Seal a :class:`PendingSignIn` into a cookie value and take it back, once.
+
+    ``secret_keys`` sign the cookie, the last one for new cookies; any of them is accepted.
+    """
+
+    def __init__(
+        self,
+        secret_keys: Sequence[str],
+        *,
+        lifetime: int = LIFETIME,
+        remembered: int = REMEMBERED,
+    ) -> None:
+        if not secret_keys:
+            raise ValueError("at least one secret key is needed to sign the sign-in cookie")
+        self.lifetime = lifetime
+        self._serializer = URLSafeTimedSerializer(list(secret_keys), salt=_SALT)
+        self._used: TTLCache[str, bool] = TTLCache(maxsize=remembered, ttl=lifetime)
+
+    def seal(self, pending: PendingSignIn) -> str:
+        """The cookie value for ``pending``."""
+        return self._serializer.dumps({"state": pending.state, "nonce": pending.nonce})
+
+    def take(self, cookie: str | None, state: str | None) -> PendingSignIn:
+        """The sign-in ``cookie`` holds if ``state`` (from Slack's redirect) is its state.
+
+        Raises :class:`StateRejected` if the cookie is missing, expired, forged, or its state is
+        not ``state`` or was already used; a state is usable once.
+        """
+        pending = self._open(cookie)
+        if not state or not hmac.compare_digest(pending.state.encode(), state.encode()):
+            raise StateRejected("state does not match this browser's sign-in")
+        if pending.state in self._used:
+            raise StateRejected("this sign-in was already used")
+        self._used[pending.state] = True
+        return pending
+
+    def _open(self, cookie: str | None) -> PendingSignIn:
+        if not cookie:
+            raise StateRejected("no sign-in in progress in this browser")
+        try:
+            value: Any = self._serializer.loads(cookie, max_age=self.lifetime)
+        except SignatureExpired as exc:
+            raise StateRejected("the sign-in took too long") from exc
+        except BadSignature as exc:
+            raise StateRejected("the sign-in cookie is not ours") from exc
+        if not isinstance(value, dict):
+            raise StateRejected("the sign-in cookie is not ours")
+        state, nonce = value.get("state"), value.get("nonce")
+        if not isinstance(state, str) or not isinstance(nonce, str) or not state or not nonce:
+            raise StateRejected("the sign-in cookie is not ours")
+        return PendingSignIn(state=state, nonce=nonce)

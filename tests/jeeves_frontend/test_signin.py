@@ -1,0 +1,191 @@
+"""Sign in with Slack through the front door's ASGI app, against the fake Slack's OpenID Connect.
+
+The test plays the browser: it follows the front door's redirect to Slack, lets the fake Slack
+approve (or refuse) it, and follows Slack's redirect back, carrying the cookies a browser would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from quart import Quart
+from quart.typing import TestClientProtocol as Client
+
+from jeeves_frontend.app import create_app
+from jeeves_frontend.dashboard.signin_state import COOKIE
+from jeeves_frontend.settings import FrontendSettings
+from jeeves_shared.bus.memory import MemoryBus
+from jeeves_shared.bus.topology import WORKER_QUEUES
+from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack_openid import CLIENT_ID, CLIENT_SECRET, FakeSlackOpenID, Flaw
+from tests.support.slack_requests import SIGNING_SECRET
+
+PUBLIC_URL = "https://jeeves.example.com"
+REDIRECT_URI = f"{PUBLIC_URL}/dashboard/oauth_redirect"
+
+
+def signin_settings(fake_slack: FakeSlack, openid: FakeSlackOpenID) -> FrontendSettings:
+    """Production settings with a Slack app whose Slack is the fake."""
+    return FrontendSettings(
+        slack_signing_secret=SIGNING_SECRET,
+        public_url=PUBLIC_URL,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,  # type: ignore[arg-type]
+        slack_api_url=fake_slack.base_url,
+        slack_openid_jwks_url=openid.jwks_url,
+    )
+
+
+@pytest.fixture
+def openid(fake_slack: FakeSlack) -> FakeSlackOpenID:
+    return FakeSlackOpenID(fake_slack)
+
+
+@pytest.fixture
+async def app(fake_slack: FakeSlack, openid: FakeSlackOpenID) -> AsyncIterator[Quart]:
+    app = create_app(
+        signin_settings(fake_slack, openid), bus=MemoryBus(tuple(WORKER_QUEUES.values()))
+    )
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture
+def client(app: Quart) -> Client:
+    """One browser (it keeps its cookies)."""
+    return app.test_client()
+
+
+async def leave_for_slack(client: Client) -> str:
+    """Press *Sign in with Slack*: the authorize URL the browser is sent to."""
+    response = await client.get("/dashboard/signin")
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+async def come_back(client: Client, redirect: str) -> tuple[int, str]:
+    """Follow Slack's redirect back to the front door: status and page."""
+    parts = urlsplit(redirect)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == REDIRECT_URI
+    response = await client.get(parts.path, query_string=parse_qs(parts.query))
+    return response.status_code, await response.get_data(as_text=True)
+
+
+async def test_the_authorize_redirect_asks_slack_for_openid_with_a_fresh_state_and_nonce(
+    client: Client,
+) -> None:
+    first = await client.get("/dashboard/signin")
+    second = await client.get("/dashboard/signin")
+
+    query = parse_qs(urlsplit(first.headers["Location"]).query)
+    assert first.headers["Location"].startswith("https://slack.com/openid/connect/authorize?")
+    assert query["response_type"] == ["code"]
+    assert query["client_id"] == [CLIENT_ID]
+    assert query["redirect_uri"] == [REDIRECT_URI]
+    assert set(query["scope"][0].replace(",", " ").split()) == {"openid", "email", "profile"}
+    again = parse_qs(urlsplit(second.headers["Location"]).query)
+    assert len(query["state"][0]) >= 32 and len(query["nonce"][0]) >= 32
+    assert again["state"] != query["state"] and again["nonce"] != query["nonce"]
+    cookie = SimpleCookie(first.headers["Set-Cookie"])[COOKIE]
+    assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"
+    assert cookie["path"] == "/dashboard/oauth_redirect"
+    assert 0 < int(cookie["max-age"]) <= 600
+    # Neither value can be read back from the cookie by the page: it is signed, not the state.
+    assert query["state"][0] not in cookie.value or "." in cookie.value
+
+
+async def test_the_code_is_exchanged_at_openid_connect_token_with_the_apps_credentials(
+    client: Client, fake_slack: FakeSlack, openid: FakeSlackOpenID
+) -> None:
+    await come_back(client, openid.approve(await leave_for_slack(client)))
+
+    [call] = [c for c in fake_slack.calls if c.method == "openid.connect.token"]
+    assert call.body["redirect_uri"] == REDIRECT_URI
+    assert call.body["code"]
+    assert call.authorization.startswith("Basic ")  # client id and secret, never in the URL
+    assert CLIENT_SECRET not in str(call.body)
+
+
+@pytest.mark.parametrize("flaw", list(Flaw))
+async def test_an_id_token_that_cannot_be_trusted_is_refused(
+    client: Client, openid: FakeSlackOpenID, flaw: Flaw
+) -> None:
+    status, page = await come_back(client, openid.approve(await leave_for_slack(client), flaw=flaw))
+
+    assert status == 400
+    assert "answer could not be trusted" in page
+    assert 'href="/dashboard/signin"' in page  # a way to try again
+    assert len(openid.issued) == 1  # Slack did answer; the token itself was refused
+
+
+async def test_cancelling_at_slack_says_so_with_a_way_to_try_again(
+    client: Client, fake_slack: FakeSlack, openid: FakeSlackOpenID
+) -> None:
+    status, page = await come_back(client, openid.deny(await leave_for_slack(client)))
+
+    assert status == 403
+    assert "You cancelled the sign-in" in page
+    assert 'href="/dashboard/signin"' in page
+    assert not [c for c in fake_slack.calls if c.method == "openid.connect.token"]
+
+
+async def test_another_slack_error_is_shown_escaped(client: Client) -> None:
+    await leave_for_slack(client)
+    response = await client.get(
+        "/dashboard/oauth_redirect", query_string={"error": "<script>x</script>", "state": "s"}
+    )
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "<script>x" not in page and "&lt;script&gt;x" in page
+
+
+async def test_a_redirect_to_a_browser_that_started_no_sign_in_is_refused(
+    app: Quart, client: Client, fake_slack: FakeSlack, openid: FakeSlackOpenID
+) -> None:
+    redirect = openid.approve(await leave_for_slack(client))
+    status, page = await come_back(app.test_client(), redirect)  # another browser
+
+    assert status == 400
+    assert "no sign-in in progress in this browser" in page
+    assert not [c for c in fake_slack.calls if c.method == "openid.connect.token"]
+
+
+async def test_a_replayed_redirect_is_refused_even_with_the_old_cookie(
+    client: Client, fake_slack: FakeSlack, openid: FakeSlackOpenID
+) -> None:
+    signin = await client.get("/dashboard/signin")
+    sealed = SimpleCookie(signin.headers["Set-Cookie"])[COOKIE].value
+    redirect = openid.approve(signin.headers["Location"])
+    assert (await come_back(client, redirect))[0] == 302
+
+    again = await come_back(client, redirect)  # the browser's cookie is gone: Back, Reload
+    client.set_cookie("localhost", COOKIE, sealed, path="/dashboard/oauth_redirect")
+    replayed = await come_back(client, redirect)  # an attacker who kept the cookie
+
+    assert again[0] == 400 and "no sign-in in progress" in again[1]
+    assert replayed[0] == 400 and "already used" in replayed[1]
+    assert len([c for c in fake_slack.calls if c.method == "openid.connect.token"]) == 1
+
+
+async def test_a_redirect_whose_state_is_not_this_browsers_is_refused(
+    client: Client, fake_slack: FakeSlack, openid: FakeSlackOpenID
+) -> None:
+    mine = await leave_for_slack(client)
+    # Someone else's sign-in (login CSRF): their state and code, our browser's cookie.
+    theirs = mine.replace("state=", "state=x")
+    status, page = await come_back(client, openid.approve(theirs))
+
+    assert status == 400
+    assert "no longer valid" in page
+    assert not [c for c in fake_slack.calls if c.method == "openid.connect.token"]
+
+
+async def test_a_redirect_without_a_code_is_refused(client: Client) -> None:
+    authorize = await leave_for_slack(client)
+    state = parse_qs(urlsplit(authorize).query)["state"][0]
+    response = await client.get("/dashboard/oauth_redirect", query_string={"state": state})
+    assert response.status_code == 400
+    assert "no sign-in code" in await response.get_data(as_text=True)
