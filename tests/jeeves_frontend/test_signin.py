@@ -19,7 +19,7 @@ from jeeves_frontend.dashboard.signin_state import COOKIE
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack, Scripted
 from tests.support.fake_slack_openid import CLIENT_ID, CLIENT_SECRET, FakeSlackOpenID, Flaw
 from tests.support.slack_requests import SIGNING_SECRET
 
@@ -189,3 +189,63 @@ async def test_a_redirect_without_a_code_is_refused(client: Client) -> None:
     response = await client.get("/dashboard/oauth_redirect", query_string={"state": state})
     assert response.status_code == 400
     assert "no sign-in code" in await response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "says"),
+    [
+        (Scripted(200, {"ok": False, "error": "invalid_code"}), 400, "could not be trusted"),
+        (Scripted(500, {"ok": False, "error": "internal_error"}), 502, "could not be reached"),
+        (
+            Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}),
+            502,
+            "reached",
+        ),
+    ],
+)
+async def test_a_failed_code_exchange_is_a_page_not_a_crash(
+    client: Client,
+    fake_slack: FakeSlack,
+    openid: FakeSlackOpenID,
+    answer: Scripted,
+    status: int,
+    says: str,
+) -> None:
+    redirect = openid.approve(await leave_for_slack(client))
+    fake_slack.script.append(answer)
+
+    got = await come_back(client, redirect)
+
+    assert got[0] == status and says in got[1]
+    assert 'href="/dashboard/signin"' in got[1]
+
+
+async def test_slacks_keys_out_of_reach_is_a_page_not_a_crash(
+    fake_slack: FakeSlack, openid: FakeSlackOpenID
+) -> None:
+    settings = signin_settings(fake_slack, openid).model_copy(
+        update={"slack_openid_jwks_url": fake_slack.base_url.removesuffix("/api/") + "/nokeys"}
+    )
+    app = create_app(settings, bus=MemoryBus(tuple(WORKER_QUEUES.values())))
+    async with app.test_app():
+        client = app.test_client()
+        status, page = await come_back(client, openid.approve(await leave_for_slack(client)))
+
+    assert status == 502
+    assert "Slack could not be reached" in page
+
+
+async def test_without_a_slack_app_sign_in_says_it_is_not_configured() -> None:
+    settings = FrontendSettings(slack_signing_secret=SIGNING_SECRET, public_url=PUBLIC_URL)
+    app = create_app(settings, bus=MemoryBus(tuple(WORKER_QUEUES.values())))
+    async with app.test_app():
+        client = app.test_client()
+        start = await client.get("/dashboard/signin")
+        back = await client.get(
+            "/dashboard/oauth_redirect", query_string={"code": "c", "state": "s"}
+        )
+
+        assert start.status_code == back.status_code == 404
+        page = await start.get_data(as_text=True)
+        assert "Sign in with Slack is not configured" in page
+        assert 'href="/dashboard/signin"' not in page  # no button that cannot work

@@ -120,6 +120,7 @@ async def running_stack(
             worker_client_id=DEV_CLIENT_ID,
             worker_client_secret=DEV_CLIENT_SECRET,
             scheduler_interval=0.1,
+            public_url=f"http://{binds['front']}",
         )
         buses = [AmqpBus(amqp_url, declare=WORKER_QUEUES.values()) for _ in range(len(KINDS) + 1)]
         for bus in buses:
@@ -149,7 +150,11 @@ async def _services(
     amqp_url: str, folder: Path, binds: dict[str, str], stop: asyncio.Event, clock: WallClock
 ) -> list[Coroutine[Any, Any, None]]:
     front = create_frontend(
-        FrontendSettings(slack_signing_secret=SIGNING_SECRET, amqp_url=amqp_url)
+        FrontendSettings(
+            slack_signing_secret=SIGNING_SECRET,
+            amqp_url=amqp_url,
+            public_url=f"http://{binds['front']}",
+        )
     )
     data = await data_services(
         stop,
