@@ -7,9 +7,11 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
+import aiohttp
 import structlog
 from quart import Quart, Response, request
 
+from dataservice.bot_tokens import SlackRefresher
 from dataservice.caching import finish_response
 from dataservice.crypto import TokenCipher
 from dataservice.db import open_database
@@ -19,7 +21,15 @@ from dataservice.openapi import build_document
 from dataservice.operations import Api
 from dataservice.settings import DataServiceSettings
 from dataservice.timezones import known_timezones
-from dataservice.views import health, reminders, replies, schedule, users, workspaces
+from dataservice.views import (
+    health,
+    installations,
+    reminders,
+    replies,
+    schedule,
+    users,
+    workspaces,
+)
 from dataservice.views.common import EXTENSION_KEY, Resources
 from jeeves_shared.auth import HttpJwksSource, TokenVerifier
 from jeeves_shared.auth.quart_auth import install_auth
@@ -30,11 +40,14 @@ APIS: tuple[Api, ...] = (
     health.api,
     users.api,
     workspaces.api,
+    installations.api,
     replies.api,
     reminders.api,
     schedule.api,
 )
 API_VERSION = "1.0.0"
+#: Where the HTTP session to Slack lives while the app serves.
+SLACK_SESSION_KEY = "jeeves.dataservice.slack"
 #: Our largest valid body (a workspace with 100 scopes) is far below this.
 MAX_BODY_BYTES = 64 * 1024
 
@@ -97,7 +110,18 @@ def _install_lifecycle(
             settings.database_url.get_secret_value(),
             pool_size=settings.dataservice_db_pool_size,
         )
-        app.extensions[EXTENSION_KEY] = Resources(database=database, cipher=cipher, clock=clock)
+        # Only token refreshes use it, one per installation at a time: a few connections do.
+        slack = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=4))
+        refresher = SlackRefresher(
+            slack,
+            base_url=settings.slack_api_url,
+            credentials=settings.slack_client_credentials(),
+            clock=clock,
+        )
+        app.extensions[EXTENSION_KEY] = Resources(
+            database=database, cipher=cipher, clock=clock, refresher=refresher
+        )
+        app.extensions[SLACK_SESSION_KEY] = slack
         log.info("dataservice.serving")
 
     @app.after_serving
@@ -105,4 +129,7 @@ def _install_lifecycle(
         resources: Resources | None = app.extensions.pop(EXTENSION_KEY, None)
         if resources is not None:
             await resources.database.dispose()
+        slack: aiohttp.ClientSession | None = app.extensions.pop(SLACK_SESSION_KEY, None)
+        if slack is not None:
+            await slack.close()
         log.info("dataservice.stopped")

@@ -97,6 +97,24 @@ class VersionMismatch(DomainError):
         self.id = id
 
 
+class InstallationInactive(DomainError):
+    """The installation serving ``key`` is inactive: it has no token to give."""
+
+    def __init__(self, key: object, reason: str | None) -> None:
+        super().__init__(f"installation {key} is inactive ({reason or 'no token'})")
+        self.key = key
+        self.reason = reason
+
+
+class SlackUnavailable(DomainError):
+    """Slack could not refresh a token now (unreachable, rate limited, failing, or the
+    Slack app's client credentials are not configured); nothing changed, ask again later."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"cannot refresh the bot token now: {reason}")
+        self.reason = reason
+
+
 class InvalidInput(DomainError):
     """The request's path, query string or body does not validate."""
 
@@ -130,7 +148,11 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     LeaseLost: (409, "lease_lost"),
     VersionMismatch: (412, "precondition_failed"),
     InvalidInput: (422, "invalid_request"),
+    InstallationInactive: (409, "installation_inactive"),
+    SlackUnavailable: (503, "slack_unavailable"),
 }
+#: Seconds a client waits before asking again after a 503 ``slack_unavailable``.
+SLACK_RETRY_AFTER = 1
 
 
 def error_response(
@@ -155,7 +177,10 @@ async def _domain_error(exc: DomainError) -> Response:
         return _claim_taken(exc)
     status, code = STATUS_OF[type(exc)]
     details = exc.errors if isinstance(exc, InvalidInput) else None
-    return error_response(status, code, str(exc), details)
+    response = error_response(status, code, str(exc), details)
+    if isinstance(exc, SlackUnavailable):
+        response.headers["Retry-After"] = str(SLACK_RETRY_AFTER)
+    return response
 
 
 def _claim_taken(exc: ClaimTaken) -> Response:

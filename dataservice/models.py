@@ -88,6 +88,41 @@ class Workspace(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class Installation(Base):
+    """Jeeves installed in a Slack workspace, or org-wide in an Enterprise Grid org.
+
+    Keyed by (``enterprise_id``, ``team_id``), each ``""`` when absent (an org-wide install has
+    no team; outside Enterprise Grid there is no enterprise): ``""`` rather than NULL so that
+    the unique constraint holds on every backend (NULLs are all distinct in one). Users are not
+    tied to it but to their workspace: they outlive an uninstall.
+    """
+
+    __tablename__ = "installations"
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32), default="")
+    team_id: Mapped[str] = mapped_column(String(32), default="")
+    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, default=False)
+    app_id: Mapped[str | None] = mapped_column(String(32))
+    bot_user_id: Mapped[str] = mapped_column(String(32))
+    bot_id: Mapped[str | None] = mapped_column(String(32))
+    #: OAuth scopes granted to the bot, as a JSON list of strings.
+    bot_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    installer_user_id: Mapped[str | None] = mapped_column(String(32))
+    #: Fernet ciphertexts of the bot token and its refresh token; NULL once inactive.
+    bot_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    bot_refresh_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    #: When the bot token expires (token rotation on); NULL: it does not.
+    bot_token_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Why it became inactive (``app_uninstalled``, ``tokens_revoked``, ``refresh_refused``...).
+    inactive_reason: Mapped[str | None] = mapped_column(String(64))
+    installed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class User(Base):
     """A Slack user of one workspace, and what Jeeves remembers about them."""
 

@@ -15,6 +15,7 @@ from jeeves_shared.runtime.settings import (
     Environment,
     JeevesSettings,
     SettingsError,
+    is_placeholder,
 )
 
 #: Placeholder for the at-rest encryption key(s); refused outside dev mode.
@@ -51,7 +52,8 @@ class DataServiceSettings(JeevesSettings):
     ``JEEVES_DATASERVICE_BIND``, ``JEEVES_DATASERVICE_ENCRYPTION_KEYS``,
     ``JEEVES_DATASERVICE_JWKS_URL`` (default: the JWKS of ``JEEVES_TOKENDEALER_BIND``),
     ``JEEVES_DATASERVICE_JWT_ISSUER``, ``JEEVES_DATASERVICE_JWT_AUDIENCE``,
-    ``JEEVES_DATASERVICE_DB_POOL_SIZE``, ``JEEVES_DATASERVICE_GZIP_MIN_BYTES``.
+    ``JEEVES_DATASERVICE_DB_POOL_SIZE``, ``JEEVES_DATASERVICE_GZIP_MIN_BYTES``,
+    ``JEEVES_SLACK_API_URL``, ``JEEVES_SLACK_CLIENT_ID``, ``JEEVES_SLACK_CLIENT_SECRET``.
     Raises :class:`pydantic.ValidationError` when the database URL is missing (outside dev
     mode), malformed, or names a driver that is not asynchronous.
     """
@@ -70,6 +72,13 @@ class DataServiceSettings(JeevesSettings):
     """Connections kept open per process (PostgreSQL); SQLite uses its own pool."""
     dataservice_gzip_min_bytes: int = 1024
     """Responses at least this large are gzipped when the client accepts it."""
+    slack_api_url: str = "https://slack.com/api/"
+    """Slack Web API base URL (fixed contract; tests point it at a fake): token refreshes."""
+    slack_client_id: str = ""
+    """The Slack app's client id ("Basic Information"): refreshes rotating bot tokens."""
+    slack_client_secret: SecretStr = SecretStr("")
+    """The Slack app's client secret; without it (and the id) expiring tokens cannot be
+    refreshed (non-rotating tokens and one-workspace mode need neither)."""
 
     derived_urls = (("dataservice_jwks_url", "tokendealer_bind", "/.well-known/jwks.json"),)
 
@@ -93,6 +102,13 @@ class DataServiceSettings(JeevesSettings):
     def _check_database_url(cls, url: SecretStr) -> SecretStr:
         check_database_url(url.get_secret_value())
         return url
+
+    def slack_client_credentials(self) -> tuple[str, str] | None:
+        """The Slack app's client id and secret, or None when either is unset."""
+        secret = self.slack_client_secret.get_secret_value().strip()
+        if not self.slack_client_id.strip() or is_placeholder(secret):
+            return None
+        return self.slack_client_id.strip(), secret
 
     def encryption_keys(self) -> list[str]:
         """Return the Fernet keys, newest first; placeholders are refused outside dev mode."""

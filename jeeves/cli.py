@@ -162,6 +162,25 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--id", dest="ids", action="append", default=[], help="only this message id (repeatable)"
     )
+    slack = command("slack", "the Slack app")
+    slack_commands = slack.add_subparsers(dest="action", required=True, metavar="ACTION")
+    manifest = slack_commands.add_parser(
+        "manifest",
+        help="print the Slack app manifest (YAML) for a Jeeves at --url",
+        description="Print the Slack app manifest (YAML) of a Jeeves reached at --url: its\n"
+        "events, slash command, scopes and redirect URLs. Paste it at\n"
+        "https://api.slack.com/apps -> Create New App -> From an app manifest.",
+        formatter_class=plain,
+    )
+    manifest.add_argument(
+        "--url", required=True, help="where Slack reaches Jeeves: https://<host>, no path"
+    )
+    manifest.add_argument("--name", default="Jeeves", help="the app's name (default: Jeeves)")
+    manifest.add_argument(
+        "--token-rotation",
+        action="store_true",
+        help="turn on token rotation (bot tokens expire after 12 hours; Slack cannot undo it)",
+    )
     dealer = command("tokendealer", "TokenDealer keys and client secrets")
     dealer_commands = dealer.add_subparsers(dest="action", required=True, metavar="ACTION")
     new_key = dealer_commands.add_parser(
@@ -352,6 +371,19 @@ def _tokendealer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _slack(args: argparse.Namespace) -> int:
+    """Print the Slack app manifest."""
+    from jeeves_frontend.manifest import build_manifest, to_yaml
+
+    try:
+        manifest = build_manifest(args.url, name=args.name, token_rotation=args.token_rotation)
+    except ValueError as exc:
+        _complain(f"--url: {exc}")
+        return 2
+    sys.stdout.write(to_yaml(manifest))
+    return 0
+
+
 def _init(args: argparse.Namespace) -> int:
     from jeeves.init import InitError, init
 
@@ -391,6 +423,7 @@ def _load(path: str) -> Callable[[], Any]:
 #: Commands that start no event loop and configure no logging: they print for the operator.
 _OFFLINE: dict[str, Callable[[argparse.Namespace], int]] = {
     "tokendealer": _tokendealer,
+    "slack": _slack,
     "init": _init,
     "config": _config,
 }

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from jeeves_frontend import devchat, health, slack
 from jeeves_frontend.dashboard.openid import install_signin
 from jeeves_frontend.devchat import ChatLog
+from jeeves_frontend.install import mount_install
 from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_frontend.signature import SignatureRejected
@@ -19,6 +20,7 @@ from jeeves_frontend.state import FrontDoor
 from jeeves_shared.bus import Bus, BusUnavailable
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
+from jeeves_shared.dataclient import DataServiceClient
 
 log = structlog.get_logger(__name__)
 
@@ -28,12 +30,14 @@ def create_app(
     *,
     bus: Bus | None = None,
     chat: ChatLog | None = None,
+    dataservice: DataServiceClient | None = None,
 ) -> Quart:
     """Build the front door.
 
     Without ``bus`` the app connects to RabbitMQ at ``JEEVES_AMQP_URL`` when it starts serving
     (and closes the connection when it stops). ``chat`` mounts the local chat page; only
-    ``jeeves dev`` passes one.
+    ``jeeves dev`` passes one. ``dataservice`` stores the installations of the install pages
+    (:mod:`jeeves_frontend.install`), which are off without it.
     """
     settings = settings or FrontendSettings()
     secret = settings.signing_secret()  # refuses to build without one outside dev mode
@@ -58,7 +62,8 @@ def create_app(
         app.after_serving(door.bus.close)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(slack.blueprint)
-    install_signin(app, settings)
+    mount_install(app, settings, dataservice)
+    install_signin(app, settings, dataservice)
     if chat is not None:
         app.extensions["jeeves.chat"] = chat
         app.register_blueprint(devchat.blueprint)

@@ -26,6 +26,7 @@ from cachetools import TTLCache
 from pydantic import BaseModel, Field, ValidationError
 from quart import Blueprint, current_app, render_template, request
 
+from jeeves_frontend.pages import PAGE_POLICY
 from jeeves_frontend.slack_text import SafeText
 from jeeves_frontend.state import front_door
 from jeeves_shared.commands import parse_command
@@ -40,12 +41,6 @@ MAX_WAIT = 25.0
 MAX_TEXT = 4000
 #: ``Idempotency-Key`` values the page makes: 32 hex digits; a UUID or any short token will do.
 _KEY = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
-#: The page runs only its own files (jeeves_frontend/static): no inline script or style, nothing
-#: from another origin, so even a flaw in how it shows a message cannot run injected code.
-PAGE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,15 @@ class EventCallback(BaseModel):
     authorizations: list[Authorization] = []
 
 
+#: The Events API subscriptions this module turns into actions, by Slack's name for them (the
+#: app manifest's ``bot_events``): the event ``type`` and, for ``message.*``, its ``channel_type``.
+#: Mentions in channels arrive as ``app_mention``; ``message.channels`` is left out on purpose
+#: (every mention would arrive twice, see docs/slack-app.md).
+SUBSCRIPTIONS: dict[str, tuple[str, str | None]] = {
+    "app_mention": ("app_mention", None),
+    "message.im": ("message", "im"),
+}
+
 #: Message subtypes that are still a person talking to the bot.
 _USER_SUBTYPES = frozenset({"file_share", "thread_broadcast"})
 
@@ -131,9 +140,12 @@ def _bot_user_id(envelope: EventCallback) -> str:
 
 
 def _ignore_reason(event: SlackEvent, bot_user_id: str) -> str | None:
-    if event.type not in ("app_mention", "message"):
+    if event.type not in {kind for kind, _ in SUBSCRIPTIONS.values()}:
         return f"event type {event.type}"
-    if event.type == "message" and event.channel_type != "im":
+    if not any(
+        event.type == kind and where in (None, event.channel_type)
+        for kind, where in SUBSCRIPTIONS.values()
+    ):
         return "message outside a direct message (mentions arrive as app_mention)"
     if bot_user_id and event.user == bot_user_id:
         return "the bot's own message"

@@ -7,6 +7,7 @@ What a field accepts is said once here, where both the validation and the OpenAP
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -66,23 +67,48 @@ ThreadTs = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}(\.[0-9]{1,10}
 #: Who holds a lease: any name a scheduler process picks for itself (host, pid, uuid...).
 LeaseOwner = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_NO_NUL)]
 OAuthScope = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z:._]+$")]
-_BOT_TOKEN = re.compile(r"xox[a-z]-[A-Za-z0-9-]{1,250}")
+#: Any token Slack issues: ``xoxb-`` (bot), ``xoxp-`` (user)..., and with token rotation on the
+#: same prefixed by ``xoxe.`` (``xoxe.xoxb-1-...``).
+_ANY_SHAPE = r"(xoxe\.)?xox[a-z]-[A-Za-z0-9-]{1,250}"
+#: A bot token, rotating or not.
+_BOT_SHAPE = r"(xoxe\.)?xoxb-[A-Za-z0-9-]{1,250}"
+#: A refresh token (token rotation): ``xoxe-1-...``.
+_REFRESH_SHAPE = r"xoxe-[A-Za-z0-9-]{1,250}"
 
 
-def _check_bot_token(token: SecretStr) -> SecretStr:
-    """A Slack token shape; the value never appears in the error."""
-    if not _BOT_TOKEN.fullmatch(token.get_secret_value()):
-        raise ValueError("not a Slack token (xoxb-...)")
-    return token
+def _token_check(pattern: str, what: str) -> Callable[[SecretStr], SecretStr]:
+    """A validator of a secret matching ``pattern``; its value never appears in the error."""
+    compiled = re.compile(pattern)
+
+    def check(token: SecretStr) -> SecretStr:
+        if not compiled.fullmatch(token.get_secret_value()):
+            raise ValueError(f"not {what}")
+        return token
+
+    return check
 
 
+def _token_schema(pattern: str) -> WithJsonSchema:
+    """Write-only, with its pattern, and no example (an example would look like a token)."""
+    return WithJsonSchema(
+        {"type": "string", "pattern": f"^{pattern}$", "writeOnly": True}, mode="validation"
+    )
+
+
+SlackToken = Annotated[
+    SecretStr,
+    AfterValidator(_token_check(_ANY_SHAPE, "a Slack token (xoxb-..., xoxe.xoxb-...)")),
+    _token_schema(_ANY_SHAPE),
+]
 SlackBotToken = Annotated[
     SecretStr,
-    AfterValidator(_check_bot_token),
-    WithJsonSchema(
-        {"type": "string", "pattern": f"^{_BOT_TOKEN.pattern}$", "writeOnly": True},
-        mode="validation",
-    ),
+    AfterValidator(_token_check(_BOT_SHAPE, "a Slack bot token (xoxb-... or xoxe.xoxb-...)")),
+    _token_schema(_BOT_SHAPE),
+]
+SlackRefreshToken = Annotated[
+    SecretStr,
+    AfterValidator(_token_check(_REFRESH_SHAPE, "a Slack refresh token (xoxe-...)")),
+    _token_schema(_REFRESH_SHAPE),
 ]
 
 

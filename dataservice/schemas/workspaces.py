@@ -1,5 +1,5 @@
 """Inputs of ``/api/v1/workspaces``; the answers are
-:class:`~jeeves_shared.dataclient.models.Workspace`, ``WorkspacePage`` and ``BotToken``."""
+:class:`~jeeves_shared.dataclient.models.Workspace`, ``WorkspacePage`` and ``WorkspaceBotToken``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import MISSING, Field
 
-from dataservice.schemas.types import InputModel, OAuthScope, ShortText, SlackBotToken, SlackId
+from dataservice.schemas.types import InputModel, OAuthScope, ShortText, SlackId, SlackToken
 
 
 class WorkspaceCreate(InputModel):
@@ -17,7 +17,7 @@ class WorkspaceCreate(InputModel):
     name: ShortText = ""
     bot_user_id: SlackId | None = None
     bot_id: SlackId | None = None
-    bot_token: SlackBotToken | None = None
+    bot_token: SlackToken | None = None
     scopes: list[OAuthScope] = Field(default_factory=list, max_length=100)
     is_installed: bool = True
     is_active: bool = True
@@ -29,7 +29,7 @@ class WorkspaceUpdate(InputModel):
     name: ShortText | MISSING = MISSING
     bot_user_id: SlackId | MISSING | None = MISSING
     bot_id: SlackId | MISSING | None = MISSING
-    bot_token: SlackBotToken | MISSING | None = MISSING
+    bot_token: SlackToken | MISSING | None = MISSING
     scopes: Annotated[list[OAuthScope], Field(max_length=100)] | MISSING = MISSING
     is_installed: bool | MISSING = MISSING
     is_active: bool | MISSING = MISSING

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 from quart import Response, current_app
 
+from dataservice.bot_tokens import SlackRefresher
 from dataservice.crypto import TokenCipher
 from dataservice.db import Database
 
@@ -23,6 +24,8 @@ class Resources:
     database: Database
     cipher: TokenCipher
     clock: Callable[[], datetime]
+    #: Refreshes rotating bot tokens at Slack.
+    refresher: SlackRefresher
 
 
 def resources() -> Resources:

@@ -10,7 +10,7 @@ from dataservice.operations import Api, Header
 from dataservice.schemas.types import PageQuery, SlackId
 from dataservice.schemas.workspaces import WorkspaceCreate, WorkspaceUpdate
 from dataservice.views.common import json_response, resources, to_plain
-from jeeves_shared.dataclient.models import BotToken, ErrorBody, Workspace, WorkspacePage
+from jeeves_shared.dataclient.models import ErrorBody, Workspace, WorkspaceBotToken, WorkspacePage
 
 api = Api("workspaces", url_prefix="/api/v1")
 
@@ -124,12 +124,12 @@ async def delete_workspace(team_id: str) -> Response:
     scope="workspaces:tokens",
     params=TEAM,
     summary="Read the decrypted bot token (Slack poster only)",
-    responses={200: BotToken, 404: ErrorBody, 422: ErrorBody},
+    responses={200: WorkspaceBotToken, 404: ErrorBody, 422: ErrorBody},
 )
 async def get_bot_token(team_id: str) -> Response:
     """The workspace's bot token in clear; never cached (``Cache-Control: no-store``)."""
     deps = resources()
     async with deps.database.reader.connect() as conn:
         token = await queries.get_bot_token(conn, team_id, cipher=deps.cipher)
-    body = BotToken(team_id=team_id, bot_token=token)
+    body = WorkspaceBotToken(team_id=team_id, bot_token=token)
     return json_response(body, headers={"Cache-Control": "no-store"})

@@ -33,7 +33,12 @@ from jeeves_frontend.dashboard.signin_state import (
     SignInStates,
     StateRejected,
 )
+from jeeves_frontend.install.states import ClaimedOnce, OnceRecord
+from jeeves_frontend.manifest import INSTALL_PATH, SIGNIN_REDIRECT_PATH
+from jeeves_frontend.pages import html_page
 from jeeves_frontend.settings import FrontendSettings
+from jeeves_shared.dataclient import DataServiceClient, DataServiceError
+from jeeves_shared.installations import InstallationKey
 from jeeves_shared.runtime.settings import is_placeholder
 
 log = structlog.get_logger(__name__)
@@ -41,13 +46,8 @@ log = structlog.get_logger(__name__)
 blueprint = Blueprint("signin", __name__)
 
 SCOPES = ("openid", "email", "profile")
-REDIRECT_PATH = "/dashboard/oauth_redirect"
-INSTALL_PATH = "/slack/install"
+SIGNIN_PATH = "/dashboard/signin"
 EXTENSION_KEY = "jeeves.signin"
-
-
-class BackendUnavailable(Exception):
-    """A service the sign-in needs (the Data Service) cannot answer now; try again later."""
 
 
 @dataclass(frozen=True)
@@ -61,25 +61,33 @@ class SlackSignIn:
     slack: AsyncWebClient
     verifier: IdTokenVerifier
     states: SignInStates
+    dataservice: DataServiceClient
     #: Send the state cookie over HTTPS only (off only for dev on http://127.0.0.1).
     secure_cookie: bool
 
 
-def install_signin(app: Quart, settings: FrontendSettings) -> None:
-    """Mount Sign in with Slack on ``app``.
+def install_signin(
+    app: Quart,
+    settings: FrontendSettings,
+    dataservice: DataServiceClient | None,
+    *,
+    once: OnceRecord | None = None,
+) -> None:
+    """Mount Sign in with Slack on ``app``; ``dataservice`` finds the person's installation.
 
-    Without a Slack client id and secret the routes stay, saying that sign-in is not
-    configured, and :func:`signin_url` is None (pages hide the button).
+    Without a Slack client id and secret (or a Data Service) the routes stay, saying that
+    sign-in is not configured, and :func:`signin_url` is None (pages hide the button). ``once``
+    records used states (default: the Data Service's once-only claims, shared by replicas).
     """
     app.register_blueprint(blueprint)
     app.context_processor(_template_values)
     secret = settings.slack_client_secret.get_secret_value().strip()
-    if not settings.slack_client_id.strip() or is_placeholder(secret):
+    if not settings.slack_client_id.strip() or is_placeholder(secret) or dataservice is None:
         needs = "JEEVES_SLACK_CLIENT_ID, JEEVES_SLACK_CLIENT_SECRET"
         log.info("signin.not_configured", needs=needs)
         return
     client_id = settings.slack_client_id.strip()
-    redirect_uri = settings.public_url.rstrip("/") + REDIRECT_PATH
+    redirect_uri = settings.public_url.rstrip("/") + SIGNIN_REDIRECT_PATH
     app.extensions[EXTENSION_KEY] = SlackSignIn(
         client_id=client_id,
         client_secret=secret,
@@ -90,7 +98,10 @@ def install_signin(app: Quart, settings: FrontendSettings) -> None:
         slack=AsyncWebClient(base_url=settings.slack_api_url, timeout=10),
         verifier=IdTokenVerifier(client_id=client_id, jwks_url=settings.slack_openid_jwks_url),
         # The dashboard's cookie keys, newest first; itsdangerous wants the newest last.
-        states=SignInStates([secrets.token_urlsafe(32)]),  # INTERIM until dashboard lands
+        states=SignInStates(
+            [secrets.token_urlsafe(32)], once or ClaimedOnce(dataservice)
+        ),  # INTERIM
+        dataservice=dataservice,
         secure_cookie=not is_local_dev(settings),
     )
 
@@ -103,14 +114,14 @@ def is_local_dev(settings: FrontendSettings) -> bool:
 
 def signin_url() -> str | None:
     """Where the *Sign in with Slack* button goes, or None when sign-in is not configured."""
-    return "/dashboard/signin" if EXTENSION_KEY in current_app.extensions else None
+    return SIGNIN_PATH if EXTENSION_KEY in current_app.extensions else None
 
 
 async def _template_values() -> dict[str, Any]:
     return {"signin_url": signin_url()}
 
 
-@blueprint.get("/dashboard/signin")
+@blueprint.get(SIGNIN_PATH)
 async def start() -> Response:
     """Send the browser to Slack with a fresh single-use state and nonce in a signed cookie."""
     signin = _signin()
@@ -122,16 +133,15 @@ async def start() -> Response:
         COOKIE,
         signin.states.seal(pending),
         max_age=signin.states.lifetime,
-        path=REDIRECT_PATH,
+        path=SIGNIN_REDIRECT_PATH,
         secure=signin.secure_cookie,
         httponly=True,
         samesite="Lax",
     )
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@blueprint.get(REDIRECT_PATH)
+@blueprint.get(SIGNIN_REDIRECT_PATH)
 async def oauth_redirect() -> Response:
     """Finish the sign-in Slack sent back, or say why it cannot be finished."""
     signin = _signin()
@@ -140,7 +150,11 @@ async def oauth_redirect() -> Response:
     response = await _finish(signin)
     # Used or not, this sign-in is over: the state cookie goes (a reload cannot replay it).
     response.delete_cookie(
-        COOKIE, path=REDIRECT_PATH, secure=signin.secure_cookie, httponly=True, samesite="Lax"
+        COOKIE,
+        path=SIGNIN_REDIRECT_PATH,
+        secure=signin.secure_cookie,
+        httponly=True,
+        samesite="Lax",
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -154,12 +168,14 @@ async def _finish(signin: SlackSignIn) -> Response:
             return await _problem(403, "You cancelled the sign-in", "Slack did not sign you in.")
         return await _problem(400, "Slack could not sign you in", f"Slack said: {error[:100]}.")
     try:
-        pending = signin.states.take(request.cookies.get(COOKIE), request.args.get("state"))
+        pending = await signin.states.take(request.cookies.get(COOKIE), request.args.get("state"))
     except StateRejected as exc:
         log.info("signin.state_rejected", reason=exc.reason)
         return await _problem(400, "This sign-in link is no longer valid", f"{exc.reason}.")
+    except DataServiceError as exc:
+        return await _backend_down(exc)
     code = request.args.get("code", "").strip()
-    if not code:
+    if not code or len(code) > 500:
         return await _problem(400, "Slack sent no sign-in code", "The link is incomplete.")
     return await _signed_in(signin, code, pending)
 
@@ -177,14 +193,15 @@ async def _signed_in(signin: SlackSignIn, code: str, pending: PendingSignIn) -> 
         log.warning("signin.rejected", reason=str(exc))
         return await _problem(400, "Slack's answer could not be trusted", "Nothing was saved.")
     try:
-        installed = await is_installed(identity)
-    except BackendUnavailable:
-        return await _problem(503, "Jeeves cannot check your workspace now", "Try again soon.")
+        installed = await is_installed(signin.dataservice, identity)
+    except DataServiceError as exc:
+        return await _backend_down(exc)
     if not installed:
         log.info("signin.not_installed", team_id=identity.team_id)
         return await _not_installed(identity)
     log.info("signin.succeeded", team_id=identity.team_id, user_id=identity.user_id)
-    return await start_session(identity)
+    response = await start_session(identity)
+    return response
 
 
 class _SlackRefused(Exception):
@@ -238,22 +255,31 @@ async def _not_installed(identity: SlackIdentity) -> Response:
     page = await render_template(
         "signin_not_installed.html", identity=identity, install_url=INSTALL_PATH
     )
-    return Response(page, status=403, content_type="text/html; charset=utf-8")
+    return html_page(page, 403)
+
+
+async def _backend_down(exc: DataServiceError) -> Response:
+    log.error("signin.dataservice_failed", status=exc.status, error=exc.error)
+    return await _problem(503, "Jeeves cannot sign you in right now", "Please try again soon.")
 
 
 async def _problem(status: int, heading: str, detail: str, *, retry: bool = True) -> Response:
     page = await render_template(
         "signin_problem.html", heading=heading, detail=detail, retry_url=_retry_url(retry)
     )
-    return Response(page, status=status, content_type="text/html; charset=utf-8")
+    return html_page(page, status)
 
 
 def _retry_url(retry: bool) -> str | None:
-    return "/dashboard/signin" if retry and EXTENSION_KEY in current_app.extensions else None
+    return SIGNIN_PATH if retry and EXTENSION_KEY in current_app.extensions else None
 
 
-async def is_installed(identity: SlackIdentity) -> bool:  # INTERIM until install-data lands
-    return identity.team_id != "T0NOTINSTALLED"
+async def is_installed(dataservice: DataServiceClient, identity: SlackIdentity) -> bool:
+    """Whether Jeeves is installed, and active, for ``identity``'s workspace or for their whole
+    Enterprise Grid org. Raises :class:`DataServiceError` when the Data Service cannot tell."""
+    key = InstallationKey(enterprise_id=identity.enterprise_id, team_id=identity.team_id)
+    installation = await dataservice.find_installation(key)
+    return installation is not None and installation.active
 
 
 async def start_session(identity: SlackIdentity) -> Response:  # INTERIM until dashboard lands

@@ -4,28 +4,30 @@ OpenID Connect's ``state`` ties Slack's redirect back to the browser that starte
 (no login CSRF); its ``nonce`` ties the id_token to it (no token replay). Both live in one
 cookie signed with itsdangerous (the keys the dashboard signs its cookies with, newest last, so
 that a key rotation does not break sign-ins in flight), valid :data:`LIFETIME` seconds, and
-are single-use: the cookie is deleted by the redirect's answer and the state is remembered as
-used until the cookie could no longer be valid anyway. That memory is per process; a replay
-reaching another replica still fails, because Slack's authorization code is single-use too.
+single-use: the redirect's answer deletes the cookie, and the first use of a state is recorded
+where every front-door replica sees it (the install pages' :class:`OnceRecord`, the Data
+Service's once-only claims), so a replayed redirect fails on any replica.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cachetools import TTLCache
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from jeeves_frontend.install.states import OnceRecord
 
 #: The cookie's name; sent back only to the redirect URL's path.
 COOKIE = "jeeves_signin"
 #: Seconds a sign-in may take between leaving for Slack and coming back.
 LIFETIME = 600
-#: States remembered as used at most (a bound on memory, far above real sign-in rates).
-REMEMBERED = 10_000
+#: Prefix of the once-only claim recorded for a used state (its SHA-256 follows).
+CLAIM_PREFIX = "slack-signin-state:"
 _SALT = "jeeves.dashboard.signin"
 
 
@@ -54,37 +56,35 @@ class SignInStates:
     """Seal a :class:`PendingSignIn` into a cookie value and take it back, once.
 
     ``secret_keys`` sign the cookie, the last one for new cookies; any of them is accepted.
+    ``once`` records the states used.
     """
 
     def __init__(
-        self,
-        secret_keys: Sequence[str],
-        *,
-        lifetime: int = LIFETIME,
-        remembered: int = REMEMBERED,
+        self, secret_keys: Sequence[str], once: OnceRecord, *, lifetime: int = LIFETIME
     ) -> None:
         if not secret_keys:
             raise ValueError("at least one secret key is needed to sign the sign-in cookie")
         self.lifetime = lifetime
         self._serializer = URLSafeTimedSerializer(list(secret_keys), salt=_SALT)
-        self._used: TTLCache[str, bool] = TTLCache(maxsize=remembered, ttl=lifetime)
+        self._once = once
 
     def seal(self, pending: PendingSignIn) -> str:
         """The cookie value for ``pending``."""
         return self._serializer.dumps({"state": pending.state, "nonce": pending.nonce})
 
-    def take(self, cookie: str | None, state: str | None) -> PendingSignIn:
+    async def take(self, cookie: str | None, state: str | None) -> PendingSignIn:
         """The sign-in ``cookie`` holds if ``state`` (from Slack's redirect) is its state.
 
         Raises :class:`StateRejected` if the cookie is missing, expired, forged, or its state is
-        not ``state`` or was already used; a state is usable once.
+        not ``state`` or was already used; a state is usable once. Whatever ``once`` raises
+        (the Data Service is down) is raised too.
         """
         pending = self._open(cookie)
         if not state or not hmac.compare_digest(pending.state.encode(), state.encode()):
-            raise StateRejected("state does not match this browser's sign-in")
-        if pending.state in self._used:
-            raise StateRejected("this sign-in was already used")
-        self._used[pending.state] = True
+            raise StateRejected("the sign-in was started in another browser")
+        claim_id = CLAIM_PREFIX + hashlib.sha256(pending.state.encode()).hexdigest()
+        if not await self._once.first_use(claim_id):
+            raise StateRejected("this sign-in link was already used")
         return pending
 
     def _open(self, cookie: str | None) -> PendingSignIn:

@@ -17,30 +17,45 @@ creation makes one reminder.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import aiohttp
 
 from jeeves_shared.auth.client import TokenClient
-from jeeves_shared.dataclient.errors import Conflict, NotFound
+from jeeves_shared.dataclient.errors import (
+    Conflict,
+    InstallationInactive,
+    InstallationNotFound,
+    NotFound,
+)
 from jeeves_shared.dataclient.models import (
     BotToken,
     Claimed,
     DoneOutcome,
     DoneOutcomes,
+    Installation,
     LeaseOutcome,
     LeaseOutcomes,
+    NewInstallation,
     Reminder,
     ReminderList,
     User,
     UserPage,
     Workspace,
+    WorkspaceBotToken,
     WorkspacePage,
 )
 from jeeves_shared.dataclient.scopes import AUDIENCE, WORKER_SCOPES
 from jeeves_shared.dataclient.transport import Transport
+
+if TYPE_CHECKING:
+    # Only for annotations: jeeves_shared.installations imports this package.
+    from jeeves_shared.installations import InstallationKey
+
+#: The error code of a 409 on an inactive installation.
+INSTALLATION_INACTIVE = "installation_inactive"
 
 
 class DataServiceClient(Transport):
@@ -165,7 +180,60 @@ class DataServiceClient(Transport):
     async def get_bot_token(self, team_id: str) -> str:
         """The workspace's bot token (needs scope ``workspaces:tokens``)."""
         reply = await self.request("GET", f"/workspaces/{_q(team_id)}/bot-token")
-        return reply.to(BotToken).bot_token
+        return reply.to(WorkspaceBotToken).bot_token
+
+    # --- installations ---------------------------------------------------------------------------
+
+    async def save_installation(self, installation: NewInstallation) -> Installation:
+        """Record an install (scope ``installations:write``): created, or updated and
+        reactivated if Jeeves was installed there before (its users and their settings are
+        untouched: they belong to the workspace, not to the installation)."""
+        reply = await self.request("PUT", "/installations", json=installation.to_json())
+        return reply.to(Installation)
+
+    async def find_installation(self, key: InstallationKey) -> Installation | None:
+        """The installation that serves ``key`` (scope ``installations:read``): the one with
+        exactly that key, else the org-wide install of ``key.enterprise_id``; ``None`` if
+        neither exists. Inactive ones are returned too, with ``active`` false."""
+        try:
+            reply = await self.request("GET", "/installations/lookup", params=_key_params(key))
+        except NotFound:
+            return None
+        return reply.to(Installation)
+
+    async def deactivate_installation(
+        self, key: InstallationKey, *, reason: str
+    ) -> Installation | None:
+        """Mark the installation serving ``key`` inactive and delete its tokens (scope
+        ``installations:write``); a repeat is harmless. ``reason`` is a short code
+        (``app_uninstalled``, ``tokens_revoked``, ``invalid_auth``...). ``None`` if there is no
+        such installation."""
+        body = {**_key_body(key), "reason": reason}
+        try:
+            reply = await self.request("POST", "/installations/deactivate", json=body)
+        except NotFound:
+            return None
+        return reply.to(Installation)
+
+    async def fresh_bot_token(self, key: InstallationKey, *, valid_for: timedelta) -> BotToken:
+        """A bot token of the installation serving ``key``, valid at least ``valid_for`` more
+        (scope ``installations:token``).
+
+        The Data Service refreshes an expiring token first, once across every process (it
+        locks the installation while it asks Slack). Raises :class:`InstallationNotFound`, or
+        :class:`InstallationInactive` (uninstalled, revoked, or Slack refused the refresh).
+        """
+        seconds = max(0, int(valid_for.total_seconds()))
+        body = {**_key_body(key), "min_valid_seconds": seconds}
+        try:
+            reply = await self.request("POST", "/installations/bot-token", json=body)
+        except NotFound as exc:
+            raise InstallationNotFound(exc.status, exc.error, exc.description) from None
+        except Conflict as exc:
+            if exc.error != INSTALLATION_INACTIVE:
+                raise
+            raise InstallationInactive(exc.status, exc.error, exc.description) from None
+        return reply.to(BotToken)
 
     # --- reply claims (URL /events: the ids are reply ids) ------------------------------------
 
@@ -295,6 +363,25 @@ class DataServiceClient(Transport):
 def _q(segment: str) -> str:
     """Quote one path segment (ids are plain, but a caller's string must not change the path)."""
     return quote(segment, safe="")
+
+
+def _key_body(key: InstallationKey) -> dict[str, Any]:
+    return {
+        "enterprise_id": key.enterprise_id,
+        "team_id": key.team_id,
+        "is_enterprise_install": key.is_enterprise_install,
+    }
+
+
+def _key_params(key: InstallationKey) -> dict[str, str | int]:
+    params: dict[str, str | int] = {
+        "is_enterprise_install": "true" if key.is_enterprise_install else "false"
+    }
+    if key.enterprise_id:
+        params["enterprise_id"] = key.enterprise_id
+    if key.team_id:
+        params["team_id"] = key.team_id
+    return params
 
 
 def _if_match(etag: str | None) -> dict[str, str]:

@@ -24,8 +24,17 @@ class NotFound(DataServiceError):
 
 class Conflict(DataServiceError):
     """409: the workspace exists already, a reply claim is done or someone else's, the user
-    has too many pending reminders (``error`` ``too_many_reminders``) or a lease was lost
-    (``lease_lost``)."""
+    has too many pending reminders (``error`` ``too_many_reminders``), a lease was lost
+    (``lease_lost``) or an installation is inactive (``installation_inactive``)."""
+
+
+class InstallationNotFound(NotFound):
+    """404 on an installation: Jeeves is not installed for that enterprise or team."""
+
+
+class InstallationInactive(Conflict):
+    """409 ``installation_inactive``: the installation was uninstalled, its tokens revoked, or
+    Slack refused to refresh its token; it has no token until the app is installed again."""
 
 
 class PreconditionFailed(DataServiceError):

@@ -15,9 +15,9 @@ re-exports them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic.json_schema import SkipJsonSchema
 
 #: How a user wants measurements: OpenWeatherMap's ``units`` parameter.
@@ -116,11 +116,87 @@ class WorkspacePage(WireModel):
     next_cursor: int | None
 
 
-class BotToken(WireModel):
-    """The decrypted bot token (scope ``workspaces:tokens`` only)."""
+class WorkspaceBotToken(WireModel):
+    """A workspace's stored bot token, decrypted (scope ``workspaces:tokens`` only).
+
+    Superseded by the installations' tokens (:class:`BotToken`), which is what workers use.
+    """
 
     team_id: str
     bot_token: str
+
+
+# --- installations ------------------------------------------------------------------------------
+
+
+class Installation(WireModel):
+    """Jeeves installed in one Slack workspace, or org-wide in an Enterprise Grid org
+    (``is_enterprise_install``, ``team_id`` ``None``); never its tokens.
+
+    Keyed by (``enterprise_id``, ``team_id``); ``enterprise_id`` is ``None`` outside Enterprise
+    Grid. ``bot_user_id`` and ``bot_id`` recognise the bot's own messages (``bot_id`` comes from
+    ``auth.test``). ``active`` is false once uninstalled, its tokens revoked, or its token
+    refresh refused (``inactive_reason`` says which); saving it again reactivates it. Times are
+    UTC: ``installed_at`` the latest (re)install, ``uninstalled_at`` the latest deactivation.
+    """
+
+    enterprise_id: str | None
+    team_id: str | None
+    is_enterprise_install: bool
+    app_id: str | None
+    bot_user_id: str
+    bot_id: str | None
+    bot_scopes: list[str]
+    installer_user_id: str | None
+    active: bool
+    inactive_reason: str | None = None
+    installed_at: datetime
+    updated_at: datetime
+    uninstalled_at: datetime | None
+
+
+class NewInstallation(BaseModel):
+    """What an install (``oauth.v2.access`` and ``auth.test``) learnt, for
+    :meth:`~jeeves_shared.dataclient.DataServiceClient.save_installation`.
+
+    ``bot_token`` is any bot token Slack issues (``xoxb-...``, or ``xoxe.xoxb-...`` with token
+    rotation on, then with ``bot_refresh_token`` (``xoxe-...``) and ``bot_token_expires_at``,
+    timezone-aware). Scopes are Slack's (``chat:write``...). Secrets stay
+    :class:`~pydantic.SecretStr` until the request body is written.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enterprise_id: str | None = None
+    team_id: str | None = None
+    is_enterprise_install: bool = False
+    app_id: str | None = None
+    bot_user_id: str
+    bot_id: str | None = None
+    bot_scopes: list[str] = Field(default_factory=list)
+    installer_user_id: str | None = None
+    bot_token: SecretStr
+    bot_refresh_token: SecretStr | None = None
+    bot_token_expires_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The request body, secrets revealed (sent only to the Data Service, over its TLS)."""
+        body = self.model_dump(mode="json")
+        body["bot_token"] = self.bot_token.get_secret_value()
+        if self.bot_refresh_token is not None:
+            body["bot_refresh_token"] = self.bot_refresh_token.get_secret_value()
+        return body
+
+
+class BotToken(WireModel):
+    """A bot token of one installation, valid at least as long as asked (scope
+    ``installations:token`` only). ``expires_at`` (UTC) is ``None`` for a token that does not
+    expire (token rotation off)."""
+
+    token: str = Field(repr=False)
+    expires_at: datetime | None
+    bot_user_id: str
+    bot_id: str | None
 
 
 # --- reminders and the scheduler ----------------------------------------------------------------

@@ -16,6 +16,9 @@ DATASERVICE_SCOPES = (
     "reminders:read",
     "reminders:write",
     "schedule:claim",
+    "installations:read",
+    "installations:write",
+    "installations:token",  # bot tokens in clear: only Slack-calling workers ask for it
 )
 
 #: The Data Service's audience, as the TokenDealer knows it.
@@ -25,3 +28,8 @@ AUDIENCE = "dataservice"
 WORKER_SCOPES = ("users:read", "users:write", "events:claim", "reminders:read", "reminders:write")
 #: What the scheduler needs: claiming due reminders and alerts, and reporting them done.
 SCHEDULER_SCOPES = ("schedule:claim",)
+#: What the front door needs: finding the installation of a request, recording installs and
+#: uninstalls (the dashboard adds its own).
+FRONTEND_SCOPES = ("installations:read", "installations:write")
+#: What a worker calling Slack adds to its own: bot tokens of the installations.
+TOKEN_SCOPES = ("installations:token",)

@@ -20,6 +20,7 @@ from tests.support.postgres import PostgresServer
 
 TABLES = {
     "workspaces",
+    "installations",
     "users",
     "user_settings",
     "processed_events",
@@ -149,7 +150,7 @@ async def test_0002_keeps_existing_users_both_ways(empty_database_url: str) -> N
     ]
     assert status["status"] == "pending"
     assert [dict(row) for row in downgraded] == [{"id": 1, "display_name": "Bertie"}]
-    assert await inspect_database(url, table_names) == TABLES - {"reminders"}
+    assert await inspect_database(url, table_names) == TABLES - {"reminders", "installations"}
     assert "alerts_enabled" not in await inspect_database(url, user_columns)
     await upgrade(url)  # SQLite rebuilt users twice: its constraints and indexes must survive
     assert await inspect_database(url, differences) == []
@@ -217,3 +218,36 @@ async def test_0003_makes_old_claims_done_and_keeps_rows_both_ways(
     assert [dict(row) for row in reminders] == [{"text": "tea"}]
     await upgrade(url)
     assert await inspect_database(url, differences) == []
+
+
+_TOKEN_WORKSPACE = (
+    "INSERT INTO workspaces (team_id, name, bot_user_id, bot_token_encrypted, scopes,"
+    " is_installed, is_active, version, created_at, updated_at) VALUES ('T9', '', 'UBOT',"
+    " 'ciphertext', '[\"chat:write\"]', true, true, 1,"
+    " '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00')"
+)
+
+
+async def test_0004_moves_workspace_tokens_into_installations(empty_database_url: str) -> None:
+    url = empty_database_url
+    await upgrade(url, "0003")
+    await run_sql(url, _USER_ROWS[0], _TOKEN_WORKSPACE)
+
+    await upgrade(url, "0004")
+    moved = await run_sql(
+        url,
+        "SELECT enterprise_id, team_id, bot_user_id, bot_token_encrypted, active"
+        " FROM installations",
+    )
+    await downgrade(url, "0003")
+
+    assert [dict(row) for row in moved] == [
+        {
+            "enterprise_id": "",
+            "team_id": "T9",
+            "bot_user_id": "UBOT",
+            "bot_token_encrypted": "ciphertext",
+            "active": True,
+        }
+    ]
+    assert "installations" not in await inspect_database(url, table_names)

@@ -27,8 +27,8 @@ def test_document_never_describes_a_token_in_an_answer() -> None:
         if "content" in response
     }
     schemas = DOCUMENT["components"]["schemas"]
-    assert {"User", "Workspace", "WorkspacePage", "BotToken"} <= answers
-    for name in answers - {"BotToken"}:
+    assert {"User", "Workspace", "WorkspacePage", "WorkspaceBotToken"} <= answers
+    for name in answers - {"WorkspaceBotToken"}:
         assert "bot_token" not in schemas[name].get("properties", {}), name
     assert "bot_token" not in schemas["Workspace"]["properties"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from tests.deploy.render import BASE, base_files
 from tests.deploy.tools import ROOT, Tools, checkov, run
+from tests.support import schemas
 
 #: The first test installs the tools (minutes on a bare machine); checkov takes seconds a run.
 pytestmark = pytest.mark.timeout(1200)
@@ -30,18 +30,8 @@ BUILT_IN_GROUPS = {
 
 
 def shared_schemas() -> Path:
-    """../shared/schemas/crds from the repository (CI lays shared/ beside the clone).
-
-    ``JEEVES_SHARED_DIR`` overrides it; otherwise the nearest ``shared/`` beside the repository
-    or one of its parents (a git worktree lives deeper than the clone).
-    """
-    if "JEEVES_SHARED_DIR" in os.environ:
-        return Path(os.environ["JEEVES_SHARED_DIR"]) / "schemas" / "crds"
-    for parent in ROOT.parents:
-        candidate = parent / "shared" / "schemas" / "crds"
-        if candidate.is_dir():
-            return candidate
-    raise AssertionError(f"no shared/schemas/crds beside {ROOT} (set JEEVES_SHARED_DIR)")
+    """``../shared/schemas/crds`` (see :func:`tests.support.schemas.shared_schemas`)."""
+    return schemas.shared_schemas() / "crds"
 
 
 def crd_schema(manifest: Manifest) -> dict[str, Any]:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
 import pytest
+from pydantic import SecretStr
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
@@ -19,8 +22,19 @@ from jeeves_frontend.dashboard.signin_state import COOKIE
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
+from jeeves_shared.dataclient import DataServiceClient
+from jeeves_shared.dataclient.models import NewInstallation
+from jeeves_shared.dataclient.scopes import FRONTEND_SCOPES
+from jeeves_shared.installations import InstallationKey
+from tests.support.dataservice import serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
-from tests.support.fake_slack_openid import CLIENT_ID, CLIENT_SECRET, FakeSlackOpenID, Flaw
+from tests.support.fake_slack_openid import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    FakeSlackOpenID,
+    Flaw,
+    Person,
+)
 from tests.support.slack_requests import SIGNING_SECRET
 
 PUBLIC_URL = "https://jeeves.example.com"
@@ -45,10 +59,37 @@ def openid(fake_slack: FakeSlack) -> FakeSlackOpenID:
 
 
 @pytest.fixture
-async def app(fake_slack: FakeSlack, openid: FakeSlackOpenID) -> AsyncIterator[Quart]:
-    app = create_app(
-        signin_settings(fake_slack, openid), bus=MemoryBus(tuple(WORKER_QUEUES.values()))
+async def data(tmp_path: Path) -> AsyncIterator[DataServiceClient]:
+    """The real Data Service (SQLite), where Ada's workspace has installed Jeeves."""
+    async with serving_dataservice(tmp_path) as served, aiohttp.ClientSession() as session:
+        client = served.client(session, *FRONTEND_SCOPES, "events:claim")
+        await install_jeeves(client, Person().team_id)
+        yield client
+
+
+async def install_jeeves(
+    data: DataServiceClient, team_id: str | None, enterprise_id: str | None = None
+) -> None:
+    await data.save_installation(
+        NewInstallation(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=team_id is None,
+            bot_user_id="UJEEVES",
+            bot_token=SecretStr("xoxb-installed"),
+        )
     )
+
+
+def front_door(settings: FrontendSettings, data: DataServiceClient | None) -> Quart:
+    return create_app(settings, bus=MemoryBus(tuple(WORKER_QUEUES.values())), dataservice=data)
+
+
+@pytest.fixture
+async def app(
+    fake_slack: FakeSlack, openid: FakeSlackOpenID, data: DataServiceClient
+) -> AsyncIterator[Quart]:
+    app = front_door(signin_settings(fake_slack, openid), data)
     async with app.test_app():
         yield app
 
@@ -221,12 +262,12 @@ async def test_a_failed_code_exchange_is_a_page_not_a_crash(
 
 
 async def test_slacks_keys_out_of_reach_is_a_page_not_a_crash(
-    fake_slack: FakeSlack, openid: FakeSlackOpenID
+    fake_slack: FakeSlack, openid: FakeSlackOpenID, data: DataServiceClient
 ) -> None:
     settings = signin_settings(fake_slack, openid).model_copy(
         update={"slack_openid_jwks_url": fake_slack.base_url.removesuffix("/api/") + "/nokeys"}
     )
-    app = create_app(settings, bus=MemoryBus(tuple(WORKER_QUEUES.values())))
+    app = front_door(settings, data)
     async with app.test_app():
         client = app.test_client()
         status, page = await come_back(client, openid.approve(await leave_for_slack(client)))
@@ -235,9 +276,11 @@ async def test_slacks_keys_out_of_reach_is_a_page_not_a_crash(
     assert "Slack could not be reached" in page
 
 
-async def test_without_a_slack_app_sign_in_says_it_is_not_configured() -> None:
+async def test_without_a_slack_app_sign_in_says_it_is_not_configured(
+    data: DataServiceClient,
+) -> None:
     settings = FrontendSettings(slack_signing_secret=SIGNING_SECRET, public_url=PUBLIC_URL)
-    app = create_app(settings, bus=MemoryBus(tuple(WORKER_QUEUES.values())))
+    app = front_door(settings, data)
     async with app.test_app():
         client = app.test_client()
         start = await client.get("/dashboard/signin")
@@ -249,3 +292,53 @@ async def test_without_a_slack_app_sign_in_says_it_is_not_configured() -> None:
         page = await start.get_data(as_text=True)
         assert "Sign in with Slack is not configured" in page
         assert 'href="/dashboard/signin"' not in page  # no button that cannot work
+
+
+async def test_a_person_whose_workspace_has_not_installed_jeeves_is_sent_to_install_it(
+    client: Client, openid: FakeSlackOpenID
+) -> None:
+    stranger = Person(user_id="U0STRANGER", team_id="T0ELSEWHERE", team_name="Difference Co")
+    status, page = await come_back(client, openid.approve(await leave_for_slack(client), stranger))
+
+    assert status == 403
+    assert "Jeeves is not installed in Difference Co" in page
+    assert 'href="/slack/install"' in page
+
+
+async def test_an_uninstalled_workspace_counts_as_not_installed(
+    client: Client, openid: FakeSlackOpenID, data: DataServiceClient
+) -> None:
+    await data.deactivate_installation(
+        InstallationKey(enterprise_id=None, team_id=Person().team_id), reason="app_uninstalled"
+    )
+    status, page = await come_back(client, openid.approve(await leave_for_slack(client)))
+
+    assert status == 403
+    assert 'href="/slack/install"' in page
+
+
+async def test_a_member_of_an_org_with_an_org_wide_install_may_sign_in(
+    client: Client, openid: FakeSlackOpenID, data: DataServiceClient
+) -> None:
+    await install_jeeves(data, None, enterprise_id="E0GRID")
+    member = Person(user_id="U0GRID", team_id="T0GRIDTEAM", enterprise_id="E0GRID")
+    status, _ = await come_back(client, openid.approve(await leave_for_slack(client), member))
+
+    assert status == 302
+
+
+async def test_the_data_service_out_of_reach_is_a_page_not_a_crash(
+    fake_slack: FakeSlack, openid: FakeSlackOpenID, tmp_path: Path
+) -> None:
+    async with serving_dataservice(tmp_path) as served:
+        pass
+    # The Data Service has stopped: its client now finds nobody at that address.
+    async with aiohttp.ClientSession() as session:
+        gone = served.client(session, *FRONTEND_SCOPES, "events:claim")
+        app = front_door(signin_settings(fake_slack, openid), gone)
+        async with app.test_app():
+            client = app.test_client()
+            status, page = await come_back(client, openid.approve(await leave_for_slack(client)))
+
+    assert status == 503
+    assert "Jeeves cannot sign you in right now" in page
