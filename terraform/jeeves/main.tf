@@ -39,6 +39,7 @@ module "jeeves" {
   secrets = {
     slack_signing_secret      = var.slack_signing_secret
     slack_bot_token           = var.slack_bot_token
+    slack_client_secret       = var.slack_client_secret
     weather_api_key           = var.weather_api_key
     worker_client_secret      = random_password.worker_client_secret.result
     worker_client_secret_hash = data.external.worker_client_secret_hash.result.hash

@@ -46,6 +46,13 @@ variable "slack_bot_token" {
   sensitive   = true
 }
 
+variable "slack_client_secret" {
+  description = "The Slack app's client secret (JEEVES_SLACK_CLIENT_SECRET); empty: no installs or Sign in with Slack."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
 variable "weather_api_key" {
   description = "The weather provider's API key (JEEVES_WEATHER_API_KEY); empty: weather apologises."
   type        = string

@@ -64,6 +64,12 @@ locals {
       JEEVES_MAX_BODY_BYTES    = "1048576"
       JEEVES_PUBLISH_TIMEOUT   = "2.0"
       JEEVES_RECENT_EVENTS     = "10000"
+      JEEVES_PUBLIC_URL        = "https://${var.hostname}"
+      # The Slack app's client id (not a secret): set it in var.settings to turn on installs
+      # and Sign in with Slack; empty, both say they are not configured.
+      JEEVES_SLACK_CLIENT_ID       = ""
+      JEEVES_SLACK_API_URL         = "https://slack.com/api/"
+      JEEVES_SLACK_OPENID_JWKS_URL = "https://slack.com/openid/connect/keys"
     }
     dataservice = {
       JEEVES_DATASERVICE_JWKS_URL       = "http://jeeves-tokendealer.${local.ns}.svc/.well-known/jwks.json"
@@ -88,7 +94,7 @@ locals {
       JEEVES_DATASERVICE_URL           = "http://jeeves-dataservice.${local.ns}.svc"
       JEEVES_TOKENDEALER_URL           = "http://jeeves-tokendealer.${local.ns}.svc"
       JEEVES_WORKER_CLIENT_ID          = "jeeves-worker"
-      JEEVES_DASHBOARD_URL             = "https://${var.hostname}/dashboard"
+      JEEVES_PUBLIC_URL                = "https://${var.hostname}"
       JEEVES_PREFETCH                  = "32"
       JEEVES_SLACK_PREFETCH            = "128"
       JEEVES_DRAIN_TIMEOUT             = tostring(var.drain_timeout)
@@ -103,6 +109,7 @@ locals {
   secret_env = {
     slack_signing_secret = { name = "JEEVES_SLACK_SIGNING_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "signing-secret" } } }
     slack_bot_token      = { name = "JEEVES_SLACK_BOT_TOKEN", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "bot-token" } } }
+    slack_client_secret  = { name = "JEEVES_SLACK_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "client-secret", optional = true } } }
     weather_api_key      = { name = "JEEVES_WEATHER_API_KEY", valueFrom = { secretKeyRef = { name = "jeeves-weather", key = "api-key", optional = true } } }
     worker_client_secret = { name = "JEEVES_WORKER_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-worker-client", key = "client-secret" } } }
     encryption_keys      = { name = "JEEVES_DATASERVICE_ENCRYPTION_KEYS", valueFrom = { secretKeyRef = { name = "jeeves-dataservice", key = "encryption-keys" } } }
@@ -122,7 +129,7 @@ locals {
   ]
 
   http_env = {
-    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret])
+    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.slack_client_secret])
     dataservice = concat(local.database_env, [local.secret_env.encryption_keys])
     tokendealer = [local.secret_env.tokendealer_clients]
   }

@@ -19,7 +19,8 @@ locals {
   # Egress of each Jeeves pod, as (peer, port) rules.
   egress = merge(
     {
-      frontend    = [{ to = [local.rabbitmq_pods], ports = [local.tcp["5672"]] }]
+      # Slack: openid.connect.token and its keys (Sign in with Slack), oauth.v2.access (installs).
+      frontend    = [{ to = [local.rabbitmq_pods], ports = [local.tcp["5672"]] }, { to = [local.internet], ports = [local.tcp["443"]] }]
       dataservice = [{ to = [local.postgres_pods], ports = [local.tcp["5432"]] }, { to = [local.jeeves_pod.tokendealer], ports = [local.tcp["8003"]] }]
       tokendealer = []
       migrate     = [{ to = [local.postgres_pods], ports = [local.tcp["5432"]] }]

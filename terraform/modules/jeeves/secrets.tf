@@ -14,6 +14,7 @@ locals {
     "jeeves-slack" = {
       "signing-secret" = var.secrets.slack_signing_secret
       "bot-token"      = var.secrets.slack_bot_token
+      "client-secret"  = var.secrets.slack_client_secret
     }
     "jeeves-weather"       = { "api-key" = var.secrets.weather_api_key }
     "jeeves-worker-client" = { "client-secret" = var.secrets.worker_client_secret }

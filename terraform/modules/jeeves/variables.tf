@@ -191,6 +191,7 @@ variable "secrets" {
   type = object({
     slack_signing_secret      = string
     slack_bot_token           = string
+    slack_client_secret       = optional(string, "")
     weather_api_key           = optional(string, "")
     worker_client_secret      = string
     worker_client_secret_hash = string
