@@ -24,6 +24,7 @@ from dataservice.timezones import known_timezones
 from dataservice.views import (
     health,
     installations,
+    me,
     reminders,
     replies,
     schedule,
@@ -44,6 +45,7 @@ APIS: tuple[Api, ...] = (
     replies.api,
     reminders.api,
     schedule.api,
+    me.api,
 )
 API_VERSION = "1.0.0"
 #: Where the HTTP session to Slack lives while the app serves.

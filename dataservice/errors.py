@@ -115,6 +115,15 @@ class SlackUnavailable(DomainError):
         self.reason = reason
 
 
+class InvalidSession(DomainError):
+    """The dashboard session named by the request is unknown, expired or revoked
+    (``reason``, for the logs: the answer does not tell them apart)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("the session is not valid (expired, signed out or unknown)")
+        self.reason = reason
+
+
 class InvalidInput(DomainError):
     """The request's path, query string or body does not validate."""
 
@@ -150,6 +159,8 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     InvalidInput: (422, "invalid_request"),
     InstallationInactive: (409, "installation_inactive"),
     SlackUnavailable: (503, "slack_unavailable"),
+    # 403, not 401: the service token was fine (a 401 would make the client renew it).
+    InvalidSession: (403, "invalid_session"),
 }
 #: Seconds a client waits before asking again after a 503 ``slack_unavailable``.
 SLACK_RETRY_AFTER = 1

@@ -221,3 +221,22 @@ class Reminder(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     #: The creator's ``Idempotency-Key`` (the action id), so a redelivered action is a no-op.
     request_key: Mapped[str | None] = mapped_column(String(200))
+
+
+class Session(Base):
+    """A dashboard sign-in: the front door's cookie carries the session id, this row says
+    whose it is and whether it still holds (not expired, not revoked), for every replica."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: SHA-256 (hex) of the session id: the id itself is never stored, so a copy of the
+    #: database holds no cookie that works.
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: The workspace's name as Slack gave it at sign-in, to show on the dashboard.
+    team_name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: When it was signed out (or revoked); ``None`` while it holds.
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

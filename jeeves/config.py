@@ -136,7 +136,9 @@ def _check_frontend() -> list[str]:
 
     settings, problems = _read(FrontendSettings)
     if settings is not None:
-        problems += _run_checks([settings.signing_secret])
+        problems += _run_checks(
+            [settings.signing_secret, settings.secret_keys, settings.cookie_secure]
+        )
     return problems + _check_common()
 
 

@@ -42,7 +42,9 @@ async def run_dev(stop: asyncio.Event) -> None:
     """Run every service and worker kind until ``stop`` is set."""
     bus = MemoryBus((*WORKER_QUEUES.values(), DEVCHAT_QUEUE))
     chat = ChatLog()
-    frontend_settings = FrontendSettings(env=DEV)
+    frontend_settings = FrontendSettings(
+        env=DEV, frontend_client_id=DEV_CLIENT_ID, frontend_client_secret=DEV_CLIENT_SECRET
+    )
     worker_settings = WorkerSettings(
         env=DEV, worker_client_id=DEV_CLIENT_ID, worker_client_secret=DEV_CLIENT_SECRET
     )
@@ -67,6 +69,7 @@ async def run_dev(stop: asyncio.Event) -> None:
     log.info(
         "dev.started",
         chat=f"http://{frontend_settings.frontend_bind}/",
+        dashboard=f"http://{frontend_settings.frontend_bind}/dashboard",
         workers=[kind.name for kind in kinds],
     )
     try:

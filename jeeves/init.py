@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
@@ -82,6 +83,8 @@ def init(folder: Path) -> list[str]:
         or _new_client_secret(),
         "dataservice_encryption_keys": existing.get(env_name("dataservice_encryption_keys"))
         or Fernet.generate_key().decode(),
+        "dashboard_secret_keys": existing.get(env_name("dashboard_secret_keys"))
+        or secrets.token_urlsafe(32),
     }
     return [
         _write_key(key_path),
@@ -122,12 +125,13 @@ def _sections() -> Iterator[tuple[str, type[BaseSettings]]]:
     from dataservice.settings import DataServiceSettings
     from jeeves_frontend.settings import FrontendSettings
     from jeeves_shared.runtime.lifecycle import ShutdownSettings
-    from jeeves_shared.runtime.settings import JeevesSettings
+    from jeeves_shared.runtime.settings import DataClientSettings, JeevesSettings
     from tokendealer.settings import TokenDealerSettings
     from workers.settings import WorkerSettings
 
     yield "every process: addresses, broker, logs", JeevesSettings
     yield "HTTP services: shutdown", ShutdownSettings
+    yield "Data Service clients (front door and workers)", DataClientSettings
     yield "front door (jeeves serve frontend)", FrontendSettings
     yield "Data Service (jeeves serve dataservice, jeeves db upgrade)", DataServiceSettings
     yield "TokenDealer (jeeves serve tokendealer)", TokenDealerSettings

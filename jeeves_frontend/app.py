@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 import structlog
 from quart import Quart, request
 from slack_sdk.signature import SignatureVerifier
 from werkzeug.exceptions import HTTPException
 
 from jeeves_frontend import devchat, health, slack
+from jeeves_frontend.dashboard import install_dashboard
 from jeeves_frontend.dashboard.openid import install_signin
 from jeeves_frontend.devchat import ChatLog
 from jeeves_frontend.install import mount_install
@@ -17,10 +19,12 @@ from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_frontend.signature import SignatureRejected
 from jeeves_frontend.state import FrontDoor
+from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus import Bus, BusUnavailable
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
-from jeeves_shared.dataclient import DataServiceClient
+from jeeves_shared.dataclient import DASHBOARD_SCOPES, FRONTEND_SCOPES, DataServiceClient
+from jeeves_shared.runtime.settings import is_placeholder
 
 log = structlog.get_logger(__name__)
 
@@ -35,9 +39,10 @@ def create_app(
     """Build the front door.
 
     Without ``bus`` the app connects to RabbitMQ at ``JEEVES_AMQP_URL`` when it starts serving
-    (and closes the connection when it stops). ``chat`` mounts the local chat page; only
-    ``jeeves dev`` passes one. ``dataservice`` stores the installations of the install pages
-    (:mod:`jeeves_frontend.install`), which are off without it.
+    (and closes the connection when it stops); without ``dataservice``, it opens its Data
+    Service client (for the dashboard, Sign in with Slack and the install pages) then too.
+    ``chat`` mounts the local chat page; only ``jeeves dev`` passes one. Raises
+    :class:`~jeeves_shared.runtime.settings.SettingsError` for unusable settings.
     """
     settings = settings or FrontendSettings()
     secret = settings.signing_secret()  # refuses to build without one outside dev mode
@@ -55,20 +60,63 @@ def create_app(
         ),
         verifier=SignatureVerifier(secret) if secret else None,
         recent=RecentEvents(settings.recent_events),
+        dataservice=dataservice,
     )
     app.extensions["jeeves"] = door
     if bus is None:
         app.before_serving(door.bus.start)
         app.after_serving(door.bus.close)
+    if dataservice is None:
+        _open_dataservice_on_serving(app, door)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(slack.blueprint)
     mount_install(app, settings, dataservice)
-    install_signin(app, settings, dataservice)
+    install_dashboard(app, settings)
+    install_signin(app, settings)
     if chat is not None:
         app.extensions["jeeves.chat"] = chat
         app.register_blueprint(devchat.blueprint)
     _register_errors(app)
     return app
+
+
+def _open_dataservice_on_serving(app: Quart, door: FrontDoor) -> None:
+    """Open the Data Service client (and its HTTP session) while the app serves.
+
+    Without a client secret (outside dev mode) the dashboard answers that its data is
+    unavailable; the Slack endpoints work regardless.
+    """
+    settings = door.settings
+    http: list[aiohttp.ClientSession] = []
+
+    @app.before_serving
+    async def open_client() -> None:
+        secret = settings.frontend_client_secret.get_secret_value().strip()
+        if is_placeholder(secret) and not settings.is_dev:
+            log.warning("dashboard.no_client", reason="JEEVES_FRONTEND_CLIENT_SECRET not set")
+            return
+        session = aiohttp.ClientSession()
+        http.append(session)
+        tokens = TokenClient(
+            session,
+            token_url=f"{settings.tokendealer_url.rstrip('/')}/oauth/token",
+            client_id=settings.frontend_client_id,
+            client_secret=secret,
+        )
+        # One retry: a person waits for the answer; the page says when the data is away.
+        door.dataservice = DataServiceClient.from_token_client(
+            session,
+            settings.dataservice_url,
+            tokens,
+            scopes=(*FRONTEND_SCOPES, *DASHBOARD_SCOPES),
+            retries=1,
+        )
+
+    @app.after_serving
+    async def close_client() -> None:
+        door.dataservice = None
+        for session in http:
+            await session.close()
 
 
 def _register_errors(app: Quart) -> None:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
-from jeeves_shared.runtime.settings import JeevesSettings, is_placeholder
+from jeeves_shared.runtime.settings import (
+    DataClientSettings,
+    SettingsError,
+    env_name,
+    is_placeholder,
+)
+
+#: Shortest cookie signing key accepted (characters): ``jeeves init`` writes 43 (256 bits).
+MIN_KEY_LENGTH = 32
 
 
-class FrontendSettings(JeevesSettings):
+class FrontendSettings(DataClientSettings):
     """``JEEVES_*`` settings the front door reads."""
 
-    derived_urls = (("public_url", "frontend_bind", ""),)
+    derived_urls = (*DataClientSettings.derived_urls, ("public_url", "frontend_bind", ""))
 
     slack_signing_secret: SecretStr = SecretStr("")
     """The Slack app's signing secret ("Basic Information"): verifies every Slack request."""
@@ -44,6 +53,65 @@ class FrontendSettings(JeevesSettings):
     def _check_public_url(cls, url: str) -> str:
         return check_public_url(url) if url.strip() else ""
 
+    frontend_client_id: str = "jeeves-frontend"
+    """The front door's OAuth2 client at the TokenDealer (the dashboard's Data Service calls)."""
+    frontend_client_secret: SecretStr = SecretStr("")
+    """Its secret (``jeeves init`` writes it and its hash)."""
+    dashboard_secret_keys: SecretStr = SecretStr("")
+    """Keys that sign the dashboard's session cookie, comma-separated, newest first: the first
+    signs, every one verifies (rotate by putting a new key first, and drop the old one once
+    the sessions it signed have expired). At least 32 characters each; refused outside dev
+    when unset. ``jeeves dev`` makes a random one per run when none is set."""
+    dashboard_session_hours: float = Field(default=12.0, gt=0, le=168)
+    """How long a dashboard sign-in lasts (the cookie's ``Max-Age`` and the session row's)."""
+    dashboard_cookie_secure: bool | None = None
+    """Send the session cookie over HTTPS only. Default: on, except in dev mode (which serves
+    http://127.0.0.1); off outside dev mode is refused."""
+    dashboard_allowed_origins: str = ""
+    """Other origins (``https://tools.example.com``, comma-separated) whose pages may call
+    ``/api/me`` with the person's cookie (CORS). Empty: none. ``*`` is refused."""
+
+    @field_validator("dashboard_allowed_origins")
+    @classmethod
+    def _check_origins(cls, origins: str) -> str:
+        for origin in _split(origins):
+            if origin == "*":
+                # With credentials, a wildcard would let every site act as the signed-in
+                # person (and quart-cors would answer every request 500): say so at start.
+                raise SettingsError("'*' cannot be used with credentialed (cookie) requests")
+            if not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+                raise SettingsError(f"{origin!r} is not an origin such as https://example.com")
+        return origins.strip()
+
+    def secret_keys(self) -> list[str]:
+        """The cookie signing keys, newest first; a random one in dev mode when none is set.
+
+        Raises :class:`SettingsError` outside dev mode when unset, or when a key is too short.
+        """
+        keys = _split(self.dashboard_secret_keys.get_secret_value())
+        name = env_name("dashboard_secret_keys")
+        if not keys or all(is_placeholder(key) for key in keys):
+            if self.is_dev:
+                return [secrets.token_urlsafe(32)]
+            raise SettingsError(f"{name} is not set (or is a placeholder); refusing to start")
+        if any(len(key) < MIN_KEY_LENGTH or is_placeholder(key) for key in keys):
+            raise SettingsError(f"{name}: every key needs at least {MIN_KEY_LENGTH} characters")
+        return keys
+
+    def cookie_secure(self) -> bool:
+        """Whether the session cookie is ``Secure``; raises :class:`SettingsError` when it is
+        switched off outside dev mode."""
+        if self.dashboard_cookie_secure is None:
+            return not self.is_dev
+        if not self.dashboard_cookie_secure and not self.is_dev:
+            name = env_name("dashboard_cookie_secure")
+            raise SettingsError(f"{name}=false is for jeeves dev on http://127.0.0.1 only")
+        return self.dashboard_cookie_secure
+
+    def allowed_origins(self) -> list[str]:
+        """:attr:`dashboard_allowed_origins` as a list."""
+        return _split(self.dashboard_allowed_origins)
+
     def signing_secret(self) -> str | None:
         """The signing secret, or None in dev mode when none is configured.
 
@@ -66,3 +134,7 @@ def check_public_url(url: str) -> str:
     if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
         raise ValueError(f"{url!r}: give only the scheme and host (and port), no path")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _split(values: str) -> list[str]:
+    return [value.strip() for value in values.split(",") if value.strip()]

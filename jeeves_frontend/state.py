@@ -12,6 +12,7 @@ from jeeves_frontend.recent import RecentEvents
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.bus import Bus
 from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, action_key
+from jeeves_shared.dataclient import DataServiceClient
 from jeeves_shared.messages import Action
 
 log = structlog.get_logger(__name__)
@@ -26,6 +27,8 @@ class FrontDoor:
     #: None when no signing secret is configured (dev mode only): Slack endpoints are off.
     verifier: SignatureVerifier | None
     recent: RecentEvents
+    #: The dashboard's Data Service client, from when the app serves (tests may pass one).
+    dataservice: DataServiceClient | None = None
 
     async def publish(self, action: Action) -> None:
         """Publish ``action`` unless this process already published it (a Slack retry).

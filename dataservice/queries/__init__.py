@@ -38,6 +38,13 @@ from dataservice.queries.schedule import (
     finish_alert,
     finish_reminder,
 )
+from dataservice.queries.sessions import (
+    ActiveSession,
+    create_session,
+    find_session,
+    list_my_reminders,
+    revoke_session,
+)
 from dataservice.queries.shared import ping
 from dataservice.queries.users import (
     find_user,
@@ -61,14 +68,17 @@ from dataservice.queries.workspaces import (
 )
 
 __all__ = [
+    "ActiveSession",
     "cancel_reminder",
     "claim_due_alerts",
     "claim_due_reminders",
     "create_reminder",
+    "create_session",
     "create_workspace",
     "deactivate_installation",
     "delete_workspace",
     "find_installation",
+    "find_session",
     "find_user",
     "finish_alert",
     "finish_reminder",
@@ -81,6 +91,7 @@ __all__ = [
     "get_workspace",
     "lease_replies",
     "lease_reply",
+    "list_my_reminders",
     "list_pending_reminders",
     "list_users",
     "list_workspaces",
@@ -89,6 +100,7 @@ __all__ = [
     "read_token",
     "read_user",
     "release_reply",
+    "revoke_session",
     "rotate_bot_tokens",
     "rotate_installation_tokens",
     "save_installation",

@@ -1,4 +1,4 @@
-"""Who signed in: the Slack person a dashboard session belongs to."""
+"""Who signed in: the person as Slack (or ``jeeves dev``) vouches for them."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SlackIdentity:
-    """A Slack user as Sign in with Slack (or the dev sign-in) names them.
+    """A person, as Sign in with Slack's ``id_token`` (OpenID Connect) names them.
 
-    ``enterprise_id`` is set for an Enterprise Grid org; ``team_id`` is the user's own workspace.
+    ``team_id`` is their workspace (``https://slack.com/team_id``), ``user_id`` their Slack
+    user id (``https://slack.com/user_id``), ``enterprise_id`` their Enterprise Grid org, if any.
     """
 
     enterprise_id: str | None
@@ -18,3 +19,5 @@ class SlackIdentity:
     name: str
     email: str | None
     team_name: str
+    #: Their time zone in Slack (``users.info``'s ``tz``), if known: given to a new user.
+    timezone: str | None = None

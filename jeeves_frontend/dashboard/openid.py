@@ -6,27 +6,33 @@
 order: Slack's ``error`` parameter, this browser's state (single-use), the ``code``; then the
 code is exchanged at ``openid.connect.token``, the ``id_token`` verified against Slack's keys,
 and the person's workspace must have Jeeves installed. Every refusal is a page that says what
-happened with a way on (4xx: nothing a browser sends produces a 5xx; 502/503 only when Slack's
-or our own back end cannot be reached). Spec: OpenID Connect Core 1.0 §3.1; Slack's side:
+happened with a way on (4xx: nothing a browser sends produces a 5xx; 502/503 only when Slack or
+the Data Service cannot be reached). Spec: OpenID Connect Core 1.0 §3.1; Slack's side:
 https://docs.slack.dev/authentication/sign-in-with-slack/.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
+from datetime import timedelta
 
 import aiohttp
 import structlog
 from quart import Blueprint, Quart, Response, current_app, render_template, request
+from quart_rate_limiter import rate_limit
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.oauth import OpenIDConnectAuthorizeUrlGenerator
 from slack_sdk.web.async_client import AsyncWebClient
 
+from jeeves_frontend.dashboard.errors import install_error_pages
 from jeeves_frontend.dashboard.id_token import IdTokenRejected, IdTokenVerifier, KeysUnavailable
 from jeeves_frontend.dashboard.identity import SlackIdentity
+from jeeves_frontend.dashboard.sessions import (
+    DataServiceMissing,
+    dataservice,
+    safe_next_path,
+    start_session,
+)
 from jeeves_frontend.dashboard.signin_state import (
     COOKIE,
     PendingSignIn,
@@ -37,17 +43,27 @@ from jeeves_frontend.install.states import ClaimedOnce, OnceRecord
 from jeeves_frontend.manifest import INSTALL_PATH, SIGNIN_REDIRECT_PATH
 from jeeves_frontend.pages import html_page
 from jeeves_frontend.settings import FrontendSettings
-from jeeves_shared.dataclient import DataServiceClient, DataServiceError
+from jeeves_shared.auth.errors import TokenRequestFailed
+from jeeves_shared.dataclient import DataServiceError
 from jeeves_shared.installations import InstallationKey
 from jeeves_shared.runtime.settings import is_placeholder
 
 log = structlog.get_logger(__name__)
 
-blueprint = Blueprint("signin", __name__)
+#: The two routes, mounted when a Slack app is configured (the dashboard's sign-in page shows
+#: its button when the endpoint ``dashboard_oidc.sign_in`` exists).
+blueprint = Blueprint("dashboard_oidc", __name__)
+install_error_pages(blueprint)
+#: The same routes saying that sign-in is not configured, mounted otherwise.
+off_blueprint = Blueprint("dashboard_oidc_off", __name__)
 
 SCOPES = ("openid", "email", "profile")
 SIGNIN_PATH = "/dashboard/signin"
 EXTENSION_KEY = "jeeves.signin"
+#: Where the browser goes to Slack, per client address: far above a person's pace.
+limit_starts = rate_limit(20, timedelta(minutes=1))
+#: Errors that mean the Data Service cannot answer now (the person may try again).
+BACKEND_DOWN = (DataServiceError, TokenRequestFailed, DataServiceMissing)
 
 
 @dataclass(frozen=True)
@@ -61,32 +77,25 @@ class SlackSignIn:
     slack: AsyncWebClient
     verifier: IdTokenVerifier
     states: SignInStates
-    dataservice: DataServiceClient
     #: Send the state cookie over HTTPS only (off only for dev on http://127.0.0.1).
     secure_cookie: bool
 
 
 def install_signin(
-    app: Quart,
-    settings: FrontendSettings,
-    dataservice: DataServiceClient | None,
-    *,
-    once: OnceRecord | None = None,
+    app: Quart, settings: FrontendSettings, *, once: OnceRecord | None = None
 ) -> None:
-    """Mount Sign in with Slack on ``app``; ``dataservice`` finds the person's installation.
+    """Mount Sign in with Slack on ``app`` (after the dashboard: it uses its cookie keys).
 
-    Without a Slack client id and secret (or a Data Service) the routes stay, saying that
-    sign-in is not configured, and :func:`signin_url` is None (pages hide the button). ``once``
-    records used states (default: the Data Service's once-only claims, shared by replicas).
+    Without ``JEEVES_SLACK_CLIENT_ID`` and ``JEEVES_SLACK_CLIENT_SECRET`` the routes say that
+    sign-in is not configured (404) and the dashboard shows no button. ``once`` records the
+    states used (default: the Data Service's once-only claims, shared by every replica).
     """
-    app.register_blueprint(blueprint)
-    app.context_processor(_template_values)
-    secret = settings.slack_client_secret.get_secret_value().strip()
-    if not settings.slack_client_id.strip() or is_placeholder(secret) or dataservice is None:
-        needs = "JEEVES_SLACK_CLIENT_ID, JEEVES_SLACK_CLIENT_SECRET"
-        log.info("signin.not_configured", needs=needs)
-        return
     client_id = settings.slack_client_id.strip()
+    secret = settings.slack_client_secret.get_secret_value().strip()
+    if not client_id or is_placeholder(secret):
+        log.info("signin.not_configured", needs="JEEVES_SLACK_CLIENT_ID, CLIENT_SECRET")
+        app.register_blueprint(off_blueprint)
+        return
     redirect_uri = settings.public_url.rstrip("/") + SIGNIN_REDIRECT_PATH
     app.extensions[EXTENSION_KEY] = SlackSignIn(
         client_id=client_id,
@@ -98,37 +107,29 @@ def install_signin(
         slack=AsyncWebClient(base_url=settings.slack_api_url, timeout=10),
         verifier=IdTokenVerifier(client_id=client_id, jwks_url=settings.slack_openid_jwks_url),
         # The dashboard's cookie keys, newest first; itsdangerous wants the newest last.
-        states=SignInStates(
-            [secrets.token_urlsafe(32)], once or ClaimedOnce(dataservice)
-        ),  # INTERIM
-        dataservice=dataservice,
-        secure_cookie=not is_local_dev(settings),
+        states=SignInStates(list(reversed(settings.secret_keys())), once or _DataServiceOnce()),
+        secure_cookie=settings.cookie_secure(),
     )
+    app.register_blueprint(blueprint)
 
 
-def is_local_dev(settings: FrontendSettings) -> bool:
-    """True in dev mode served over plain HTTP on this machine: cookies cannot be Secure."""
-    url = urlsplit(settings.public_url)
-    return settings.is_dev and url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost")
+class _DataServiceOnce:
+    """The install pages' :class:`ClaimedOnce` on the front door's Data Service client, which
+    exists only while the app serves."""
 
-
-def signin_url() -> str | None:
-    """Where the *Sign in with Slack* button goes, or None when sign-in is not configured."""
-    return SIGNIN_PATH if EXTENSION_KEY in current_app.extensions else None
-
-
-async def _template_values() -> dict[str, Any]:
-    return {"signin_url": signin_url()}
+    async def first_use(self, claim_id: str) -> bool:
+        return await ClaimedOnce(dataservice()).first_use(claim_id)
 
 
 @blueprint.get(SIGNIN_PATH)
-async def start() -> Response:
-    """Send the browser to Slack with a fresh single-use state and nonce in a signed cookie."""
+@limit_starts
+async def sign_in() -> Response:
+    """Send the browser to Slack with a fresh single-use state and nonce in a signed cookie;
+    ``next`` (a dashboard path) is where the person lands once signed in."""
     signin = _signin()
-    if signin is None:
-        return await _not_configured()
-    pending = PendingSignIn.new()
-    response = _redirect(signin.authorize.generate(pending.state, nonce=pending.nonce))
+    pending = PendingSignIn.new(next_path=safe_next_path(request.args.get("next")))
+    location = signin.authorize.generate(pending.state, nonce=pending.nonce)
+    response = Response("", 302, {"Location": location})
     response.set_cookie(
         COOKIE,
         signin.states.seal(pending),
@@ -136,7 +137,7 @@ async def start() -> Response:
         path=SIGNIN_REDIRECT_PATH,
         secure=signin.secure_cookie,
         httponly=True,
-        samesite="Lax",
+        samesite="Lax",  # sent on Slack's top-level redirect back, not on cross-site requests
     )
     return response
 
@@ -145,8 +146,6 @@ async def start() -> Response:
 async def oauth_redirect() -> Response:
     """Finish the sign-in Slack sent back, or say why it cannot be finished."""
     signin = _signin()
-    if signin is None:
-        return await _not_configured()
     response = await _finish(signin)
     # Used or not, this sign-in is over: the state cookie goes (a reload cannot replay it).
     response.delete_cookie(
@@ -156,8 +155,15 @@ async def oauth_redirect() -> Response:
         httponly=True,
         samesite="Lax",
     )
-    response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@off_blueprint.get(SIGNIN_PATH)
+@off_blueprint.get(SIGNIN_REDIRECT_PATH)
+async def not_configured() -> Response:
+    """Sign in with Slack is off: say so (404), with no button that cannot work."""
+    detail = "This Jeeves has no Slack app configured for Sign in with Slack."
+    return await _problem(404, "Sign in with Slack is not configured", detail, retry=False)
 
 
 async def _finish(signin: SlackSignIn) -> Response:
@@ -172,7 +178,7 @@ async def _finish(signin: SlackSignIn) -> Response:
     except StateRejected as exc:
         log.info("signin.state_rejected", reason=exc.reason)
         return await _problem(400, "This sign-in link is no longer valid", f"{exc.reason}.")
-    except DataServiceError as exc:
+    except BACKEND_DOWN as exc:
         return await _backend_down(exc)
     code = request.args.get("code", "").strip()
     if not code or len(code) > 500:
@@ -184,24 +190,29 @@ async def _signed_in(signin: SlackSignIn, code: str, pending: PendingSignIn) -> 
     try:
         id_token = await _exchange(signin, code)
         identity = await signin.verifier.verify(id_token, nonce=pending.nonce)
-    except _SlackUnavailable:
-        return await _problem(502, "Slack could not be reached", "Please try again shortly.")
-    except KeysUnavailable as exc:
-        log.warning("signin.keys_unavailable", reason=exc.reason)
+    except (_SlackUnavailable, KeysUnavailable) as exc:
+        log.warning("signin.slack_unavailable", reason=str(exc))
         return await _problem(502, "Slack could not be reached", "Please try again shortly.")
     except (_SlackRefused, IdTokenRejected) as exc:
         log.warning("signin.rejected", reason=str(exc))
         return await _problem(400, "Slack's answer could not be trusted", "Nothing was saved.")
     try:
-        installed = await is_installed(signin.dataservice, identity)
-    except DataServiceError as exc:
+        if not await is_installed(identity):
+            log.info("signin.not_installed", team_id=identity.team_id)
+            return await _not_installed(identity)
+        response = await start_session(identity, pending.next_path)
+    except BACKEND_DOWN as exc:
         return await _backend_down(exc)
-    if not installed:
-        log.info("signin.not_installed", team_id=identity.team_id)
-        return await _not_installed(identity)
     log.info("signin.succeeded", team_id=identity.team_id, user_id=identity.user_id)
-    response = await start_session(identity)
     return response
+
+
+async def is_installed(identity: SlackIdentity) -> bool:
+    """Whether Jeeves is installed, and active, for ``identity``'s workspace or for their whole
+    Enterprise Grid org. Raises :class:`DataServiceError` when the Data Service cannot tell."""
+    key = InstallationKey(enterprise_id=identity.enterprise_id, team_id=identity.team_id)
+    installation = await dataservice().find_installation(key)
+    return installation is not None and installation.active
 
 
 class _SlackRefused(Exception):
@@ -226,61 +237,41 @@ async def _exchange(signin: SlackSignIn, code: str) -> str:
         error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
         log.warning("signin.token_exchange_failed", status=status, error=error)
         if status >= 500 or status == 429:
-            raise _SlackUnavailable from exc
+            raise _SlackUnavailable(f"openid.connect.token answered {status}") from exc
         raise _SlackRefused(f"openid.connect.token: {error}") from exc
     except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("signin.slack_unreachable", error=repr(exc))
-        raise _SlackUnavailable from exc
+        raise _SlackUnavailable(f"openid.connect.token unreachable: {exc!r}") from exc
     id_token = answer.get("id_token")
     if not isinstance(id_token, str) or not id_token:
         raise _SlackRefused("openid.connect.token gave no id_token")
     return id_token
 
 
-def _redirect(location: str) -> Response:
-    return Response("", status=302, headers={"Location": location})
-
-
-def _signin() -> SlackSignIn | None:
-    signin: SlackSignIn | None = current_app.extensions.get(EXTENSION_KEY)
+def _signin() -> SlackSignIn:
+    signin: SlackSignIn = current_app.extensions[EXTENSION_KEY]
     return signin
-
-
-async def _not_configured() -> Response:
-    detail = "This Jeeves has no Slack app configured for Sign in with Slack."
-    return await _problem(404, "Sign in with Slack is not configured", detail, retry=False)
 
 
 async def _not_installed(identity: SlackIdentity) -> Response:
     page = await render_template(
-        "signin_not_installed.html", identity=identity, install_url=INSTALL_PATH
+        "signin_not_installed.html",
+        identity=identity,
+        install_url=INSTALL_PATH,
+        retry_url=SIGNIN_PATH,
     )
     return html_page(page, 403)
 
 
-async def _backend_down(exc: DataServiceError) -> Response:
-    log.error("signin.dataservice_failed", status=exc.status, error=exc.error)
+async def _backend_down(exc: Exception) -> Response:
+    log.error("signin.dataservice_unavailable", error=str(exc))
     return await _problem(503, "Jeeves cannot sign you in right now", "Please try again soon.")
 
 
 async def _problem(status: int, heading: str, detail: str, *, retry: bool = True) -> Response:
     page = await render_template(
-        "signin_problem.html", heading=heading, detail=detail, retry_url=_retry_url(retry)
+        "signin_problem.html",
+        heading=heading,
+        detail=detail,
+        retry_url=SIGNIN_PATH if retry else None,
     )
     return html_page(page, status)
-
-
-def _retry_url(retry: bool) -> str | None:
-    return SIGNIN_PATH if retry and EXTENSION_KEY in current_app.extensions else None
-
-
-async def is_installed(dataservice: DataServiceClient, identity: SlackIdentity) -> bool:
-    """Whether Jeeves is installed, and active, for ``identity``'s workspace or for their whole
-    Enterprise Grid org. Raises :class:`DataServiceError` when the Data Service cannot tell."""
-    key = InstallationKey(enterprise_id=identity.enterprise_id, team_id=identity.team_id)
-    installation = await dataservice.find_installation(key)
-    return installation is not None and installation.active
-
-
-async def start_session(identity: SlackIdentity) -> Response:  # INTERIM until dashboard lands
-    return _redirect("/dashboard")

@@ -41,15 +41,18 @@ class StateRejected(Exception):
 
 @dataclass(frozen=True)
 class PendingSignIn:
-    """One sign-in between our redirect to Slack and Slack's redirect back."""
+    """One sign-in between our redirect to Slack and Slack's redirect back; ``next_path`` is
+    the dashboard page to land on once signed in."""
 
     state: str
     nonce: str
+    next_path: str | None = None
 
     @classmethod
-    def new(cls) -> PendingSignIn:
+    def new(cls, *, next_path: str | None = None) -> PendingSignIn:
         """Fresh random values (256 bits each)."""
-        return cls(state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32))
+        state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        return cls(state=state, nonce=nonce, next_path=next_path)
 
 
 class SignInStates:
@@ -70,7 +73,9 @@ class SignInStates:
 
     def seal(self, pending: PendingSignIn) -> str:
         """The cookie value for ``pending``."""
-        return self._serializer.dumps({"state": pending.state, "nonce": pending.nonce})
+        return self._serializer.dumps(
+            {"state": pending.state, "nonce": pending.nonce, "next": pending.next_path}
+        )
 
     async def take(self, cookie: str | None, state: str | None) -> PendingSignIn:
         """The sign-in ``cookie`` holds if ``state`` (from Slack's redirect) is its state.
@@ -98,7 +103,9 @@ class SignInStates:
             raise StateRejected("the sign-in cookie is not ours") from exc
         if not isinstance(value, dict):
             raise StateRejected("the sign-in cookie is not ours")
-        state, nonce = value.get("state"), value.get("nonce")
+        state, nonce, next_path = value.get("state"), value.get("nonce"), value.get("next")
         if not isinstance(state, str) or not isinstance(nonce, str) or not state or not nonce:
             raise StateRejected("the sign-in cookie is not ours")
-        return PendingSignIn(state=state, nonce=nonce)
+        return PendingSignIn(
+            state=state, nonce=nonce, next_path=next_path if isinstance(next_path, str) else None
+        )

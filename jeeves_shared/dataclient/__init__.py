@@ -18,6 +18,7 @@ from jeeves_shared.dataclient.errors import (
     InvalidRequest,
     NotFound,
     PreconditionFailed,
+    SessionEnded,
     Unauthorized,
 )
 from jeeves_shared.dataclient.models import (
@@ -28,8 +29,11 @@ from jeeves_shared.dataclient.models import (
     DueReminder,
     Installation,
     LeaseOutcome,
+    Me,
+    MyReminders,
     NewInstallation,
     Reminder,
+    SessionCreated,
     User,
     UserPage,
     Workspace,
@@ -37,6 +41,7 @@ from jeeves_shared.dataclient.models import (
 )
 from jeeves_shared.dataclient.scopes import (
     AUDIENCE,
+    DASHBOARD_SCOPES,
     FRONTEND_SCOPES,
     SCHEDULER_SCOPES,
     TOKEN_SCOPES,
@@ -45,6 +50,7 @@ from jeeves_shared.dataclient.scopes import (
 
 __all__ = [
     "AUDIENCE",
+    "DASHBOARD_SCOPES",
     "FRONTEND_SCOPES",
     "SCHEDULER_SCOPES",
     "TOKEN_SCOPES",
@@ -63,10 +69,14 @@ __all__ = [
     "InstallationNotFound",
     "InvalidRequest",
     "LeaseOutcome",
+    "Me",
+    "MyReminders",
     "NewInstallation",
     "NotFound",
     "PreconditionFailed",
     "Reminder",
+    "SessionCreated",
+    "SessionEnded",
     "Unauthorized",
     "User",
     "UserPage",

@@ -48,7 +48,7 @@ from jeeves_shared.dataclient.models import (
     WorkspacePage,
 )
 from jeeves_shared.dataclient.scopes import AUDIENCE, WORKER_SCOPES
-from jeeves_shared.dataclient.transport import Transport
+from jeeves_shared.dataclient.sessions import SessionCalls
 
 if TYPE_CHECKING:
     # Only for annotations: jeeves_shared.installations imports this package.
@@ -58,9 +58,10 @@ if TYPE_CHECKING:
 INSTALLATION_INACTIVE = "installation_inactive"
 
 
-class DataServiceClient(Transport):
-    """Typed calls to the Data Service's ``/api/v1`` (see :class:`Transport` for the options:
-    timeout, retries, backoff)."""
+class DataServiceClient(SessionCalls):
+    """Typed calls to the Data Service's ``/api/v1`` (see
+    :class:`~jeeves_shared.dataclient.transport.Transport` for the options: timeout, retries,
+    backoff; the dashboard's calls are :class:`~jeeves_shared.dataclient.sessions.SessionCalls`)."""
 
     @classmethod
     def from_token_client(

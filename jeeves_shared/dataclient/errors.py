@@ -49,6 +49,10 @@ class Unauthorized(DataServiceError):
     """401 even with a fresh token, or 403: the token lacks a scope."""
 
 
+class SessionEnded(Unauthorized):
+    """403 ``invalid_session``: the dashboard session expired, was signed out, or never was."""
+
+
 class DataServiceUnavailable(DataServiceError):
     """Unreachable, timing out or answering 5xx after every retry (``status`` 0: no answer)."""
 

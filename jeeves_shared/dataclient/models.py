@@ -223,6 +223,33 @@ class ReminderList(WireModel):
     reminders: list[Reminder]
 
 
+class MyReminders(WireModel):
+    """A signed-in user's reminders: ``upcoming`` (pending, soonest first) and ``recent``
+    (delivered or cancelled, newest first, at most 20)."""
+
+    upcoming: list[Reminder]
+    recent: list[Reminder]
+
+
+# --- dashboard sessions -------------------------------------------------------------------------
+
+
+class Me(WireModel):
+    """The signed-in person: their ``user``, their workspace's name as Slack gave it at
+    sign-in, and when their session ends (UTC) unless they sign out first."""
+
+    user: User
+    team_name: str
+    expires_at: datetime
+
+
+class SessionCreated(Me):
+    """A new dashboard session; ``session_id`` is its secret (given once, stored only as a
+    hash)."""
+
+    session_id: str
+
+
 class DueReminder(Reminder):
     """A claimed reminder, with the Slack ids needed to deliver it."""
 

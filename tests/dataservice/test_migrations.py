@@ -25,6 +25,7 @@ TABLES = {
     "user_settings",
     "processed_events",
     "reminders",
+    "sessions",
     "alembic_version",
 }
 
@@ -150,7 +151,11 @@ async def test_0002_keeps_existing_users_both_ways(empty_database_url: str) -> N
     ]
     assert status["status"] == "pending"
     assert [dict(row) for row in downgraded] == [{"id": 1, "display_name": "Bertie"}]
-    assert await inspect_database(url, table_names) == TABLES - {"reminders", "installations"}
+    assert await inspect_database(url, table_names) == TABLES - {
+        "reminders",
+        "installations",
+        "sessions",
+    }
     assert "alerts_enabled" not in await inspect_database(url, user_columns)
     await upgrade(url)  # SQLite rebuilt users twice: its constraints and indexes must survive
     assert await inspect_database(url, differences) == []

@@ -13,10 +13,14 @@ from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.runtime.lifecycle import start_draining
 from tests.support.http import wait_for_status, wait_until_ready
+from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import SIGNING_SECRET
 
-SETTINGS = FrontendSettings(slack_signing_secret=SIGNING_SECRET)
+SETTINGS = FrontendSettings(
+    slack_signing_secret=SIGNING_SECRET,
+    dashboard_secret_keys=DASHBOARD_SECRET_KEY,  # type: ignore[arg-type]
+)
 
 
 async def test_readyz_is_503_draining_once_the_app_drains() -> None:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 from pydantic import SecretStr
-from quart import Quart
+from quart import Quart, Response
 from quart.typing import TestClientProtocol as Client
 
 from jeeves_frontend.app import create_app
@@ -24,7 +24,7 @@ from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.dataclient import DataServiceClient
 from jeeves_shared.dataclient.models import NewInstallation
-from jeeves_shared.dataclient.scopes import FRONTEND_SCOPES
+from jeeves_shared.dataclient.scopes import DASHBOARD_SCOPES, FRONTEND_SCOPES
 from jeeves_shared.installations import InstallationKey
 from tests.support.dataservice import serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
@@ -35,16 +35,19 @@ from tests.support.fake_slack_openid import (
     Flaw,
     Person,
 )
+from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.slack_requests import SIGNING_SECRET
 
 PUBLIC_URL = "https://jeeves.example.com"
 REDIRECT_URI = f"{PUBLIC_URL}/dashboard/oauth_redirect"
+SCOPES = (*FRONTEND_SCOPES, *DASHBOARD_SCOPES)
 
 
 def signin_settings(fake_slack: FakeSlack, openid: FakeSlackOpenID) -> FrontendSettings:
     """Production settings with a Slack app whose Slack is the fake."""
     return FrontendSettings(
         slack_signing_secret=SIGNING_SECRET,
+        dashboard_secret_keys=DASHBOARD_SECRET_KEY,  # type: ignore[arg-type]
         public_url=PUBLIC_URL,
         slack_client_id=CLIENT_ID,
         slack_client_secret=CLIENT_SECRET,  # type: ignore[arg-type]
@@ -62,7 +65,7 @@ def openid(fake_slack: FakeSlack) -> FakeSlackOpenID:
 async def data(tmp_path: Path) -> AsyncIterator[DataServiceClient]:
     """The real Data Service (SQLite), where Ada's workspace has installed Jeeves."""
     async with serving_dataservice(tmp_path) as served, aiohttp.ClientSession() as session:
-        client = served.client(session, *FRONTEND_SCOPES, "events:claim")
+        client = served.client(session, *SCOPES)
         await install_jeeves(client, Person().team_id)
         yield client
 
@@ -100,26 +103,32 @@ def client(app: Quart) -> Client:
     return app.test_client()
 
 
-async def leave_for_slack(client: Client) -> str:
+async def leave_for_slack(client: Client, next_path: str | None = None) -> str:
     """Press *Sign in with Slack*: the authorize URL the browser is sent to."""
-    response = await client.get("/dashboard/signin")
+    query = {"next": next_path} if next_path is not None else {}
+    response = await client.get("/dashboard/signin", query_string=query, scheme="https")
     assert response.status_code == 302
     return response.headers["Location"]
 
 
-async def come_back(client: Client, redirect: str) -> tuple[int, str]:
-    """Follow Slack's redirect back to the front door: status and page."""
+async def follow(client: Client, redirect: str) -> Response:
+    """Follow Slack's redirect back to the front door."""
     parts = urlsplit(redirect)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == REDIRECT_URI
-    response = await client.get(parts.path, query_string=parse_qs(parts.query))
+    return await client.get(parts.path, query_string=parse_qs(parts.query), scheme="https")
+
+
+async def come_back(client: Client, redirect: str) -> tuple[int, str]:
+    """Follow Slack's redirect back to the front door: status and page."""
+    response = await follow(client, redirect)
     return response.status_code, await response.get_data(as_text=True)
 
 
 async def test_the_authorize_redirect_asks_slack_for_openid_with_a_fresh_state_and_nonce(
     client: Client,
 ) -> None:
-    first = await client.get("/dashboard/signin")
-    second = await client.get("/dashboard/signin")
+    first = await client.get("/dashboard/signin", scheme="https")
+    second = await client.get("/dashboard/signin", scheme="https")
 
     query = parse_qs(urlsplit(first.headers["Location"]).query)
     assert first.headers["Location"].startswith("https://slack.com/openid/connect/authorize?")
@@ -136,6 +145,35 @@ async def test_the_authorize_redirect_asks_slack_for_openid_with_a_fresh_state_a
     assert 0 < int(cookie["max-age"]) <= 600
     # Neither value can be read back from the cookie by the page: it is signed, not the state.
     assert query["state"][0] not in cookie.value or "." in cookie.value
+
+
+async def test_signing_in_lands_on_the_dashboard_showing_the_name_and_workspace(
+    client: Client, openid: FakeSlackOpenID
+) -> None:
+    back = await follow(client, openid.approve(await leave_for_slack(client)))
+    assert (back.status_code, back.headers["Location"]) == (303, "/dashboard")
+
+    dashboard = await client.get("/dashboard", scheme="https")
+    page = await dashboard.get_data(as_text=True)
+    assert dashboard.status_code == 200
+    assert "Good day, Ada Lovelace." in page
+    assert "Analytical Engines" in page
+    assert COOKIE not in dashboard.headers.get("Set-Cookie", "")
+
+
+@pytest.mark.parametrize(
+    ("asked", "lands"),
+    [
+        ("/dashboard?section=reminders", "/dashboard?section=reminders"),
+        ("https://evil.example/dashboard", "/dashboard"),
+        ("//evil.example/dashboard", "/dashboard"),
+    ],
+)
+async def test_signing_in_returns_to_a_dashboard_page_and_nowhere_else(
+    client: Client, openid: FakeSlackOpenID, asked: str, lands: str
+) -> None:
+    back = await follow(client, openid.approve(await leave_for_slack(client, asked)))
+    assert (back.status_code, back.headers["Location"]) == (303, lands)
 
 
 async def test_the_code_is_exchanged_at_openid_connect_token_with_the_apps_credentials(
@@ -176,7 +214,9 @@ async def test_cancelling_at_slack_says_so_with_a_way_to_try_again(
 async def test_another_slack_error_is_shown_escaped(client: Client) -> None:
     await leave_for_slack(client)
     response = await client.get(
-        "/dashboard/oauth_redirect", query_string={"error": "<script>x</script>", "state": "s"}
+        "/dashboard/oauth_redirect",
+        query_string={"error": "<script>x</script>", "state": "s"},
+        scheme="https",
     )
     page = await response.get_data(as_text=True)
     assert response.status_code == 400
@@ -197,10 +237,10 @@ async def test_a_redirect_to_a_browser_that_started_no_sign_in_is_refused(
 async def test_a_replayed_redirect_is_refused_even_with_the_old_cookie(
     client: Client, fake_slack: FakeSlack, openid: FakeSlackOpenID
 ) -> None:
-    signin = await client.get("/dashboard/signin")
+    signin = await client.get("/dashboard/signin", scheme="https")
     sealed = SimpleCookie(signin.headers["Set-Cookie"])[COOKIE].value
     redirect = openid.approve(signin.headers["Location"])
-    assert (await come_back(client, redirect))[0] == 302
+    assert (await come_back(client, redirect))[0] == 303
 
     again = await come_back(client, redirect)  # the browser's cookie is gone: Back, Reload
     client.set_cookie("localhost", COOKIE, sealed, path="/dashboard/oauth_redirect")
@@ -227,7 +267,9 @@ async def test_a_redirect_whose_state_is_not_this_browsers_is_refused(
 async def test_a_redirect_without_a_code_is_refused(client: Client) -> None:
     authorize = await leave_for_slack(client)
     state = parse_qs(urlsplit(authorize).query)["state"][0]
-    response = await client.get("/dashboard/oauth_redirect", query_string={"state": state})
+    response = await client.get(
+        "/dashboard/oauth_redirect", query_string={"state": state}, scheme="https"
+    )
     assert response.status_code == 400
     assert "no sign-in code" in await response.get_data(as_text=True)
 
@@ -279,13 +321,17 @@ async def test_slacks_keys_out_of_reach_is_a_page_not_a_crash(
 async def test_without_a_slack_app_sign_in_says_it_is_not_configured(
     data: DataServiceClient,
 ) -> None:
-    settings = FrontendSettings(slack_signing_secret=SIGNING_SECRET, public_url=PUBLIC_URL)
+    settings = FrontendSettings(
+        slack_signing_secret=SIGNING_SECRET,
+        dashboard_secret_keys=DASHBOARD_SECRET_KEY,  # type: ignore[arg-type]
+        public_url=PUBLIC_URL,
+    )
     app = front_door(settings, data)
     async with app.test_app():
         client = app.test_client()
-        start = await client.get("/dashboard/signin")
+        start = await client.get("/dashboard/signin", scheme="https")
         back = await client.get(
-            "/dashboard/oauth_redirect", query_string={"code": "c", "state": "s"}
+            "/dashboard/oauth_redirect", query_string={"code": "c", "state": "s"}, scheme="https"
         )
 
         assert start.status_code == back.status_code == 404
@@ -324,7 +370,7 @@ async def test_a_member_of_an_org_with_an_org_wide_install_may_sign_in(
     member = Person(user_id="U0GRID", team_id="T0GRIDTEAM", enterprise_id="E0GRID")
     status, _ = await come_back(client, openid.approve(await leave_for_slack(client), member))
 
-    assert status == 302
+    assert status == 303
 
 
 async def test_the_data_service_out_of_reach_is_a_page_not_a_crash(
@@ -334,7 +380,7 @@ async def test_the_data_service_out_of_reach_is_a_page_not_a_crash(
         pass
     # The Data Service has stopped: its client now finds nobody at that address.
     async with aiohttp.ClientSession() as session:
-        gone = served.client(session, *FRONTEND_SCOPES, "events:claim")
+        gone = served.client(session, *SCOPES)
         app = front_door(signin_settings(fake_slack, openid), gone)
         async with app.test_app():
             client = app.test_client()

@@ -20,6 +20,7 @@ from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.messages import Action, decode
 from tests.support.memory_bus import published_actions
+from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
     SIGNING_SECRET,
@@ -30,7 +31,10 @@ from tests.support.slack_requests import (
     sign,
 )
 
-SETTINGS = FrontendSettings(slack_signing_secret=SIGNING_SECRET)
+SETTINGS = FrontendSettings(
+    slack_signing_secret=SIGNING_SECRET,
+    dashboard_secret_keys=DASHBOARD_SECRET_KEY,  # type: ignore[arg-type]
+)
 
 
 def message_id(payload: dict[str, Any]) -> str:

@@ -13,6 +13,9 @@ from tokendealer.clients import generate_secret, hash_secret
 from tokendealer.keys import write_key_file
 from workers.slack.poster import POSTER_SCOPES
 
+#: Signs the dashboard's session cookies in tests (at least 32 characters, as outside dev).
+DASHBOARD_SECRET_KEY = "test-dashboard-cookie-key-0123456789abcdef"
+
 
 def production_env(folder: Path) -> dict[str, str]:
     """Keys, the workers' client, secrets and ports, with the database in ``folder``."""
@@ -42,4 +45,5 @@ def production_env(folder: Path) -> dict[str, str]:
         "JEEVES_DATASERVICE_URL": f"http://{data_bind}",
         "JEEVES_TOKENDEALER_URL": f"http://{dealer_bind}",
         "JEEVES_WORKER_CLIENT_SECRET": secret,
+        "JEEVES_DASHBOARD_SECRET_KEYS": DASHBOARD_SECRET_KEY,
     }

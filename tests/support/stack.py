@@ -31,6 +31,7 @@ from tests.support.clock import WallClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_weather import FakeWeather
 from tests.support.http import wait_until_ready
+from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import (
     SIGNING_SECRET,
@@ -154,6 +155,7 @@ async def _services(
             slack_signing_secret=SIGNING_SECRET,
             amqp_url=amqp_url,
             public_url=f"http://{binds['front']}",
+            dashboard_secret_keys=DASHBOARD_SECRET_KEY,  # type: ignore[arg-type]
         )
     )
     data = await data_services(

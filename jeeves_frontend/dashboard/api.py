@@ -1,0 +1,159 @@
+"""``/api/me/...``: the signed-in person's settings and reminders, as JSON, or as the page's
+sections for htmx (``HX-Request: true``): the dashboard's forms post here.
+
+Each call passes the session id to the Data Service, which answers for that session's user
+only: an id of someone else's reminder is 404, like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response
+
+from jeeves_frontend.dashboard import csrf, forms
+from jeeves_frontend.dashboard.errors import install_error_pages, is_htmx
+from jeeves_frontend.dashboard.sessions import dataservice
+from jeeves_frontend.dashboard.views import (
+    channel_of,
+    fields,
+    limit_writes,
+    now,
+    render_section,
+    signed_in,
+)
+from jeeves_shared.dataclient import NotFound, User
+
+blueprint = Blueprint("me_api", __name__, url_prefix="/api/me")
+install_error_pages(blueprint)
+#: Row ids are 32-bit on PostgreSQL: a bigger one names nothing.
+MAX_ID = 2**31 - 1
+
+
+@blueprint.get("")
+async def get_me() -> dict[str, Any]:
+    """``{"user", "team_name", "expires_at", "csrf_token"}``."""
+    session_id = await signed_in()
+    me = await dataservice().get_me(session_id)
+    return {**me.model_dump(mode="json"), "csrf_token": csrf.csrf_token(session_id)}
+
+
+@blueprint.patch("")
+@limit_writes
+async def update_profile() -> Response | dict[str, Any]:
+    """Set ``location`` (empty clears it), ``units``, ``timezone`` (empty: unset)."""
+    session_id = await signed_in()
+    submitted = await fields()
+    try:
+        profile = forms.parse_profile(submitted)
+    except forms.InvalidForm as exc:
+        return await _invalid("profile", session_id, submitted, exc)
+    changes = {"location": profile.location, "units": profile.units, "timezone": profile.timezone}
+    user = await dataservice().update_me(session_id, changes)
+    return await _saved("profile", session_id, user, "Saved.")
+
+
+@blueprint.put("/alerts")
+@limit_writes
+async def set_alerts() -> Response | dict[str, Any]:
+    """Switch the daily weather alert on (``enabled``, ``time``) or off."""
+    session_id = await signed_in()
+    submitted = await fields()
+    try:
+        alerts = forms.parse_alerts(submitted)
+    except forms.InvalidForm as exc:
+        return await _invalid("alerts", session_id, submitted, exc)
+    user = await dataservice().set_my_alerts(session_id, enabled=alerts.enabled, time=alerts.time)
+    said = f"Daily alert on, at {alerts.time}." if alerts.enabled else "Daily alert off."
+    return await _saved("alerts", session_id, user, said)
+
+
+@blueprint.post("/settings")
+@limit_writes
+async def set_setting() -> Response | dict[str, Any]:
+    """Set the ``config`` key ``key`` to ``value``."""
+    session_id = await signed_in()
+    submitted = await fields()
+    try:
+        key, value = forms.parse_setting(submitted)
+    except forms.InvalidForm as exc:
+        return await _invalid("config", session_id, submitted, exc)
+    user = await dataservice().set_my_setting(session_id, key, value)
+    return await _saved("config", session_id, user, f"Set {key}.")
+
+
+@blueprint.delete("/settings/<key>")
+@limit_writes
+async def unset_setting(key: str) -> Response | dict[str, Any]:
+    """Remove the ``config`` key (404 if it is not set)."""
+    session_id = await signed_in()
+    if not forms.is_setting_key(key):
+        raise NotFound(404, "not_found", "no such setting")
+    user = await dataservice().unset_my_setting(session_id, key)
+    return await _saved("config", session_id, user, f"Removed {key}.")
+
+
+@blueprint.get("/reminders")
+async def list_reminders() -> dict[str, Any]:
+    """``{"upcoming": [...], "recent": [...]}``."""
+    session_id = await signed_in()
+    return (await dataservice().my_reminders(session_id)).model_dump(mode="json")
+
+
+@blueprint.post("/reminders")
+@limit_writes
+async def create_reminder() -> Response | tuple[dict[str, Any], int]:
+    """A reminder of ``text`` at ``date`` + ``time`` on the person's own clock."""
+    session_id = await signed_in()
+    submitted = await fields()
+    data = dataservice()
+    user = (await data.get_me(session_id)).user
+    try:
+        new = forms.parse_reminder(submitted, zone=user.timezone, now=now())
+    except forms.InvalidForm as exc:
+        return await _invalid("reminders", session_id, submitted, exc, user=user)
+    reminder = await data.create_my_reminder(
+        session_id, text=new.text, due_at=new.due_at, channel_id=channel_of(user)
+    )
+    if is_htmx():
+        return await render_section("reminders", session_id, user, status="Reminder set.")
+    return reminder.model_dump(mode="json"), 201
+
+
+@blueprint.delete("/reminders/<int:reminder_id>")
+@limit_writes
+async def cancel_reminder(reminder_id: int) -> Response:
+    """Cancel one of the person's pending reminders; 404 for anything else."""
+    session_id = await signed_in()
+    data = dataservice()
+    if reminder_id > MAX_ID or not await data.cancel_my_reminder(session_id, reminder_id):
+        raise NotFound(404, "not_found", "no such pending reminder")
+    if is_htmx():
+        user = (await data.get_me(session_id)).user
+        return await render_section("reminders", session_id, user, status="Reminder cancelled.")
+    return Response(b"", 204)
+
+
+async def _saved(
+    section: str, session_id: str, user: User, status: str
+) -> Response | dict[str, Any]:
+    if is_htmx():
+        return await render_section(section, session_id, user, status=status)
+    return {"user": user.model_dump(mode="json")}
+
+
+async def _invalid(
+    section: str,
+    session_id: str,
+    submitted: Any,
+    exc: forms.InvalidForm,
+    *,
+    user: User | None = None,
+) -> Response:
+    """A 422: the section again with what was typed and what is wrong, for htmx."""
+    if not is_htmx():
+        raise exc
+    user = user or (await dataservice().get_me(session_id)).user
+    return await render_section(
+        section, session_id, user, form=submitted, errors=exc.errors, code=422
+    )
