@@ -190,6 +190,9 @@ async def test_login_link_goes_to_a_dm_not_the_channel(stack: Stack) -> None:
     by_channel = {p["channel"]: p["text"] for p in posts}
     assert by_channel["CPUBLIC"] == "I've sent you a direct message with the link."
     assert by_channel["U0042"] == f"Your Jeeves dashboard: {stack.url}/dashboard"
+    async with stack.session.get(f"{stack.url}/dashboard") as page:  # the link leads somewhere
+        assert page.status == 200
+        assert "Your Jeeves dashboard" in await page.text()
 
 
 async def test_slash_login_answers_with_the_dashboard_link_by_dm(stack: Stack) -> None:
