@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from jeeves_frontend.install.states import OnceRecord
 
@@ -59,16 +60,23 @@ class SignInStates:
     """Seal a :class:`PendingSignIn` into a cookie value and take it back, once.
 
     ``secret_keys`` sign the cookie, the last one for new cookies; any of them is accepted.
-    ``once`` records the states used.
+    ``once`` records the states used; ``clock`` gives Unix seconds (``time.time``).
     """
 
     def __init__(
-        self, secret_keys: Sequence[str], once: OnceRecord, *, lifetime: int = LIFETIME
+        self,
+        secret_keys: Sequence[str],
+        once: OnceRecord,
+        *,
+        lifetime: int = LIFETIME,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not secret_keys:
             raise ValueError("at least one secret key is needed to sign the sign-in cookie")
         self.lifetime = lifetime
-        self._serializer = URLSafeTimedSerializer(list(secret_keys), salt=_SALT)
+        self._serializer = URLSafeTimedSerializer(
+            list(secret_keys), salt=_SALT, signer=_clocked_signer(clock)
+        )
         self._once = once
 
     def seal(self, pending: PendingSignIn) -> str:
@@ -109,3 +117,12 @@ class SignInStates:
         return PendingSignIn(
             state=state, nonce=nonce, next_path=next_path if isinstance(next_path, str) else None
         )
+
+
+def _clocked_signer(clock: Callable[[], float]) -> type[TimestampSigner]:
+    class ClockedSigner(TimestampSigner):
+        # itsdangerous reads time.time(); tests move this clock instead.
+        def get_timestamp(self) -> int:
+            return int(clock())
+
+    return ClockedSigner
