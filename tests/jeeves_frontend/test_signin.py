@@ -388,3 +388,10 @@ async def test_the_data_service_out_of_reach_is_a_page_not_a_crash(
 
     assert status == 503
     assert "Jeeves cannot sign you in right now" in page
+
+
+async def test_leaving_for_slack_is_rate_limited_per_address(client: Client) -> None:
+    answers = [(await client.get("/dashboard/signin", scheme="https")) for _ in range(21)]
+
+    assert [a.status_code for a in answers] == [302] * 20 + [429]
+    assert "Too many requests" in await answers[-1].get_data(as_text=True)
