@@ -7,8 +7,8 @@ row, re-reads it, refreshes only if it is still expiring, and stores the new pai
 answering; everyone waiting on the lock then reads the new pair. The lock is the database's, so
 this holds across every process and pod sharing it (see ``docs/dataservice.md``).
 
-The refresh itself is slack_sdk's ``AsyncWebClient.oauth_v2_access`` with
-``grant_type=refresh_token``; the client credentials go as HTTP Basic auth.
+The refresh itself is Slack's ``oauth.v2.access`` with ``grant_type=refresh_token``, called
+through slack_sdk's ``AsyncWebClient``; the client credentials go as HTTP Basic auth.
 """
 
 from __future__ import annotations
@@ -97,12 +97,15 @@ class SlackRefresher:
             raise SlackUnavailable("the Slack app's client credentials are not configured")
         client_id, client_secret = self._credentials
         asked_at = self._clock()
+        # What AsyncWebClient.oauth_v2_access sends, but with the Basic credentials as a header
+        # we encode: slack_sdk 3.48 builds an aiohttp.BasicAuth for them, deprecated in aiohttp
+        # 3.14 (a DeprecationWarning on every refresh).
+        authorization = aiohttp.encode_basic_auth(client_id, client_secret)
         try:
-            response = await self._slack.oauth_v2_access(
-                client_id=client_id,
-                client_secret=client_secret,
-                grant_type="refresh_token",
-                refresh_token=refresh_token,
+            response = await self._slack.api_call(
+                "oauth.v2.access",
+                data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+                headers={"Authorization": authorization},
             )
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) or f"HTTP {exc.response.status_code}"
@@ -161,14 +164,17 @@ async def fresh_bot_token(
     """
     async with database.reader.connect() as conn:
         row_id, _ = await queries.find_installation(conn, key)
-        stored = await queries.read_token(conn, row_id, cipher=cipher)
-    if not stored.active or _is_fresh(stored, clock(), min_valid):
-        return _answer(stored, key)  # the usual case: no lock, no write
+        seen = await queries.read_token(conn, row_id, cipher=cipher)
+    if not seen.active or _is_fresh(seen, clock(), min_valid):
+        return _answer(seen, key)  # the usual case: no lock, no write
     refused: RefreshRefused | None = None
     async with database.engine.begin() as conn:
         await queries.lock_installation(conn, row_id)
         stored = await queries.read_token(conn, row_id, cipher=cipher, lock=True)
-        if stored.active and not _is_fresh(stored, clock(), min_valid):
+        # Refreshed by another caller while this one waited: theirs is as fresh as Slack makes
+        # them (refreshing again would only spend the new refresh token).
+        unchanged = stored.token == seen.token
+        if stored.active and unchanged and not _is_fresh(stored, clock(), min_valid):
             try:
                 stored = await _refresh(conn, stored, key, cipher, refresher, clock)
             except RefreshRefused as exc:

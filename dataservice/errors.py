@@ -97,6 +97,15 @@ class VersionMismatch(DomainError):
         self.id = id
 
 
+class InvalidSession(DomainError):
+    """The dashboard session named by the request is unknown, expired or revoked
+    (``reason``, for the logs: the answer does not tell them apart)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("the session is not valid (expired, signed out or unknown)")
+        self.reason = reason
+
+
 class InstallationInactive(DomainError):
     """The installation serving ``key`` is inactive: it has no token to give."""
 
@@ -112,15 +121,6 @@ class SlackUnavailable(DomainError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"cannot refresh the bot token now: {reason}")
-        self.reason = reason
-
-
-class InvalidSession(DomainError):
-    """The dashboard session named by the request is unknown, expired or revoked
-    (``reason``, for the logs: the answer does not tell them apart)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__("the session is not valid (expired, signed out or unknown)")
         self.reason = reason
 
 
@@ -157,10 +157,10 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     LeaseLost: (409, "lease_lost"),
     VersionMismatch: (412, "precondition_failed"),
     InvalidInput: (422, "invalid_request"),
-    InstallationInactive: (409, "installation_inactive"),
-    SlackUnavailable: (503, "slack_unavailable"),
     # 403, not 401: the service token was fine (a 401 would make the client renew it).
     InvalidSession: (403, "invalid_session"),
+    InstallationInactive: (409, "installation_inactive"),
+    SlackUnavailable: (503, "slack_unavailable"),
 }
 #: Seconds a client waits before asking again after a 503 ``slack_unavailable``.
 SLACK_RETRY_AFTER = 1

@@ -3,13 +3,13 @@
 It writes, into one folder (mode 0700):
 
 * ``signing.pem`` — the TokenDealer's signing key (mode 0600);
-* ``clients.json`` — the workers' TokenDealer client: the hash of its secret, audience
-  ``dataservice`` and exactly the scopes the worker kinds ask for (read from the code:
-  :func:`jeeves.config.worker_scopes`);
+* ``clients.json`` — the TokenDealer's clients: the workers' (the hash of its secret, audience
+  ``dataservice`` and exactly the scopes the worker kinds ask for, read from the code:
+  :func:`jeeves.config.worker_scopes`) and the front door's (``FRONTEND_SCOPES``);
 * ``jeeves.env`` — every setting of every process with its default and a comment (mode 0600:
-  it holds the generated secrets — the workers' client secret and the Fernet key that encrypts
-  bot tokens at rest). What only the operator knows (Slack credentials, RabbitMQ and
-  PostgreSQL URLs, the public URL) is marked ``SUPPLY``.
+  it holds the generated secrets — the workers' and the front door's client secrets and the
+  Fernet key that encrypts bot tokens at rest). What only the operator knows (Slack
+  credentials, RabbitMQ and PostgreSQL URLs, the public URL) is marked ``SUPPLY``.
 
 An existing file is never overwritten, so running it again is safe: it reports what it kept.
 """
@@ -37,6 +37,8 @@ KEY_FILE = "signing.pem"
 CLIENTS_FILE = "clients.json"
 #: The client every worker process authenticates as (``JEEVES_WORKER_CLIENT_ID``'s default).
 WORKER_CLIENT_ID = "jeeves-worker"
+#: The front door's client (``JEEVES_FRONTEND_CLIENT_ID``'s default).
+FRONTEND_CLIENT_ID = "jeeves-frontend"
 
 #: Settings only the operator can give, with what to write. Left empty, ``config check`` fails.
 SUPPLY = {
@@ -81,6 +83,9 @@ def init(folder: Path) -> list[str]:
         "worker_client_id": WORKER_CLIENT_ID,
         "worker_client_secret": existing.get(env_name("worker_client_secret"))
         or _new_client_secret(),
+        "frontend_client_id": FRONTEND_CLIENT_ID,
+        "frontend_client_secret": existing.get(env_name("frontend_client_secret"))
+        or _new_client_secret(),
         "dataservice_encryption_keys": existing.get(env_name("dataservice_encryption_keys"))
         or Fernet.generate_key().decode(),
         "dashboard_secret_keys": existing.get(env_name("dashboard_secret_keys"))
@@ -88,7 +93,10 @@ def init(folder: Path) -> list[str]:
     }
     return [
         _write_key(key_path),
-        _write_new(clients_path, _clients_json(generated["worker_client_secret"])),
+        _write_new(
+            clients_path,
+            _clients_json(generated["worker_client_secret"], generated["frontend_client_secret"]),
+        ),
         _write_new(env_path, env_file_text(generated)),
         f"next: fill in the lines marked SUPPLY in {env_path}, then run "
         f"jeeves --env-file {env_path} config check",
@@ -103,10 +111,14 @@ def env_file_text(generated: dict[str, str]) -> str:
         "# Lines marked SUPPLY need a value only you have; the others are defaults,",
         "# commented out: uncomment a line to change it. Keep this file secret (mode 0600).",
     ]
+    listed: set[str] = set()
     for title, settings_class in _sections():
         lines += ["", f"# --- {title} ---"]
         for field, info in _fields(settings_class):
-            lines += _setting_lines(field, info, generated)
+            # A setting two kinds of process read (JEEVES_SLACK_API_URL...) is listed once.
+            if field not in listed:
+                listed.add(field)
+                lines += _setting_lines(field, info, generated)
     return "\n".join(lines) + "\n"
 
 
@@ -125,13 +137,12 @@ def _sections() -> Iterator[tuple[str, type[BaseSettings]]]:
     from dataservice.settings import DataServiceSettings
     from jeeves_frontend.settings import FrontendSettings
     from jeeves_shared.runtime.lifecycle import ShutdownSettings
-    from jeeves_shared.runtime.settings import DataClientSettings, JeevesSettings
+    from jeeves_shared.runtime.settings import JeevesSettings
     from tokendealer.settings import TokenDealerSettings
     from workers.settings import WorkerSettings
 
     yield "every process: addresses, broker, logs", JeevesSettings
     yield "HTTP services: shutdown", ShutdownSettings
-    yield "Data Service clients (front door and workers)", DataClientSettings
     yield "front door (jeeves serve frontend)", FrontendSettings
     yield "Data Service (jeeves serve dataservice, jeeves db upgrade)", DataServiceSettings
     yield "TokenDealer (jeeves serve tokendealer)", TokenDealerSettings
@@ -172,18 +183,27 @@ def _new_client_secret() -> str:
     return generate_secret()
 
 
-def _clients_json(secret: str) -> str:
+def _clients_json(worker_secret: str, frontend_secret: str) -> str:
     from jeeves.cli import WORKER_KINDS
     from jeeves.config import worker_scopes
+    from jeeves_shared.dataclient.scopes import FRONTEND_SCOPES
     from tokendealer.clients import hash_secret
 
-    client = {
-        "id": WORKER_CLIENT_ID,
-        "secret_hash": hash_secret(secret),
-        "audiences": ["dataservice"],
-        "scopes": worker_scopes(WORKER_KINDS),
-    }
-    return json.dumps({"clients": [client]}, indent=2) + "\n"
+    clients = [
+        {
+            "id": WORKER_CLIENT_ID,
+            "secret_hash": hash_secret(worker_secret),
+            "audiences": ["dataservice"],
+            "scopes": worker_scopes(WORKER_KINDS),
+        },
+        {
+            "id": FRONTEND_CLIENT_ID,
+            "secret_hash": hash_secret(frontend_secret),
+            "audiences": ["dataservice"],
+            "scopes": list(FRONTEND_SCOPES),
+        },
+    ]
+    return json.dumps({"clients": clients}, indent=2) + "\n"
 
 
 def _write_key(path: Path) -> str:

@@ -23,8 +23,7 @@ from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus import Bus, BusUnavailable
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
-from jeeves_shared.dataclient import DASHBOARD_SCOPES, FRONTEND_SCOPES, DataServiceClient
-from jeeves_shared.runtime.settings import is_placeholder
+from jeeves_shared.dataclient import FRONTEND_SCOPES, DataServiceClient
 
 log = structlog.get_logger(__name__)
 
@@ -39,10 +38,10 @@ def create_app(
     """Build the front door.
 
     Without ``bus`` the app connects to RabbitMQ at ``JEEVES_AMQP_URL`` when it starts serving
-    (and closes the connection when it stops); without ``dataservice``, it opens its Data
-    Service client (for the dashboard, Sign in with Slack and the install pages) then too.
-    ``chat`` mounts the local chat page; only ``jeeves dev`` passes one. Raises
-    :class:`~jeeves_shared.runtime.settings.SettingsError` for unusable settings.
+    (and closes the connection when it stops). ``chat`` mounts the local chat page; only
+    ``jeeves dev`` passes one. Without ``dataservice``, a Data Service client is opened while
+    the app serves if ``JEEVES_FRONTEND_CLIENT_SECRET`` is set (views reach it as
+    ``front_door().dataservice``: the dashboard, Sign in with Slack, the install pages).
     """
     settings = settings or FrontendSettings()
     secret = settings.signing_secret()  # refuses to build without one outside dev mode
@@ -60,14 +59,14 @@ def create_app(
         ),
         verifier=SignatureVerifier(secret) if secret else None,
         recent=RecentEvents(settings.recent_events),
-        dataservice=dataservice,
+        data_client=dataservice,
     )
     app.extensions["jeeves"] = door
     if bus is None:
         app.before_serving(door.bus.start)
         app.after_serving(door.bus.close)
-    if dataservice is None:
-        _open_dataservice_on_serving(app, door)
+    if dataservice is None and settings.client_secret() is not None:
+        _open_dataservice_client(app, door)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(slack.blueprint)
     mount_install(app, settings, dataservice)
@@ -80,43 +79,30 @@ def create_app(
     return app
 
 
-def _open_dataservice_on_serving(app: Quart, door: FrontDoor) -> None:
-    """Open the Data Service client (and its HTTP session) while the app serves.
-
-    Without a client secret (outside dev mode) the dashboard answers that its data is
-    unavailable; the Slack endpoints work regardless.
-    """
+def _open_dataservice_client(app: Quart, door: FrontDoor) -> None:
+    """The front door's Data Service client, over its own pooled session, while serving."""
     settings = door.settings
-    http: list[aiohttp.ClientSession] = []
+    holder: list[aiohttp.ClientSession] = []
 
     @app.before_serving
     async def open_client() -> None:
-        secret = settings.frontend_client_secret.get_secret_value().strip()
-        if is_placeholder(secret) and not settings.is_dev:
-            log.warning("dashboard.no_client", reason="JEEVES_FRONTEND_CLIENT_SECRET not set")
-            return
         session = aiohttp.ClientSession()
-        http.append(session)
+        holder.append(session)
         tokens = TokenClient(
             session,
             token_url=f"{settings.tokendealer_url.rstrip('/')}/oauth/token",
             client_id=settings.frontend_client_id,
-            client_secret=secret,
+            client_secret=settings.frontend_client_secret,
         )
-        # One retry: a person waits for the answer; the page says when the data is away.
-        door.dataservice = DataServiceClient.from_token_client(
-            session,
-            settings.dataservice_url,
-            tokens,
-            scopes=(*FRONTEND_SCOPES, *DASHBOARD_SCOPES),
-            retries=1,
+        door.data_client = DataServiceClient.from_token_client(
+            session, settings.dataservice_url, tokens, scopes=FRONTEND_SCOPES
         )
 
     @app.after_serving
     async def close_client() -> None:
-        door.dataservice = None
-        for session in http:
-            await session.close()
+        door.data_client = None
+        while holder:
+            await holder.pop().close()
 
 
 def _register_errors(app: Quart) -> None:

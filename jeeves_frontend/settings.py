@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 
 from jeeves_shared.runtime.settings import (
-    DataClientSettings,
+    JeevesSettings,
     SettingsError,
     env_name,
     is_placeholder,
@@ -18,10 +18,14 @@ from jeeves_shared.runtime.settings import (
 MIN_KEY_LENGTH = 32
 
 
-class FrontendSettings(DataClientSettings):
+class FrontendSettings(JeevesSettings):
     """``JEEVES_*`` settings the front door reads."""
 
-    derived_urls = (*DataClientSettings.derived_urls, ("public_url", "frontend_bind", ""))
+    derived_urls = (
+        ("dataservice_url", "dataservice_bind", ""),
+        ("tokendealer_url", "tokendealer_bind", ""),
+        ("public_url", "frontend_bind", ""),
+    )
 
     slack_signing_secret: SecretStr = SecretStr("")
     """The Slack app's signing secret ("Basic Information"): verifies every Slack request."""
@@ -53,10 +57,21 @@ class FrontendSettings(DataClientSettings):
     def _check_public_url(cls, url: str) -> str:
         return check_public_url(url) if url.strip() else ""
 
+    dataservice_url: str = ""
+    """Where the Data Service listens; empty: from JEEVES_DATASERVICE_BIND."""
+    tokendealer_url: str = ""
+    """Where the TokenDealer listens; empty: from JEEVES_TOKENDEALER_BIND."""
     frontend_client_id: str = "jeeves-frontend"
-    """The front door's OAuth2 client at the TokenDealer (the dashboard's Data Service calls)."""
+    """The front door's OAuth2 client at the TokenDealer (installations, sessions)."""
     frontend_client_secret: SecretStr = SecretStr("")
-    """Its secret (``jeeves init`` writes it and its hash)."""
+    """Its secret (jeeves init writes it and its hash); without it the front door has no
+    Data Service client (one-workspace mode)."""
+
+    def client_secret(self) -> str | None:
+        """The front door's client secret, or None when none is configured."""
+        secret = self.frontend_client_secret.get_secret_value().strip()
+        return None if is_placeholder(secret) else secret
+
     dashboard_secret_keys: SecretStr = SecretStr("")
     """Keys that sign the dashboard's session cookie, comma-separated, newest first: the first
     signs, every one verifies (rotate by putting a new key first, and drop the old one once
@@ -67,6 +82,10 @@ class FrontendSettings(DataClientSettings):
     dashboard_cookie_secure: bool | None = None
     """Send the session cookie over HTTPS only. Default: on, except in dev mode (which serves
     http://127.0.0.1); off outside dev mode is refused."""
+    dashboard_sign_ins_per_minute: int = Field(default=10, gt=0)
+    """Sign-in attempts one client address may make per minute (then 429)."""
+    dashboard_writes_per_minute: int = Field(default=60, gt=0)
+    """Changes one session (or client address) may make on the dashboard per minute."""
     dashboard_allowed_origins: str = ""
     """Other origins (``https://tools.example.com``, comma-separated) whose pages may call
     ``/api/me`` with the person's cookie (CORS). Empty: none. ``*`` is refused."""

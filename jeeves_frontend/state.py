@@ -1,8 +1,9 @@
-"""What the front door's views share: the bus, the signature verifier, recent event ids."""
+"""What the front door's views share: the bus, the signature verifier, recent event ids, the
+Data Service client."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from quart import current_app
@@ -18,6 +19,10 @@ from jeeves_shared.messages import Action
 log = structlog.get_logger(__name__)
 
 
+class DataServiceNotConfigured(RuntimeError):
+    """The front door has no Data Service client: JEEVES_FRONTEND_CLIENT_SECRET is not set."""
+
+
 @dataclass
 class FrontDoor:
     """The front door's dependencies, kept on the app as ``app.extensions["jeeves"]``."""
@@ -27,8 +32,20 @@ class FrontDoor:
     #: None when no signing secret is configured (dev mode only): Slack endpoints are off.
     verifier: SignatureVerifier | None
     recent: RecentEvents
-    #: The dashboard's Data Service client, from when the app serves (tests may pass one).
-    dataservice: DataServiceClient | None = None
+    #: Set while the app serves, when a client secret is configured (see :attr:`dataservice`).
+    data_client: DataServiceClient | None = field(default=None)
+
+    @property
+    def dataservice(self) -> DataServiceClient:
+        """The front door's Data Service client (scopes ``installations:read`` and
+        ``installations:write``, plus the dashboard's).
+
+        Raises :class:`DataServiceNotConfigured` without ``JEEVES_FRONTEND_CLIENT_SECRET``
+        (outside dev mode), or before the app serves.
+        """
+        if self.data_client is None:
+            raise DataServiceNotConfigured("set JEEVES_FRONTEND_CLIENT_SECRET")
+        return self.data_client
 
     async def publish(self, action: Action) -> None:
         """Publish ``action`` unless this process already published it (a Slack retry).

@@ -7,14 +7,15 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from jeeves_shared.bus import RetryPolicy
-from jeeves_shared.runtime.settings import DataClientSettings, parse_bind
+from jeeves_shared.runtime.settings import JeevesSettings, parse_bind
 
 
-class WorkerSettings(DataClientSettings):
+class WorkerSettings(JeevesSettings):
     """``JEEVES_*`` settings the workers read."""
 
     derived_urls = (
-        *DataClientSettings.derived_urls,
+        ("dataservice_url", "dataservice_bind", ""),
+        ("tokendealer_url", "tokendealer_bind", ""),
         ("dashboard_url", "frontend_bind", "/dashboard"),
     )
 
@@ -28,6 +29,10 @@ class WorkerSettings(DataClientSettings):
     """OpenWeatherMap-compatible current-weather API; without a key, weather apologises."""
     weather_api_key: SecretStr = SecretStr("")
     """Its key; without one, weather apologises."""
+    dataservice_url: str = ""
+    """Where the Data Service listens; empty: from JEEVES_DATASERVICE_BIND."""
+    tokendealer_url: str = ""
+    """Where the TokenDealer listens; empty: from JEEVES_TOKENDEALER_BIND."""
     worker_client_id: str = "jeeves-worker"
     """The workers' OAuth2 client at the TokenDealer."""
     worker_client_secret: SecretStr = SecretStr("")

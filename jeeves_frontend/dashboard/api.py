@@ -17,7 +17,6 @@ from jeeves_frontend.dashboard.sessions import dataservice
 from jeeves_frontend.dashboard.views import (
     channel_of,
     fields,
-    limit_writes,
     now,
     render_section,
     signed_in,
@@ -39,7 +38,6 @@ async def get_me() -> dict[str, Any]:
 
 
 @blueprint.patch("")
-@limit_writes
 async def update_profile() -> Response | dict[str, Any]:
     """Set ``location`` (empty clears it), ``units``, ``timezone`` (empty: unset)."""
     session_id = await signed_in()
@@ -54,7 +52,6 @@ async def update_profile() -> Response | dict[str, Any]:
 
 
 @blueprint.put("/alerts")
-@limit_writes
 async def set_alerts() -> Response | dict[str, Any]:
     """Switch the daily weather alert on (``enabled``, ``time``) or off."""
     session_id = await signed_in()
@@ -69,7 +66,6 @@ async def set_alerts() -> Response | dict[str, Any]:
 
 
 @blueprint.post("/settings")
-@limit_writes
 async def set_setting() -> Response | dict[str, Any]:
     """Set the ``config`` key ``key`` to ``value``."""
     session_id = await signed_in()
@@ -83,7 +79,6 @@ async def set_setting() -> Response | dict[str, Any]:
 
 
 @blueprint.delete("/settings/<key>")
-@limit_writes
 async def unset_setting(key: str) -> Response | dict[str, Any]:
     """Remove the ``config`` key (404 if it is not set)."""
     session_id = await signed_in()
@@ -101,7 +96,6 @@ async def list_reminders() -> dict[str, Any]:
 
 
 @blueprint.post("/reminders")
-@limit_writes
 async def create_reminder() -> Response | tuple[dict[str, Any], int]:
     """A reminder of ``text`` at ``date`` + ``time`` on the person's own clock."""
     session_id = await signed_in()
@@ -121,7 +115,6 @@ async def create_reminder() -> Response | tuple[dict[str, Any], int]:
 
 
 @blueprint.delete("/reminders/<int:reminder_id>")
-@limit_writes
 async def cancel_reminder(reminder_id: int) -> Response:
     """Cancel one of the person's pending reminders; 404 for anything else."""
     session_id = await signed_in()

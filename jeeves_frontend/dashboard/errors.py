@@ -15,7 +15,8 @@ from quart_rate_limiter import RateLimitExceeded
 
 from jeeves_frontend.dashboard.csrf import CsrfRejected
 from jeeves_frontend.dashboard.forms import InvalidForm
-from jeeves_frontend.dashboard.sessions import DataServiceMissing, forget_session
+from jeeves_frontend.dashboard.sessions import forget_session
+from jeeves_frontend.state import DataServiceNotConfigured
 from jeeves_shared.auth.errors import TokenRequestFailed
 from jeeves_shared.dataclient import (
     Conflict,
@@ -128,7 +129,7 @@ def install_error_pages(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(CsrfRejected, _csrf)
     blueprint.register_error_handler(DataServiceUnavailable, _unavailable)
     blueprint.register_error_handler(TokenRequestFailed, _unavailable)
-    blueprint.register_error_handler(DataServiceMissing, _unavailable)
+    blueprint.register_error_handler(DataServiceNotConfigured, _unavailable)
     blueprint.register_error_handler(NotFound, _not_found)
     blueprint.register_error_handler(Conflict, _conflict)
     blueprint.register_error_handler(InvalidRequest, _refused)

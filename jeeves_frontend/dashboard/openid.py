@@ -1,6 +1,6 @@
 """Sign in with Slack: OpenID Connect's authorization code flow, ending in a dashboard session.
 
-``GET /dashboard/signin`` sends the browser to Slack's authorize page (scopes
+``GET /dashboard/sign-in/slack`` sends the browser to Slack's authorize page (scopes
 ``openid email profile``) with a fresh ``state`` and ``nonce`` sealed in a cookie;
 ``GET /dashboard/oauth_redirect`` is where Slack sends it back. The redirect is checked in this
 order: Slack's ``error`` parameter, this browser's state (single-use), the ``code``; then the
@@ -14,12 +14,10 @@ https://docs.slack.dev/authentication/sign-in-with-slack/.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import aiohttp
 import structlog
 from quart import Blueprint, Quart, Response, current_app, render_template, request
-from quart_rate_limiter import rate_limit
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.oauth import OpenIDConnectAuthorizeUrlGenerator
 from slack_sdk.web.async_client import AsyncWebClient
@@ -27,12 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from jeeves_frontend.dashboard.errors import install_error_pages
 from jeeves_frontend.dashboard.id_token import IdTokenRejected, IdTokenVerifier, KeysUnavailable
 from jeeves_frontend.dashboard.identity import SlackIdentity
-from jeeves_frontend.dashboard.sessions import (
-    DataServiceMissing,
-    dataservice,
-    safe_next_path,
-    start_session,
-)
+from jeeves_frontend.dashboard.sessions import dataservice, safe_next_path, start_session
 from jeeves_frontend.dashboard.signin_state import (
     COOKIE,
     PendingSignIn,
@@ -43,6 +36,7 @@ from jeeves_frontend.install.states import ClaimedOnce, OnceRecord
 from jeeves_frontend.manifest import INSTALL_PATH, SIGNIN_REDIRECT_PATH
 from jeeves_frontend.pages import html_page
 from jeeves_frontend.settings import FrontendSettings
+from jeeves_frontend.state import DataServiceNotConfigured
 from jeeves_shared.auth.errors import TokenRequestFailed
 from jeeves_shared.dataclient import DataServiceError
 from jeeves_shared.installations import InstallationKey
@@ -58,12 +52,12 @@ install_error_pages(blueprint)
 off_blueprint = Blueprint("dashboard_oidc_off", __name__)
 
 SCOPES = ("openid", "email", "profile")
-SIGNIN_PATH = "/dashboard/signin"
+#: A sign-in path: the dashboard's rate limit per address (JEEVES_DASHBOARD_SIGN_INS_PER_MINUTE)
+#: covers it.
+SIGNIN_PATH = "/dashboard/sign-in/slack"
 EXTENSION_KEY = "jeeves.signin"
-#: Where the browser goes to Slack, per client address: far above a person's pace.
-limit_starts = rate_limit(20, timedelta(minutes=1))
 #: Errors that mean the Data Service cannot answer now (the person may try again).
-BACKEND_DOWN = (DataServiceError, TokenRequestFailed, DataServiceMissing)
+BACKEND_DOWN = (DataServiceError, TokenRequestFailed, DataServiceNotConfigured)
 
 
 @dataclass(frozen=True)
@@ -122,7 +116,6 @@ class _DataServiceOnce:
 
 
 @blueprint.get(SIGNIN_PATH)
-@limit_starts
 async def sign_in() -> Response:
     """Send the browser to Slack with a fresh single-use state and nonce in a signed cookie;
     ``next`` (a dashboard path) is where the person lands once signed in."""

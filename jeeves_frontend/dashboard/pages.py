@@ -19,7 +19,7 @@ from jeeves_frontend.dashboard.sessions import (
     see_other,
     start_session,
 )
-from jeeves_frontend.dashboard.views import limit_sign_in, limit_writes, page_context, signed_in
+from jeeves_frontend.dashboard.views import page_context, signed_in
 from jeeves_frontend.devchat import DEV_USER
 from jeeves_frontend.state import front_door
 from jeeves_shared.dataclient import SessionEnded
@@ -75,7 +75,6 @@ async def sign_in_page(message: str) -> str:
 
 
 @blueprint.post("/sign-out")
-@limit_writes
 async def sign_out() -> Response:
     """End the session for good (server side too), then back to the sign-in page."""
     if current_session_id() is not None:
@@ -85,7 +84,6 @@ async def sign_out() -> Response:
 
 
 @dev_blueprint.post("/dev/sign-in")
-@limit_sign_in
 async def dev_sign_in() -> Response:
     """Sign in as the dev user (``jeeves dev`` only: this route exists nowhere else)."""
     csrf.check_origin(front_door().settings.allowed_origins())

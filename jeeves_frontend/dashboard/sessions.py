@@ -26,10 +26,6 @@ DEV_COOKIE = "jeeves_session"
 HOME = "/dashboard"
 
 
-class DataServiceMissing(RuntimeError):
-    """The front door has no Data Service client (it is not serving yet)."""
-
-
 def install_sessions(app: Quart, settings: FrontendSettings) -> None:
     """Configure the cookie (keys, flags, lifetime) on ``app``.
 
@@ -65,11 +61,9 @@ def current_session_id() -> str | None:
 
 
 def dataservice() -> DataServiceClient:
-    """The front door's Data Service client."""
-    client = front_door().dataservice
-    if client is None:
-        raise DataServiceMissing("the front door is not serving")
-    return client
+    """The front door's Data Service client; raises
+    :class:`~jeeves_frontend.state.DataServiceNotConfigured` when it has none."""
+    return front_door().dataservice
 
 
 async def start_session(identity: SlackIdentity, next_path: str | None = None) -> Response:

@@ -1,4 +1,4 @@
-"""What the dashboard's views share: who is signed in, the CSRF and rate-limit guards, the
+"""What the dashboard's views share: who is signed in, the CSRF guard and rate limits, the
 request's fields, and rendering one section of the page."""
 
 from __future__ import annotations
@@ -10,32 +10,52 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from quart import Response, render_template, request
-from quart_rate_limiter import rate_limit
+from quart_rate_limiter import RateLimit
 
 from jeeves_frontend.dashboard import csrf
 from jeeves_frontend.dashboard.errors import NotSignedIn
 from jeeves_frontend.dashboard.forms import UNITS, InvalidForm, timezones
-from jeeves_frontend.dashboard.sessions import current_session_id, dataservice
+from jeeves_frontend.dashboard.sessions import HOME, current_session_id, dataservice
 from jeeves_frontend.devchat import DEV_CHANNEL
+from jeeves_frontend.settings import FrontendSettings
 from jeeves_frontend.state import front_door
 from jeeves_shared.dataclient import MyReminders, User
 from jeeves_shared.messages import DEV_TEAM_ID
 
+#: Where the JSON API lives.
+API = "/api/me"
+
+
+def rate_limits(settings: FrontendSettings) -> list[RateLimit]:
+    """Per minute: sign-in attempts per client address, and changes per session (or address)
+    on the dashboard; far above a person's pace, far below a script's."""
+    minute = timedelta(minutes=1)
+    return [
+        RateLimit(settings.dashboard_sign_ins_per_minute, minute, _address, _not_sign_in),
+        RateLimit(settings.dashboard_writes_per_minute, minute, _session_or_address, _not_write),
+    ]
+
+
+def is_sign_in() -> bool:
+    """The request is one step of signing in (any ``/dashboard/.../sign-in...`` path)."""
+    return request.path.startswith(HOME + "/") and "sign-in" in request.path
+
+
+async def _address() -> str:
+    return f"sign-in:{request.remote_addr}"
+
 
 async def _session_or_address() -> str:
-    return current_session_id() or request.remote_addr or "unknown"
+    return f"write:{current_session_id() or request.remote_addr}"
 
 
-async def _is_safe() -> bool:
-    return request.method in csrf.SAFE_METHODS
+async def _not_sign_in() -> bool:
+    return not is_sign_in()
 
 
-#: Sign-in attempts per client address (a person signs in a few times a day at most).
-limit_sign_in = rate_limit(10, timedelta(minutes=1), skip_function=_is_safe)
-#: Changes per session (or address): far above a person's pace, far below a script's.
-limit_writes = rate_limit(
-    60, timedelta(minutes=1), key_function=_session_or_address, skip_function=_is_safe
-)
+async def _not_write() -> bool:
+    changes = request.method not in csrf.SAFE_METHODS and not is_sign_in()
+    return not (changes and request.path.startswith((HOME, API)))
 
 
 async def signed_in() -> str:

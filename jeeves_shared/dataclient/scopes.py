@@ -16,11 +16,11 @@ DATASERVICE_SCOPES = (
     "reminders:read",
     "reminders:write",
     "schedule:claim",
+    "sessions:read",  # dashboard sessions, and /me as the signed-in user
+    "sessions:write",
     "installations:read",
     "installations:write",
     "installations:token",  # bot tokens in clear: only Slack-calling workers ask for it
-    "sessions:read",  # dashboard sessions, and /me as the signed-in user
-    "sessions:write",
 )
 
 #: The Data Service's audience, as the TokenDealer knows it.
@@ -30,11 +30,11 @@ AUDIENCE = "dataservice"
 WORKER_SCOPES = ("users:read", "users:write", "events:claim", "reminders:read", "reminders:write")
 #: What the scheduler needs: claiming due reminders and alerts, and reporting them done.
 SCHEDULER_SCOPES = ("schedule:claim",)
-#: What the front door needs: finding the installation of a request, recording installs and
-#: uninstalls, using the one-time states of installs and sign-ins once (once-only claims,
-#: ``events:claim``); the dashboard adds its own.
-FRONTEND_SCOPES = ("installations:read", "installations:write", "events:claim")
-#: What a worker calling Slack adds to its own: bot tokens of the installations.
-TOKEN_SCOPES = ("installations:token",)
 #: What the front door's dashboard needs: sessions, and the signed-in user's own rows (/me).
 DASHBOARD_SCOPES = ("sessions:read", "sessions:write")
+#: What the front door needs: finding the installation of a request, recording installs and
+#: uninstalls, using the one-time states of installs and sign-ins once (once-only claims,
+#: ``events:claim``), and the dashboard's.
+FRONTEND_SCOPES = ("installations:read", "installations:write", "events:claim", *DASHBOARD_SCOPES)
+#: What a worker calling Slack adds to its own: bot tokens of the installations.
+TOKEN_SCOPES = ("installations:token",)

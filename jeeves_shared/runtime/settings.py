@@ -127,21 +127,6 @@ class JeevesSettings(BaseSettings):
         return url
 
 
-class DataClientSettings(JeevesSettings):
-    """Settings of every process that calls the Data Service with TokenDealer tokens (the
-    front door and the workers): where the two services are."""
-
-    derived_urls: ClassVar[tuple[tuple[str, str, str], ...]] = (
-        ("dataservice_url", "dataservice_bind", ""),
-        ("tokendealer_url", "tokendealer_bind", ""),
-    )
-
-    dataservice_url: str = ""
-    """Where the Data Service listens; empty: from JEEVES_DATASERVICE_BIND."""
-    tokendealer_url: str = ""
-    """Where the TokenDealer listens; empty: from JEEVES_TOKENDEALER_BIND."""
-
-
 def env_name(field: str) -> str:
     """The environment variable of settings field ``field`` (``amqp_url`` → ``JEEVES_AMQP_URL``)."""
     return f"{ENV_PREFIX}{field.upper()}"

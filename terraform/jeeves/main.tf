@@ -36,16 +36,20 @@ module "jeeves" {
   image     = var.image
   hostname  = var.hostname
   settings  = var.settings
+  # The Slack app's client id: token rotation (the Data Service refreshes bot tokens).
+  slack_client_id = var.slack_client_id
   secrets = {
-    slack_signing_secret      = var.slack_signing_secret
-    slack_bot_token           = var.slack_bot_token
-    slack_client_secret       = var.slack_client_secret
-    weather_api_key           = var.weather_api_key
-    worker_client_secret      = random_password.worker_client_secret.result
-    worker_client_secret_hash = data.external.worker_client_secret_hash.result.hash
-    encryption_keys           = local.fernet_key
-    signing_key_pem           = tls_private_key.tokendealer.private_key_pem_pkcs8
-    postgres_password         = random_password.postgres.result
+    slack_signing_secret        = var.slack_signing_secret
+    slack_bot_token             = var.slack_bot_token
+    weather_api_key             = var.weather_api_key
+    worker_client_secret        = random_password.worker_client_secret.result
+    worker_client_secret_hash   = data.external.worker_client_secret_hash.result.hash
+    frontend_client_secret      = random_password.frontend_client_secret.result
+    frontend_client_secret_hash = data.external.frontend_client_secret_hash.result.hash
+    slack_client_secret         = var.slack_client_secret
+    encryption_keys             = local.fernet_key
+    signing_key_pem             = tls_private_key.tokendealer.private_key_pem_pkcs8
+    postgres_password           = random_password.postgres.result
   }
 }
 
@@ -75,6 +79,24 @@ data "external" "worker_client_secret_hash" {
   query = {
     secret = random_password.worker_client_secret.result
     salt   = random_bytes.worker_client_salt.base64
+  }
+}
+
+# The front door's OAuth2 client secret (installations, sessions), hashed the same way.
+resource "random_password" "frontend_client_secret" {
+  length  = 48
+  special = false
+}
+
+resource "random_bytes" "frontend_client_salt" {
+  length = 16
+}
+
+data "external" "frontend_client_secret_hash" {
+  program = ["python3", "${path.module}/scrypt_hash.py"]
+  query = {
+    secret = random_password.frontend_client_secret.result
+    salt   = random_bytes.frontend_client_salt.base64
   }
 }
 

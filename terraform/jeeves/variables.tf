@@ -46,11 +46,17 @@ variable "slack_bot_token" {
   sensitive   = true
 }
 
-variable "slack_client_secret" {
-  description = "The Slack app's client secret (JEEVES_SLACK_CLIENT_SECRET); empty: no installs or Sign in with Slack."
+variable "slack_client_id" {
+  description = "The Slack app's client id (JEEVES_SLACK_CLIENT_ID); empty: installs, Sign in with Slack and token rotation are off."
   type        = string
-  sensitive   = true
   default     = ""
+}
+
+variable "slack_client_secret" {
+  description = "The Slack app's client secret (JEEVES_SLACK_CLIENT_SECRET); empty: installs, Sign in with Slack and token rotation are off."
+  type        = string
+  default     = ""
+  sensitive   = true
 }
 
 variable "weather_api_key" {

@@ -62,6 +62,8 @@ CONNECTIONS = {
     "dataservice_url": ("dataservice", 8002),
     "tokendealer_url": ("tokendealer", 8003),
     "dataservice_jwks_url": ("tokendealer", 8003),
+    # Slack: the Data Service refreshes rotating bot tokens (oauth.v2.access); the front door
+    # installs (oauth.v2.access) and signs people in (openid.connect.token, Slack's keys).
     "slack_api_url": ("internet", 443),
     "slack_openid_jwks_url": ("internet", 443),
 }
@@ -269,6 +271,14 @@ def test_the_worker_client_may_ask_for_every_scope_its_kinds_request(
 
     requested = {s for kind in KINDS.values() for s in kind.scopes} | set(SCHEDULER_SCOPES)
     assert set(module_outputs["worker_client_scopes"]) == requested
+
+
+def test_the_frontend_client_may_ask_for_the_front_doors_scopes(
+    module_outputs: dict[str, Any],
+) -> None:
+    from jeeves_shared.dataclient import FRONTEND_SCOPES
+
+    assert set(module_outputs["frontend_client_scopes"]) == set(FRONTEND_SCOPES)
 
 
 # --- NetworkPolicies: exactly the connections the code makes -------------------------------

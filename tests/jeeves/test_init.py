@@ -15,6 +15,7 @@ from dotenv import dotenv_values
 from jeeves.cli import WORKER_KINDS
 from jeeves.config import worker_needs
 from jeeves.init import SUPPLY, env_file_text
+from jeeves_shared.dataclient.scopes import FRONTEND_SCOPES
 from jeeves_shared.runtime.settings import env_name
 from tests.support.fake_slack import FakeSlack
 from tests.support.http import wait_until_ready
@@ -52,7 +53,7 @@ async def test_the_clients_file_matches_the_secret_and_the_workers_scopes(
     await run_jeeves("init", "--dir", str(tmp_path), env=clean_env())
 
     settings = dotenv_values(tmp_path / "jeeves.env")
-    [client] = json.loads((tmp_path / "clients.json").read_text())["clients"]
+    client, frontend = json.loads((tmp_path / "clients.json").read_text())["clients"]
 
     assert client["id"] == settings["JEEVES_WORKER_CLIENT_ID"] == "jeeves-worker"
     assert verify_secret(str(settings["JEEVES_WORKER_CLIENT_SECRET"]), client["secret_hash"])
@@ -62,6 +63,9 @@ async def test_the_clients_file_matches_the_secret_and_the_workers_scopes(
     assert set(client["scopes"]) == set().union(*asked.values())
     assert "schedule:claim" in asked["scheduler"]
     assert asked["help"] == set()
+    assert frontend["id"] == settings["JEEVES_FRONTEND_CLIENT_ID"] == "jeeves-frontend"
+    assert verify_secret(str(settings["JEEVES_FRONTEND_CLIENT_SECRET"]), frontend["secret_hash"])
+    assert set(frontend["scopes"]) == set(FRONTEND_SCOPES)
 
 
 def test_the_env_file_lists_every_setting_once() -> None:
@@ -70,7 +74,7 @@ def test_the_env_file_lists_every_setting_once() -> None:
     text = env_file_text({"env": "prod"})
     names = re.findall(r"^(?:# )?(JEEVES_[A-Z_]+)=", text, flags=re.MULTILINE)
 
-    every = [env_name(field) for _, cls in _sections() for field, _ in _fields(cls)]
+    every = {env_name(field) for _, cls in _sections() for field, _ in _fields(cls)}
     assert sorted(names) == sorted(every)
     assert len(set(names)) == len(names)
     assert {"JEEVES_AMQP_URL", "JEEVES_FRONTEND_BIND", "JEEVES_RETRY_DELAYS"} <= set(names)

@@ -106,7 +106,7 @@ def client(app: Quart) -> Client:
 async def leave_for_slack(client: Client, next_path: str | None = None) -> str:
     """Press *Sign in with Slack*: the authorize URL the browser is sent to."""
     query = {"next": next_path} if next_path is not None else {}
-    response = await client.get("/dashboard/signin", query_string=query, scheme="https")
+    response = await client.get("/dashboard/sign-in/slack", query_string=query, scheme="https")
     assert response.status_code == 302
     return response.headers["Location"]
 
@@ -127,8 +127,8 @@ async def come_back(client: Client, redirect: str) -> tuple[int, str]:
 async def test_the_authorize_redirect_asks_slack_for_openid_with_a_fresh_state_and_nonce(
     client: Client,
 ) -> None:
-    first = await client.get("/dashboard/signin", scheme="https")
-    second = await client.get("/dashboard/signin", scheme="https")
+    first = await client.get("/dashboard/sign-in/slack", scheme="https")
+    second = await client.get("/dashboard/sign-in/slack", scheme="https")
 
     query = parse_qs(urlsplit(first.headers["Location"]).query)
     assert first.headers["Location"].startswith("https://slack.com/openid/connect/authorize?")
@@ -196,7 +196,7 @@ async def test_an_id_token_that_cannot_be_trusted_is_refused(
 
     assert status == 400
     assert "answer could not be trusted" in page
-    assert 'href="/dashboard/signin"' in page  # a way to try again
+    assert 'href="/dashboard/sign-in/slack"' in page  # a way to try again
     assert len(openid.issued) == 1  # Slack did answer; the token itself was refused
 
 
@@ -207,7 +207,7 @@ async def test_cancelling_at_slack_says_so_with_a_way_to_try_again(
 
     assert status == 403
     assert "You cancelled the sign-in" in page
-    assert 'href="/dashboard/signin"' in page
+    assert 'href="/dashboard/sign-in/slack"' in page
     assert not [c for c in fake_slack.calls if c.method == "openid.connect.token"]
 
 
@@ -237,7 +237,7 @@ async def test_a_redirect_to_a_browser_that_started_no_sign_in_is_refused(
 async def test_a_replayed_redirect_is_refused_even_with_the_old_cookie(
     client: Client, fake_slack: FakeSlack, openid: FakeSlackOpenID
 ) -> None:
-    signin = await client.get("/dashboard/signin", scheme="https")
+    signin = await client.get("/dashboard/sign-in/slack", scheme="https")
     sealed = SimpleCookie(signin.headers["Set-Cookie"])[COOKIE].value
     redirect = openid.approve(signin.headers["Location"])
     assert (await come_back(client, redirect))[0] == 303
@@ -300,7 +300,7 @@ async def test_a_failed_code_exchange_is_a_page_not_a_crash(
     got = await come_back(client, redirect)
 
     assert got[0] == status and says in got[1]
-    assert 'href="/dashboard/signin"' in got[1]
+    assert 'href="/dashboard/sign-in/slack"' in got[1]
 
 
 async def test_slacks_keys_out_of_reach_is_a_page_not_a_crash(
@@ -329,7 +329,7 @@ async def test_without_a_slack_app_sign_in_says_it_is_not_configured(
     app = front_door(settings, data)
     async with app.test_app():
         client = app.test_client()
-        start = await client.get("/dashboard/signin", scheme="https")
+        start = await client.get("/dashboard/sign-in/slack", scheme="https")
         back = await client.get(
             "/dashboard/oauth_redirect", query_string={"code": "c", "state": "s"}, scheme="https"
         )
@@ -337,7 +337,7 @@ async def test_without_a_slack_app_sign_in_says_it_is_not_configured(
         assert start.status_code == back.status_code == 404
         page = await start.get_data(as_text=True)
         assert "Sign in with Slack is not configured" in page
-        assert 'href="/dashboard/signin"' not in page  # no button that cannot work
+        assert 'href="/dashboard/sign-in/slack"' not in page  # no button that cannot work
 
 
 async def test_a_person_whose_workspace_has_not_installed_jeeves_is_sent_to_install_it(
@@ -391,7 +391,7 @@ async def test_the_data_service_out_of_reach_is_a_page_not_a_crash(
 
 
 async def test_leaving_for_slack_is_rate_limited_per_address(client: Client) -> None:
-    answers = [(await client.get("/dashboard/signin", scheme="https")) for _ in range(21)]
+    answers = [(await client.get("/dashboard/sign-in/slack", scheme="https")) for _ in range(11)]
 
-    assert [a.status_code for a in answers] == [302] * 20 + [429]
+    assert [a.status_code for a in answers] == [302] * 10 + [429]  # the default: 10 a minute
     assert "Too many requests" in await answers[-1].get_data(as_text=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -13,6 +14,7 @@ from quart import Quart
 
 from dataservice.app import create_app
 from dataservice.migrate import upgrade
+from dataservice.models import utcnow
 from dataservice.settings import DataServiceSettings
 from jeeves_shared.auth import TokenVerifier
 from jeeves_shared.dataclient import DataServiceClient
@@ -36,9 +38,12 @@ class ServedData:
         return DataServiceClient(session, self.url, token, retries=1, backoff=0.01)
 
 
-async def dataservice_app(folder: Path) -> tuple[Quart, TestIssuer]:
+async def dataservice_app(
+    folder: Path, clock: Callable[[], datetime] = utcnow
+) -> tuple[Quart, TestIssuer]:
     """The Data Service app on a migrated SQLite database in ``folder`` (production settings,
-    a fresh encryption key), and the issuer of the tokens it accepts; not yet served."""
+    a fresh encryption key, ``clock`` its time), and the issuer of the tokens it accepts; not
+    yet served."""
     database_url = f"sqlite+aiosqlite:///{folder / 'data.db'}"
     await upgrade(database_url)
     issuer = TestIssuer(audience="dataservice")
@@ -48,12 +53,15 @@ async def dataservice_app(folder: Path) -> tuple[Quart, TestIssuer]:
         dataservice_encryption_keys=Fernet.generate_key().decode(),  # type: ignore[arg-type]
     )
     verifier = TokenVerifier(issuer.source(), audience="dataservice", issuer=issuer.issuer)
-    return create_app(settings, verifier=verifier), issuer
+    return create_app(settings, verifier=verifier, clock=clock), issuer
 
 
 @asynccontextmanager
-async def serving_dataservice(folder: Path) -> AsyncIterator[ServedData]:
-    """A migrated SQLite database in ``folder`` and the Data Service serving it."""
-    app, issuer = await dataservice_app(folder)
+async def serving_dataservice(
+    folder: Path, clock: Callable[[], datetime] = utcnow
+) -> AsyncIterator[ServedData]:
+    """A migrated SQLite database in ``folder`` and the Data Service serving it (its time from
+    ``clock``)."""
+    app, issuer = await dataservice_app(folder, clock)
     async with serving(app) as url:
         yield ServedData(url, issuer)

@@ -3,8 +3,14 @@
 It listens on 127.0.0.1 and answers ``POST /api/<method>`` like Slack: ``{"ok": true, ...}`` by
 default, or whatever a test scripts next (a 429 with ``Retry-After``, a 500, an ``ok: false``
 error), or 429s and 500s in turn for a while (:meth:`FakeSlack.fail_for`). Tests assert on
-:attr:`FakeSlack.posts`, the calls that Slack accepted. Accepted messages can be read back with
+:attr:`FakeSlack.posts`, the calls that Slack accepted, and :attr:`FakeSlack.calls`, every call
+with its ``Authorization`` header. Accepted messages can be read back with
 ``conversations.history`` and ``conversations.replies`` (with their metadata), as on Slack.
+
+``oauth.v2.access`` and ``auth.test`` answer from :attr:`FakeSlack.oauth`
+(:class:`~tests.support.fake_slack_oauth.FakeOAuth`: installs, rotating tokens, single-use
+refresh tokens). With :attr:`FakeSlack.strict_tokens` set, every other call must carry a bot
+token it issued, unexpired (else ``invalid_auth`` / ``token_expired``, as Slack answers).
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.support.fake_slack_oauth import FakeOAuth
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,12 @@ class FakeSlack:
                 Scripted(503, {"ok": False, "error": "service_unavailable"}, posted=True),
             ]
         )
+        #: Installs, codes and tokens of the fake Slack app.
+        self.oauth = FakeOAuth()
+        #: Refuse calls without a token :attr:`oauth` issued (off: any token is fine).
+        self.strict_tokens = False
+        #: Seconds each ``oauth.v2.access`` takes before answering (a slow Slack).
+        self.oauth_latency = 0.0
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -112,8 +126,12 @@ class FakeSlack:
             self._changed.notify_all()
         if answer is not None:
             return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+        if method in ("oauth.v2.access", "auth.test"):
+            return await self._oauth(method, body, call.authorization)
         if method in self.methods:
             return await self.methods[method](body, call)
+        if self.strict_tokens and (problem := self.oauth.check(call.authorization)):
+            return web.json_response({"ok": False, "error": problem})
         if self.latency and method == "chat.postMessage":
             await asyncio.sleep(self.latency)
         if method == "users.info":
@@ -127,6 +145,13 @@ class FakeSlack:
         if page is None:
             raise web.HTTPNotFound()
         return await page(request)
+
+    async def _oauth(self, method: str, args: dict[str, Any], authorization: str) -> web.Response:
+        if method == "auth.test":
+            return web.json_response(self.oauth.auth_test(authorization))
+        if self.oauth_latency:
+            await asyncio.sleep(self.oauth_latency)
+        return web.json_response(self.oauth.access(args, authorization))
 
     def fail_for(self, seconds: float) -> None:
         """For a while, answer every call with a 429 (``Retry-After: 1``), a 500, or a 503 for

@@ -60,14 +60,16 @@ locals {
     # `jeeves db upgrade` reads the database URL (from the Secret) and the logging settings.
     migrate = {}
     frontend = {
-      JEEVES_SLACK_BOT_USER_ID = ""
-      JEEVES_MAX_BODY_BYTES    = "1048576"
-      JEEVES_PUBLISH_TIMEOUT   = "2.0"
-      JEEVES_RECENT_EVENTS     = "10000"
-      JEEVES_PUBLIC_URL        = "https://${var.hostname}"
-      # The Slack app's client id (not a secret): set it in var.settings to turn on installs
-      # and Sign in with Slack; empty, both say they are not configured.
-      JEEVES_SLACK_CLIENT_ID       = ""
+      JEEVES_SLACK_BOT_USER_ID  = ""
+      JEEVES_MAX_BODY_BYTES     = "1048576"
+      JEEVES_PUBLISH_TIMEOUT    = "2.0"
+      JEEVES_RECENT_EVENTS      = "10000"
+      JEEVES_DATASERVICE_URL    = "http://jeeves-dataservice.${local.ns}.svc"
+      JEEVES_TOKENDEALER_URL    = "http://jeeves-tokendealer.${local.ns}.svc"
+      JEEVES_FRONTEND_CLIENT_ID = "jeeves-frontend"
+      JEEVES_PUBLIC_URL         = "https://${var.hostname}"
+      # The Slack app: installs and Sign in with Slack (empty client id: both are off).
+      JEEVES_SLACK_CLIENT_ID       = var.slack_client_id
       JEEVES_SLACK_API_URL         = "https://slack.com/api/"
       JEEVES_SLACK_OPENID_JWKS_URL = "https://slack.com/openid/connect/keys"
     }
@@ -77,6 +79,9 @@ locals {
       JEEVES_DATASERVICE_JWT_AUDIENCE   = "dataservice"
       JEEVES_DATASERVICE_DB_POOL_SIZE   = "10"
       JEEVES_DATASERVICE_GZIP_MIN_BYTES = "1024"
+      # Token refreshes (oauth.v2.access): the Slack app's client id; its secret is a Secret.
+      JEEVES_SLACK_API_URL   = "https://slack.com/api/"
+      JEEVES_SLACK_CLIENT_ID = var.slack_client_id
     }
     tokendealer = {
       # checkov:skip=CKV_SECRET_6: the issuer's name (a JWT "iss" claim), not a secret
@@ -107,13 +112,15 @@ locals {
 
   # --- secrets, as environment variables read from Secrets (never in a ConfigMap) -------------
   secret_env = {
-    slack_signing_secret = { name = "JEEVES_SLACK_SIGNING_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "signing-secret" } } }
-    slack_bot_token      = { name = "JEEVES_SLACK_BOT_TOKEN", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "bot-token" } } }
-    slack_client_secret  = { name = "JEEVES_SLACK_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "client-secret", optional = true } } }
-    weather_api_key      = { name = "JEEVES_WEATHER_API_KEY", valueFrom = { secretKeyRef = { name = "jeeves-weather", key = "api-key", optional = true } } }
-    worker_client_secret = { name = "JEEVES_WORKER_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-worker-client", key = "client-secret" } } }
-    encryption_keys      = { name = "JEEVES_DATASERVICE_ENCRYPTION_KEYS", valueFrom = { secretKeyRef = { name = "jeeves-dataservice", key = "encryption-keys" } } }
-    tokendealer_clients  = { name = "JEEVES_TOKENDEALER_CLIENTS", valueFrom = { secretKeyRef = { name = "jeeves-tokendealer", key = "clients" } } }
+    slack_signing_secret   = { name = "JEEVES_SLACK_SIGNING_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "signing-secret" } } }
+    slack_bot_token        = { name = "JEEVES_SLACK_BOT_TOKEN", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "bot-token" } } }
+    weather_api_key        = { name = "JEEVES_WEATHER_API_KEY", valueFrom = { secretKeyRef = { name = "jeeves-weather", key = "api-key", optional = true } } }
+    worker_client_secret   = { name = "JEEVES_WORKER_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-worker-client", key = "client-secret" } } }
+    frontend_client_secret = { name = "JEEVES_FRONTEND_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-frontend-client", key = "client-secret" } } }
+    # Optional: without it (one-workspace mode, token rotation off) nothing is refreshed.
+    slack_client_secret = { name = "JEEVES_SLACK_CLIENT_SECRET", valueFrom = { secretKeyRef = { name = "jeeves-slack", key = "client-secret", optional = true } } }
+    encryption_keys     = { name = "JEEVES_DATASERVICE_ENCRYPTION_KEYS", valueFrom = { secretKeyRef = { name = "jeeves-dataservice", key = "encryption-keys" } } }
+    tokendealer_clients = { name = "JEEVES_TOKENDEALER_CLIENTS", valueFrom = { secretKeyRef = { name = "jeeves-tokendealer", key = "clients" } } }
   }
   # JEEVES_AMQP_URL and JEEVES_DATABASE_URL are built from their Secrets' parts by Kubernetes'
   # $(VAR) expansion: both passwords are URL-safe (the operator's base64url, ours alphanumeric).
@@ -129,8 +136,8 @@ locals {
   ]
 
   http_env = {
-    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.slack_client_secret])
-    dataservice = concat(local.database_env, [local.secret_env.encryption_keys])
+    frontend    = concat(local.amqp_env, [local.secret_env.slack_signing_secret, local.secret_env.frontend_client_secret, local.secret_env.slack_client_secret])
+    dataservice = concat(local.database_env, [local.secret_env.encryption_keys, local.secret_env.slack_client_secret])
     tokendealer = [local.secret_env.tokendealer_clients]
   }
   worker_env = { for kind, k in local.worker_kinds : kind => concat(

@@ -19,9 +19,19 @@ locals {
   # Egress of each Jeeves pod, as (peer, port) rules.
   egress = merge(
     {
-      # Slack: openid.connect.token and its keys (Sign in with Slack), oauth.v2.access (installs).
-      frontend    = [{ to = [local.rabbitmq_pods], ports = [local.tcp["5672"]] }, { to = [local.internet], ports = [local.tcp["443"]] }]
-      dataservice = [{ to = [local.postgres_pods], ports = [local.tcp["5432"]] }, { to = [local.jeeves_pod.tokendealer], ports = [local.tcp["8003"]] }]
+      frontend = [
+        { to = [local.rabbitmq_pods], ports = [local.tcp["5672"]] },
+        { to = [local.jeeves_pod.dataservice], ports = [local.tcp["8002"]] },
+        { to = [local.jeeves_pod.tokendealer], ports = [local.tcp["8003"]] },
+        # Slack: openid.connect.token and its keys (Sign in with Slack), oauth.v2.access (installs).
+        { to = [local.internet], ports = [local.tcp["443"]] },
+      ]
+      dataservice = [
+        { to = [local.postgres_pods], ports = [local.tcp["5432"]] },
+        { to = [local.jeeves_pod.tokendealer], ports = [local.tcp["8003"]] },
+        # Slack's oauth.v2.access: refreshing rotating bot tokens.
+        { to = [local.internet], ports = [local.tcp["443"]] },
+      ]
       tokendealer = []
       migrate     = [{ to = [local.postgres_pods], ports = [local.tcp["5432"]] }]
     },
@@ -37,8 +47,8 @@ locals {
   ingress = merge(
     {
       frontend    = [{ from = [local.gateway_proxies], ports = [local.tcp["8000"]] }]
-      dataservice = [{ from = [for c in local.data_kinds : local.jeeves_pod[c]], ports = [local.tcp["8002"]] }]
-      tokendealer = [{ from = concat([local.jeeves_pod.dataservice], [for c in local.data_kinds : local.jeeves_pod[c]]), ports = [local.tcp["8003"]] }]
+      dataservice = [{ from = concat([local.jeeves_pod.frontend], [for c in local.data_kinds : local.jeeves_pod[c]]), ports = [local.tcp["8002"]] }]
+      tokendealer = [{ from = concat([local.jeeves_pod.frontend, local.jeeves_pod.dataservice], [for c in local.data_kinds : local.jeeves_pod[c]]), ports = [local.tcp["8003"]] }]
       migrate     = []
     },
     { for kind in keys(local.worker_kinds) : "worker-${kind}" => [] },

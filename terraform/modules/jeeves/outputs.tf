@@ -53,6 +53,11 @@ output "worker_client_scopes" {
   value       = local.worker_client_scopes
 }
 
+output "frontend_client_scopes" {
+  description = "The Data Service scopes the front door's OAuth2 client may ask the TokenDealer for."
+  value       = local.frontend_client_scopes
+}
+
 output "secrets" {
   description = "The Secret objects (only when var.secrets is set)."
   value       = local.secret_objects

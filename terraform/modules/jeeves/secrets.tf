@@ -9,6 +9,8 @@ locals {
     "events:claim", "reminders:read", "reminders:write", "schedule:claim",
     "users:read", "users:write", "workspaces:write",
   ])
+  # What the front door asks for (jeeves_shared.dataclient.scopes.FRONTEND_SCOPES).
+  frontend_client_scopes = sort(["events:claim", "installations:read", "installations:write", "sessions:read", "sessions:write"])
 
   secret_data = var.secrets == null ? {} : {
     "jeeves-slack" = {
@@ -16,14 +18,20 @@ locals {
       "bot-token"      = var.secrets.slack_bot_token
       "client-secret"  = var.secrets.slack_client_secret
     }
-    "jeeves-weather"       = { "api-key" = var.secrets.weather_api_key }
-    "jeeves-worker-client" = { "client-secret" = var.secrets.worker_client_secret }
-    "jeeves-dataservice"   = { "encryption-keys" = var.secrets.encryption_keys }
+    "jeeves-weather"         = { "api-key" = var.secrets.weather_api_key }
+    "jeeves-worker-client"   = { "client-secret" = var.secrets.worker_client_secret }
+    "jeeves-frontend-client" = { "client-secret" = var.secrets.frontend_client_secret }
+    "jeeves-dataservice"     = { "encryption-keys" = var.secrets.encryption_keys }
     "jeeves-tokendealer" = { clients = jsonencode({ clients = [{
       id          = local.config.workers.JEEVES_WORKER_CLIENT_ID
       secret_hash = var.secrets.worker_client_secret_hash
       audiences   = [local.config.dataservice.JEEVES_DATASERVICE_JWT_AUDIENCE]
       scopes      = local.worker_client_scopes
+      }, {
+      id          = local.config.frontend.JEEVES_FRONTEND_CLIENT_ID
+      secret_hash = var.secrets.frontend_client_secret_hash
+      audiences   = [local.config.dataservice.JEEVES_DATASERVICE_JWT_AUDIENCE]
+      scopes      = local.frontend_client_scopes
     }] }) }
     "jeeves-tokendealer-keys" = { "signing.pem" = var.secrets.signing_key_pem }
     (local.postgres_owner_secret) = {

@@ -189,18 +189,24 @@ variable "secrets" {
     rendered k8s/ tree; whoever applies it creates them, see docs/deploy.md).
   EOT
   type = object({
-    slack_signing_secret      = string
-    slack_bot_token           = string
-    slack_client_secret       = optional(string, "")
-    weather_api_key           = optional(string, "")
-    worker_client_secret      = string
-    worker_client_secret_hash = string
-    encryption_keys           = string
-    signing_key_pem           = string
-    postgres_password         = string
+    slack_signing_secret        = string
+    slack_bot_token             = string
+    weather_api_key             = optional(string, "")
+    worker_client_secret        = string
+    worker_client_secret_hash   = string
+    frontend_client_secret      = string
+    frontend_client_secret_hash = string
+    slack_client_secret         = optional(string, "")
+    encryption_keys             = string
+    signing_key_pem             = string
+    postgres_password           = string
   })
   default   = null
   sensitive = true
+  validation {
+    condition     = var.secrets == null || can(regex("^\\$scrypt\\$", var.secrets.frontend_client_secret_hash))
+    error_message = "secrets.frontend_client_secret_hash must be a $scrypt$ PHC string (jeeves tokendealer hash-secret)."
+  }
   validation {
     condition     = var.secrets == null || can(regex("^\\$scrypt\\$", var.secrets.worker_client_secret_hash))
     error_message = "secrets.worker_client_secret_hash must be a $scrypt$ PHC string (jeeves tokendealer hash-secret)."
@@ -209,4 +215,10 @@ variable "secrets" {
     condition     = var.secrets == null || can(regex("^[A-Za-z0-9]{16,}$", var.secrets.postgres_password))
     error_message = "secrets.postgres_password must be at least 16 letters and digits (it goes into a URL unescaped)."
   }
+}
+
+variable "slack_client_id" {
+  description = "The Slack app's client id (Basic Information): the Data Service refreshes rotating bot tokens with it. Empty: token rotation off."
+  type        = string
+  default     = ""
 }

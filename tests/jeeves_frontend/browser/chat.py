@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from playwright.sync_api import Locator, Page, expect
 
 ROWS = "#log > li.msg"
@@ -25,3 +28,10 @@ def say(page: Page, text: str) -> Locator:
     answer = page.locator(ROWS).nth(before + 1)
     expect(answer).to_have_class("msg from-jeeves")
     return answer.locator(".text")
+
+
+def shoot(page: Page, name: str) -> None:
+    """Save a screenshot of the page as ``<name>.png`` in ``$JEEVES_SCREENSHOTS``, when set:
+    a way to look at the page's states (nothing compares them)."""
+    if folder := os.environ.get("JEEVES_SCREENSHOTS"):
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))

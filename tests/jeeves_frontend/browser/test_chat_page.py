@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.request
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.jeeves_frontend.browser.chat import ROWS, open_chat, say
+from tests.jeeves_frontend.browser.chat import ROWS, open_chat, say, shoot
 from tests.jeeves_frontend.browser.conftest import PageTrouble, open_page
 from tests.support.jeeves_dev import DevServer, jeeves_dev
 
@@ -19,13 +17,6 @@ pytestmark = pytest.mark.browser
 
 SCRIPT = "<script>window.injected = 'script'</script>"
 IMAGE = "<img src=x onerror=\"window.injected = 'img'\">"
-
-
-def shoot(page: Page, name: str) -> None:
-    """Save a screenshot of the page as ``<name>.png`` in ``$JEEVES_SCREENSHOTS``, when set:
-    a way to look at the page's states (nothing compares them)."""
-    if folder := os.environ.get("JEEVES_SCREENSHOTS"):
-        page.screenshot(path=str(Path(folder) / f"{name}.png"))
 
 
 def test_the_first_screen_welcomes_and_its_examples_can_be_sent(

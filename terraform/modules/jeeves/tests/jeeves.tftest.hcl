@@ -81,8 +81,11 @@ run "secrets_when_given" {
       worker_client_secret = "client-secret"
       # checkov:skip=CKV_SECRET_6: a made-up hash of the right shape, for this test only
       worker_client_secret_hash = "$scrypt$ln=14,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
-      encryption_keys           = "key"
-      signing_key_pem           = "pem"
+      frontend_client_secret    = "frontend-secret"
+      # checkov:skip=CKV_SECRET_6: a made-up hash of the right shape, for this test only
+      frontend_client_secret_hash = "$scrypt$ln=14,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+      encryption_keys             = "key"
+      signing_key_pem             = "pem"
       # checkov:skip=CKV_SECRET_6: a made-up password for this test only
       postgres_password = "abcdefghijklmnop1234"
     }
@@ -90,6 +93,10 @@ run "secrets_when_given" {
   assert {
     condition     = nonsensitive(jsondecode(base64decode(output.secrets["Secret/jeeves-tokendealer"].data.clients)).clients[0].id) == "jeeves-worker"
     error_message = "the TokenDealer's clients hold the workers' client"
+  }
+  assert {
+    condition     = nonsensitive(jsondecode(base64decode(output.secrets["Secret/jeeves-tokendealer"].data.clients)).clients[1].id) == "jeeves-frontend"
+    error_message = "the TokenDealer's clients hold the front door's client"
   }
   assert {
     condition     = nonsensitive(output.secrets["Secret/jeeves-postgres-credentials"].type) == "kubernetes.io/basic-auth"
@@ -158,12 +165,14 @@ run "refuses_a_password_that_breaks_the_url" {
   command = plan
   variables {
     secrets = {
-      slack_signing_secret      = "s"
-      slack_bot_token           = "t"
-      worker_client_secret      = "c"
-      worker_client_secret_hash = "$scrypt$ln=14,r=8,p=1$c2FsdA$aGFzaA"
-      encryption_keys           = "k"
-      signing_key_pem           = "p"
+      slack_signing_secret        = "s"
+      slack_bot_token             = "t"
+      worker_client_secret        = "c"
+      worker_client_secret_hash   = "$scrypt$ln=14,r=8,p=1$c2FsdA$aGFzaA"
+      frontend_client_secret      = "f"
+      frontend_client_secret_hash = "$scrypt$ln=14,r=8,p=1$c2FsdA$aGFzaA"
+      encryption_keys             = "k"
+      signing_key_pem             = "p"
       # checkov:skip=CKV_SECRET_6: the malformed password this test expects to be refused
       postgres_password = "p@ss/word:with-specials"
     }
