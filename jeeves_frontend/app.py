@@ -69,7 +69,7 @@ def create_app(
         _open_dataservice_client(app, door)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(slack.blueprint)
-    mount_install(app, settings, dataservice)
+    mount_install(app, settings)
     install_dashboard(app, settings)
     install_signin(app, settings)
     if chat is not None:

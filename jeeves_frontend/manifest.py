@@ -77,7 +77,9 @@ def bot_scopes() -> list[str]:
     return sorted(scopes)
 
 
-def build_manifest(url: str, *, name: str = "Jeeves", token_rotation: bool = False) -> dict[str, Any]:
+def build_manifest(
+    url: str, *, name: str = "Jeeves", token_rotation: bool = False
+) -> dict[str, Any]:
     """The manifest of a Jeeves reached at ``url`` (``https://<host>``), as a dict.
 
     ``token_rotation`` turns on Slack's token rotation (bot tokens expire after 12 hours and

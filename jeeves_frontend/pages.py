@@ -25,4 +25,6 @@ PAGE_HEADERS = {
 
 def html_page(body: str, status: int = 200) -> Response:
     """An HTML response with :data:`PAGE_HEADERS`."""
-    return Response(body, status=status, content_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+    return Response(
+        body, status=status, content_type="text/html; charset=utf-8", headers=PAGE_HEADERS
+    )

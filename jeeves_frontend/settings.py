@@ -52,11 +52,6 @@ class FrontendSettings(JeevesSettings):
     slack_openid_jwks_url: str = "https://slack.com/openid/connect/keys"
     """Slack's public keys (JWKS) that sign Sign in with Slack's id_tokens."""
 
-    @field_validator("public_url")
-    @classmethod
-    def _check_public_url(cls, url: str) -> str:
-        return check_public_url(url) if url.strip() else ""
-
     dataservice_url: str = ""
     """Where the Data Service listens; empty: from JEEVES_DATASERVICE_BIND."""
     tokendealer_url: str = ""
@@ -66,6 +61,11 @@ class FrontendSettings(JeevesSettings):
     frontend_client_secret: SecretStr = SecretStr("")
     """Its secret (jeeves init writes it and its hash); without it the front door has no
     Data Service client (one-workspace mode)."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, url: str) -> str:
+        return check_public_url(url) if url.strip() else ""
 
     def client_secret(self) -> str | None:
         """The front door's client secret, or None when none is configured."""

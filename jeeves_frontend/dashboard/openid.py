@@ -101,18 +101,12 @@ def install_signin(
         slack=AsyncWebClient(base_url=settings.slack_api_url, timeout=10),
         verifier=IdTokenVerifier(client_id=client_id, jwks_url=settings.slack_openid_jwks_url),
         # The dashboard's cookie keys, newest first; itsdangerous wants the newest last.
-        states=SignInStates(list(reversed(settings.secret_keys())), once or _DataServiceOnce()),
+        states=SignInStates(
+            list(reversed(settings.secret_keys())), once or ClaimedOnce(dataservice)
+        ),
         secure_cookie=settings.cookie_secure(),
     )
     app.register_blueprint(blueprint)
-
-
-class _DataServiceOnce:
-    """The install pages' :class:`ClaimedOnce` on the front door's Data Service client, which
-    exists only while the app serves."""
-
-    async def first_use(self, claim_id: str) -> bool:
-        return await ClaimedOnce(dataservice()).first_use(claim_id)
 
 
 @blueprint.get(SIGNIN_PATH)

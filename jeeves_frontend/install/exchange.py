@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -62,7 +62,7 @@ class OAuthAccess(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     access_token: str = Field(min_length=1, max_length=500)
-    token_type: str = "bot"
+    token_type: str = "bot"  # noqa: S105 - the kind of token, not a secret
     scope: str = Field(default="", max_length=5000)
     bot_user_id: str = Field(min_length=1, max_length=40)
     app_id: str | None = Field(default=None, max_length=40)
@@ -119,7 +119,8 @@ async def exchange_code(client: OAuthClient, code: str) -> Installed:
             ),
         ),
     )
-    if access.token_type != "bot" or (access.team is None and not access.is_enterprise_install):
+    is_bot = access.token_type == "bot"  # noqa: S105 - the kind of token, not a secret
+    if not is_bot or (access.team is None and not access.is_enterprise_install):
         raise SlackRefused("oauth.v2.access", "not_a_bot_install")
     who = _read(
         _AuthTest,
@@ -141,8 +142,8 @@ def to_installation(access: OAuthAccess, bot_id: str | None, *, now: datetime) -
         bot_id=bot_id,
         bot_scopes=[scope for scope in access.scope.split(",") if scope],
         installer_user_id=access.authed_user.id if access.authed_user else None,
-        bot_token=access.access_token,  # type: ignore[arg-type]  # pydantic makes it a SecretStr
-        bot_refresh_token=access.refresh_token,  # type: ignore[arg-type]
+        bot_token=SecretStr(access.access_token),
+        bot_refresh_token=SecretStr(access.refresh_token) if access.refresh_token else None,
         bot_token_expires_at=expires if access.refresh_token else None,
     )
 
@@ -167,8 +168,7 @@ async def _call(method: str, call: Any) -> dict[str, Any]:
     except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
         log.warning("install.slack_unreachable", method=method, error=type(exc).__name__)
         raise SlackUnavailable(method) from None
-    data: dict[str, Any] = answer.data if isinstance(answer.data, dict) else {}
-    return data
+    return answer.data if isinstance(answer.data, dict) else {}
 
 
 def _read(model: type[Model], method: str, data: dict[str, Any]) -> Model:

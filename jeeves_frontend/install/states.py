@@ -58,30 +58,27 @@ class OnceRecord(Protocol):
 class InstallStates:
     """Issue states and take them back, once.
 
-    ``client_secret`` keys the signature; ``clock`` gives Unix seconds (``time.time``); ``once``
-    records the states used.
+    ``client_secret`` keys the signature; ``clock`` gives Unix seconds (``time.time``).
     """
 
     def __init__(
         self,
         client_secret: str,
-        once: OnceRecord,
         *,
         lifetime: int = LIFETIME,
         clock: Callable[[], float] = time.time,
     ) -> None:
         key = hmac.new(client_secret.encode(), _KEY_LABEL, hashlib.sha256).digest()
         self.lifetime = lifetime
-        self._once = once
         self._signer = _clocked_signer(key, clock)
 
     def issue(self) -> str:
         """A new state (URL- and cookie-safe text, about 70 characters)."""
         return self._signer.sign(secrets.token_urlsafe(32)).decode("ascii")
 
-    async def take(self, cookie: str | None, state: str | None) -> None:
+    async def take(self, cookie: str | None, state: str | None, *, once: OnceRecord) -> None:
         """Accept ``state`` from Slack's redirect if this browser's ``cookie`` holds it, it is
-        ours, not expired, and not used before; it is used from now on.
+        ours, not expired, and not used before (in ``once``); it is used from now on.
 
         Raises :class:`StateRejected`; whatever ``once`` raises (the Data Service is down) too.
         """
@@ -96,7 +93,7 @@ class InstallStates:
         except BadSignature:
             raise StateRejected("forged_state", "the link was not made by this Jeeves") from None
         claim_id = CLAIM_PREFIX + hashlib.sha256(state.encode()).hexdigest()
-        if not await self._once.first_use(claim_id):
+        if not await once.first_use(claim_id):
             raise StateRejected("replayed_state", "the link was already used")
 
 
@@ -111,18 +108,24 @@ def _clocked_signer(key: bytes, clock: Callable[[], float]) -> TimestampSigner:
 
 class ClaimedOnce:
     """:class:`OnceRecord` in the Data Service's once-only claims (``/events``, scope
-    ``events:claim``): the record that makes each Slack reply post once, where one conditional
-    write decides, on SQLite or PostgreSQL, which of two concurrent uses is first."""
+    ``events:claim``; ``dataservice`` gives the client when needed): the record that makes
+    each Slack reply post once, where one conditional write decides, on SQLite or PostgreSQL,
+    which of two concurrent uses is first."""
 
-    def __init__(self, dataservice: DataServiceClient) -> None:
+    def __init__(self, dataservice: Callable[[], DataServiceClient]) -> None:
         self._dataservice = dataservice
 
     async def first_use(self, claim_id: str) -> bool:
-        """Lease ``claim_id`` and mark it done at once; anything but a new lease is a reuse."""
+        """Lease ``claim_id`` and mark it done at once; anything but a new lease is a reuse.
+
+        Raises what ``dataservice()`` or the client raises when the Data Service is not
+        configured or cannot answer.
+        """
+        dataservice = self._dataservice()
         key = uuid.uuid4().hex
         claim = [(claim_id, key)]
-        [leased] = await self._dataservice.lease_replies(claim, lease_seconds=LIFETIME)
+        [leased] = await dataservice.lease_replies(claim, lease_seconds=LIFETIME)
         if leased.status != "acquired" or leased.taken_over:
             return False
-        await self._dataservice.finish_replies(claim)
+        await dataservice.finish_replies(claim)
         return True

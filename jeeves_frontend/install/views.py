@@ -29,12 +29,12 @@ from jeeves_frontend.install.states import (
     COOKIE,
     ClaimedOnce,
     InstallStates,
-    OnceRecord,
     StateRejected,
 )
 from jeeves_frontend.manifest import INSTALL_PATH, INSTALL_REDIRECT_PATH, bot_scopes
 from jeeves_frontend.pages import html_page
 from jeeves_frontend.settings import FrontendSettings
+from jeeves_frontend.state import DataServiceNotConfigured, front_door
 from jeeves_shared.dataclient import DataServiceClient, DataServiceError
 from jeeves_shared.runtime.settings import is_placeholder
 
@@ -52,26 +52,20 @@ class SlackInstall:
     authorize: AuthorizeUrlGenerator
     states: InstallStates
     oauth: OAuthClient
-    dataservice: DataServiceClient
 
 
-def mount_install(
-    app: Quart,
-    settings: FrontendSettings,
-    dataservice: DataServiceClient | None,
-    *,
-    once: OnceRecord | None = None,
-) -> None:
-    """Add the install pages to ``app``; they store installations through ``dataservice``.
+def mount_install(app: Quart, settings: FrontendSettings) -> None:
+    """Add the install pages to ``app``; they store installations through the front door's
+    Data Service client (:attr:`~jeeves_frontend.state.FrontDoor.dataservice`).
 
-    Without ``JEEVES_SLACK_CLIENT_ID`` and ``JEEVES_SLACK_CLIENT_SECRET`` (or a Data Service)
-    the pages say that this Jeeves is not set up for installs (404). ``once`` records used
-    states (default: the Data Service's once-only claims, shared by every replica).
+    Without ``JEEVES_SLACK_CLIENT_ID`` the pages say that this Jeeves is not set up for
+    installs (404). A client id without its secret is a
+    :class:`~jeeves_shared.runtime.settings.SettingsError` outside dev mode.
     """
     app.register_blueprint(blueprint)
     client_id = settings.slack_client_id.strip()
-    secret = settings.slack_client_secret.get_secret_value().strip()
-    if not client_id or is_placeholder(secret) or dataservice is None:
+    secret = settings.require_secret("slack_client_secret") if client_id else ""
+    if not client_id or is_placeholder(secret):
         log.info("install.not_configured", needs="JEEVES_SLACK_CLIENT_ID, CLIENT_SECRET")
         return
     redirect_uri = settings.public_url.rstrip("/") + INSTALL_REDIRECT_PATH
@@ -79,14 +73,13 @@ def mount_install(
         authorize=AuthorizeUrlGenerator(
             client_id=client_id, redirect_uri=redirect_uri, scopes=bot_scopes()
         ),
-        states=InstallStates(secret, once or ClaimedOnce(dataservice)),
+        states=InstallStates(secret),
         oauth=OAuthClient(
             client_id=client_id,
             client_secret=secret,
             redirect_uri=redirect_uri,
             slack=AsyncWebClient(base_url=settings.slack_api_url, timeout=10),
         ),
-        dataservice=dataservice,
     )
 
 
@@ -119,7 +112,11 @@ async def oauth_redirect() -> Response:
     install = _install()
     if install is None:
         return await _not_configured()
-    response = await _finish(install)
+    try:
+        response = await _finish(install)
+    except DataServiceNotConfigured:
+        log.error("install.no_dataservice", needs="JEEVES_FRONTEND_CLIENT_SECRET")
+        response = await _problem(503, "Jeeves cannot finish installs", "Nothing was saved.")
     # Finished or refused, this attempt is over: its cookie goes, so a reload cannot replay it.
     response.delete_cookie(
         COOKIE, path=INSTALL_REDIRECT_PATH, secure=True, httponly=True, samesite="Lax"
@@ -128,6 +125,8 @@ async def oauth_redirect() -> Response:
 
 
 async def _finish(install: SlackInstall) -> Response:
+    """The answer to Slack's redirect; raises :class:`DataServiceNotConfigured` when the front
+    door has no Data Service client (``JEEVES_FRONTEND_CLIENT_SECRET``)."""
     error = request.args.get("error")
     if error is not None:
         log.info("install.refused_at_slack", error=error[:100])
@@ -135,7 +134,8 @@ async def _finish(install: SlackInstall) -> Response:
             return await _problem(403, "Jeeves was not installed", "You cancelled at Slack.")
         return await _problem(400, "Slack did not install Jeeves", f"Slack said: {error[:100]}.")
     try:
-        await install.states.take(request.cookies.get(COOKIE), request.args.get("state"))
+        cookie, state = request.cookies.get(COOKIE), request.args.get("state")
+        await install.states.take(cookie, state, once=ClaimedOnce(_dataservice))
     except StateRejected as exc:
         log.info("install.state_rejected", problem=exc.problem)
         return await _problem(400, "This install link is no longer valid", f"{exc.reason}.")
@@ -156,7 +156,7 @@ async def _install_with(install: SlackInstall, code: str) -> Response:
     except SlackUnavailable:
         return await _problem(502, "Slack could not be reached", "Nothing was saved.")
     try:
-        saved = await install.dataservice.save_installation(installed.installation)
+        saved = await _dataservice().save_installation(installed.installation)
     except DataServiceError as exc:
         return await _backend_down(exc)
     log.info(
@@ -167,6 +167,10 @@ async def _install_with(install: SlackInstall, code: str) -> Response:
     )
     page = await render_template("install/installed.html", workspace=installed.workspace_name)
     return html_page(page)
+
+
+def _dataservice() -> DataServiceClient:
+    return front_door().dataservice
 
 
 def _install() -> SlackInstall | None:
@@ -188,5 +192,7 @@ async def _backend_down(exc: DataServiceError) -> Response:
 
 
 async def _problem(status: int, heading: str, detail: str, *, retry: bool = True) -> Response:
-    page = await render_template("install/problem.html", heading=heading, detail=detail, retry=retry)
+    page = await render_template(
+        "install/problem.html", heading=heading, detail=detail, retry=retry
+    )
     return html_page(page, status)

@@ -36,7 +36,8 @@ module "jeeves" {
   image     = var.image
   hostname  = var.hostname
   settings  = var.settings
-  # The Slack app's client id: token rotation (the Data Service refreshes bot tokens).
+  # The Slack app's client id: workspace installs (/slack/install) and token rotation (the
+  # Data Service refreshes bot tokens); empty: one workspace, with slack_bot_token.
   slack_client_id = var.slack_client_id
   secrets = {
     slack_signing_secret        = var.slack_signing_secret

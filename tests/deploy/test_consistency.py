@@ -67,7 +67,7 @@ CONNECTIONS = {
     "slack_api_url": ("internet", 443),
     "slack_openid_jwks_url": ("internet", 443),
 }
-INTERNET = ("internet", 443)
+INTERNET = CONNECTIONS["slack_api_url"]
 
 
 def env_name(cls: type[BaseSettings], field: str) -> str:
@@ -385,3 +385,26 @@ def test_each_pod_is_reached_only_by_what_connects_to_it(objects: list[Manifest]
             (c, port) for c, peers in expected.items() for (peer, port) in peers if peer == store
         }
         assert from_jeeves == callers, store
+
+
+# --- the public route: what Slack and browsers must reach -----------------------------------
+
+
+def test_the_route_reaches_every_url_of_the_slack_app_and_the_install_pages(
+    objects: list[Manifest],
+) -> None:
+    from jeeves_frontend.manifest import INSTALL_PATH, build_manifest
+
+    [route] = [o for o in objects if o["kind"] == "HTTPRoute"]
+    prefixes = [m["path"]["value"] for rule in route["spec"]["rules"] for m in rule["matches"]]
+    manifest = build_manifest("https://jeeves.example.com")
+    urls = [
+        manifest["settings"]["event_subscriptions"]["request_url"],
+        *(command["url"] for command in manifest["features"]["slash_commands"]),
+        *manifest["oauth_config"]["redirect_urls"],
+    ]
+    # The install page and the files it links (jeeves_frontend/templates/install/base.html).
+    paths = [url.removeprefix("https://jeeves.example.com") for url in urls]
+    paths += [INSTALL_PATH, "/static/install.css", "/static/favicon.svg"]
+    for path in paths:
+        assert any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes), path

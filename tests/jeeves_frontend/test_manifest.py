@@ -84,9 +84,7 @@ def test_token_rotation_is_off_unless_asked(manifest: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("url", ["jeeves.example.com", "https://x.example/jeeves", "ftp://x"])
-def test_a_url_slack_cannot_use_is_refused(
-    url: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_url_slack_cannot_use_is_refused(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["slack", "manifest", "--url", url]) == 2
     assert "--url" in capsys.readouterr().err
 
@@ -167,7 +165,9 @@ async def test_the_slash_command_is_the_one_the_front_door_answers(
     }
     body = urlencode(form).encode()
     headers = sign(body, content_type="application/x-www-form-urlencoded")
-    response = await app.test_client().post(urlsplit(command["url"]).path, data=body, headers=headers)
+    response = await app.test_client().post(
+        urlsplit(command["url"]).path, data=body, headers=headers
+    )
     assert response.status_code == 200
     assert (await response.get_json())["text"] == help_text("")
 

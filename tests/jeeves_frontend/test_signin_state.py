@@ -38,7 +38,8 @@ class Clock:
 @pytest.fixture
 async def once(tmp_path: Path) -> AsyncIterator[OnceRecord]:
     async with serving_dataservice(tmp_path) as served, aiohttp.ClientSession() as session:
-        yield ClaimedOnce(served.client(session, *FRONTEND_SCOPES))
+        client = served.client(session, *FRONTEND_SCOPES)
+        yield ClaimedOnce(lambda: client)
 
 
 async def test_a_cookie_is_taken_once_with_its_nonce_and_next_page(once: OnceRecord) -> None:

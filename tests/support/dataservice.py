@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from cryptography.fernet import Fernet
@@ -39,29 +40,30 @@ class ServedData:
 
 
 async def dataservice_app(
-    folder: Path, clock: Callable[[], datetime] = utcnow
+    folder: Path, clock: Callable[[], datetime] = utcnow, **settings: Any
 ) -> tuple[Quart, TestIssuer]:
     """The Data Service app on a migrated SQLite database in ``folder`` (production settings,
-    a fresh encryption key, ``clock`` its time), and the issuer of the tokens it accepts; not
-    yet served."""
+    a fresh encryption key, ``clock`` its time, and ``settings``), and the issuer of the tokens
+    it accepts; not yet served."""
     database_url = f"sqlite+aiosqlite:///{folder / 'data.db'}"
     await upgrade(database_url)
     issuer = TestIssuer(audience="dataservice")
-    settings = DataServiceSettings(
+    configured = DataServiceSettings(
         env="prod",  # type: ignore[arg-type]
         database_url=database_url,  # type: ignore[arg-type]
         dataservice_encryption_keys=Fernet.generate_key().decode(),  # type: ignore[arg-type]
+        **settings,
     )
     verifier = TokenVerifier(issuer.source(), audience="dataservice", issuer=issuer.issuer)
-    return create_app(settings, verifier=verifier, clock=clock), issuer
+    return create_app(configured, verifier=verifier, clock=clock), issuer
 
 
 @asynccontextmanager
 async def serving_dataservice(
-    folder: Path, clock: Callable[[], datetime] = utcnow
+    folder: Path, clock: Callable[[], datetime] = utcnow, **settings: Any
 ) -> AsyncIterator[ServedData]:
     """A migrated SQLite database in ``folder`` and the Data Service serving it (its time from
-    ``clock``)."""
-    app, issuer = await dataservice_app(folder, clock)
+    ``clock``; ``settings``, e.g. the fake Slack app's credentials)."""
+    app, issuer = await dataservice_app(folder, clock, **settings)
     async with serving(app) as url:
         yield ServedData(url, issuer)

@@ -67,9 +67,10 @@ locals {
       JEEVES_DATASERVICE_URL    = "http://jeeves-dataservice.${local.ns}.svc"
       JEEVES_TOKENDEALER_URL    = "http://jeeves-tokendealer.${local.ns}.svc"
       JEEVES_FRONTEND_CLIENT_ID = "jeeves-frontend"
-      JEEVES_PUBLIC_URL         = "https://${var.hostname}"
-      # The Slack app: installs and Sign in with Slack (empty client id: both are off).
+      # The Slack app: workspace installs (/slack/install) and Sign in with Slack; empty client
+      # id: both pages say they are not set up. Its secret is in jeeves-slack.
       JEEVES_SLACK_CLIENT_ID       = var.slack_client_id
+      JEEVES_PUBLIC_URL            = "https://${var.hostname}"
       JEEVES_SLACK_API_URL         = "https://slack.com/api/"
       JEEVES_SLACK_OPENID_JWKS_URL = "https://slack.com/openid/connect/keys"
     }
@@ -424,8 +425,9 @@ locals {
     }
   }
 
-  # Only Slack's endpoints and the dashboard are public. No per-IP rate limit here: Slack sends
-  # from shared addresses, and the request signature is the gate.
+  # Only Slack's endpoints (events, commands, the install pages), the dashboard and the pages'
+  # static files are public. No per-IP rate limit here: Slack sends from shared addresses, and
+  # the request signature is the gate (and the install's one-time state).
   http_route = {
     apiVersion = "gateway.networking.k8s.io/v1"
     kind       = "HTTPRoute"
@@ -437,6 +439,8 @@ locals {
         matches = [
           { path = { type = "PathPrefix", value = "/slack" } },
           { path = { type = "PathPrefix", value = "/dashboard" } },
+          # The pages' style sheets and icon (the install pages').
+          { path = { type = "PathPrefix", value = "/static" } },
         ]
         backendRefs = [{ name = "jeeves-frontend", port = 80 }]
       }]

@@ -57,6 +57,16 @@ variable "kubernetes_api_cidrs" {
   default     = ["0.0.0.0/0"]
 }
 
+variable "slack_client_id" {
+  description = "The Slack app's client id (JEEVES_SLACK_CLIENT_ID): workspace installs (the front door) and refreshing rotating bot tokens (the Data Service). Empty: neither."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^([0-9]+\\.[0-9]+)?$", var.slack_client_id))
+    error_message = "slack_client_id looks like 1234567890.1234567890 (Basic Information in the Slack app)."
+  }
+}
+
 variable "log_level" {
   description = "JEEVES_LOG_LEVEL of every process."
   type        = string
@@ -215,10 +225,4 @@ variable "secrets" {
     condition     = var.secrets == null || can(regex("^[A-Za-z0-9]{16,}$", var.secrets.postgres_password))
     error_message = "secrets.postgres_password must be at least 16 letters and digits (it goes into a URL unescaped)."
   }
-}
-
-variable "slack_client_id" {
-  description = "The Slack app's client id (Basic Information): the Data Service refreshes rotating bot tokens with it. Empty: token rotation off."
-  type        = string
-  default     = ""
 }
