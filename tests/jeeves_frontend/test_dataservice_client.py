@@ -22,6 +22,7 @@ from jeeves_shared.dataclient import NewInstallation
 from jeeves_shared.installations import InstallationKey
 from jeeves_shared.runtime.settings import Environment
 from tests.support.http import wait_until_ready
+from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import SIGNING_SECRET
 from tokendealer.clients import DEV_CLIENT_ID, DEV_CLIENT_SECRET
@@ -56,6 +57,7 @@ async def binds(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
 def frontend_settings(binds: dict[str, str], secret: str) -> FrontendSettings:
     return FrontendSettings(
         slack_signing_secret=SecretStr(SIGNING_SECRET),
+        dashboard_secret_keys=SecretStr(DASHBOARD_SECRET_KEY),
         dataservice_bind=binds["data"],
         tokendealer_bind=binds["dealer"],
         frontend_client_id=DEV_CLIENT_ID,

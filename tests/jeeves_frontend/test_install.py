@@ -37,6 +37,7 @@ from tests.support.dataservice import ServedData, serving_dataservice
 from tests.support.fake_slack import FakeSlack, Scripted
 from tests.support.fake_slack_oauth import APP_ID, CLIENT_ID, CLIENT_SECRET, Grant
 from tests.support.installations import slack_settings
+from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.slack_requests import SIGNING_SECRET
 
 PUBLIC_URL = "https://jeeves.example.com"
@@ -92,6 +93,7 @@ class Door:
 def settings(slack: FakeSlack, **changes: Any) -> FrontendSettings:
     values: dict[str, Any] = {
         "slack_signing_secret": SIGNING_SECRET,
+        "dashboard_secret_keys": DASHBOARD_SECRET_KEY,
         "slack_client_id": CLIENT_ID,
         "slack_client_secret": CLIENT_SECRET,
         "public_url": PUBLIC_URL,
@@ -331,7 +333,11 @@ async def test_without_a_client_id_installs_are_not_set_up(slack: FakeSlack) -> 
 def test_a_client_id_without_its_secret_refuses_to_start() -> None:
     with pytest.raises(SettingsError, match="JEEVES_SLACK_CLIENT_SECRET"):
         create_app(
-            FrontendSettings(slack_signing_secret=SIGNING_SECRET, slack_client_id=CLIENT_ID),
+            FrontendSettings(
+                slack_signing_secret=SIGNING_SECRET,
+                dashboard_secret_keys=DASHBOARD_SECRET_KEY,  # type: ignore[arg-type]
+                slack_client_id=CLIENT_ID,
+            ),
             bus=MemoryBus(()),
         )
 
