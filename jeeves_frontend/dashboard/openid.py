@@ -32,7 +32,7 @@ from jeeves_frontend.dashboard.signin_state import (
     SignInStates,
     StateRejected,
 )
-from jeeves_frontend.install.states import ClaimedOnce, OnceRecord
+from jeeves_frontend.install.states import ClaimedOnce
 from jeeves_frontend.manifest import INSTALL_PATH, SIGNIN_REDIRECT_PATH
 from jeeves_frontend.pages import html_page
 from jeeves_frontend.settings import FrontendSettings
@@ -75,14 +75,12 @@ class SlackSignIn:
     secure_cookie: bool
 
 
-def install_signin(
-    app: Quart, settings: FrontendSettings, *, once: OnceRecord | None = None
-) -> None:
+def install_signin(app: Quart, settings: FrontendSettings) -> None:
     """Mount Sign in with Slack on ``app`` (after the dashboard: it uses its cookie keys).
 
     Without ``JEEVES_SLACK_CLIENT_ID`` and ``JEEVES_SLACK_CLIENT_SECRET`` the routes say that
-    sign-in is not configured (404) and the dashboard shows no button. ``once`` records the
-    states used (default: the Data Service's once-only claims, shared by every replica).
+    sign-in is not configured (404) and the dashboard shows no button. Used states are
+    recorded in the Data Service's once-only claims, shared by every replica.
     """
     client_id = settings.slack_client_id.strip()
     secret = settings.slack_client_secret.get_secret_value().strip()
@@ -101,9 +99,7 @@ def install_signin(
         slack=AsyncWebClient(base_url=settings.slack_api_url, timeout=10),
         verifier=IdTokenVerifier(client_id=client_id, jwks_url=settings.slack_openid_jwks_url),
         # The dashboard's cookie keys, newest first; itsdangerous wants the newest last.
-        states=SignInStates(
-            list(reversed(settings.secret_keys())), once or ClaimedOnce(dataservice)
-        ),
+        states=SignInStates(list(reversed(settings.secret_keys())), ClaimedOnce(dataservice)),
         secure_cookie=settings.cookie_secure(),
     )
     app.register_blueprint(blueprint)

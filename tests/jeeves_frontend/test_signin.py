@@ -13,6 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 from quart import Quart, Response
 from quart.typing import TestClientProtocol as Client
@@ -395,3 +398,24 @@ async def test_leaving_for_slack_is_rate_limited_per_address(client: Client) -> 
 
     assert [a.status_code for a in answers] == [302] * 10 + [429]  # the default: 10 a minute
     assert "Too many requests" in await answers[-1].get_data(as_text=True)
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(
+    query=st.dictionaries(st.sampled_from(["code", "state", "error", "x"]), st.text()),
+    cookie=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=200),
+)
+async def test_no_redirect_a_browser_sends_is_a_server_error(
+    query: dict[str, str], cookie: str
+) -> None:
+    async with FakeSlack() as slack:
+        openid = FakeSlackOpenID(slack)
+        app = front_door(signin_settings(slack, openid), None)
+        async with app.test_app():
+            client = app.test_client()
+            client.set_cookie("localhost", COOKIE, cookie, path="/dashboard/oauth_redirect")
+            response = await client.get(
+                "/dashboard/oauth_redirect", query_string=query, scheme="https"
+            )
+            assert 400 <= response.status_code < 500
+        assert slack.calls == []
