@@ -51,6 +51,9 @@ SUPPLY = {
 SUPPLY_OPTIONAL = {
     "weather_api_key": "an OpenWeatherMap API key (without one, weather apologises)",
     "dashboard_url": "the public URL of the dashboard: https://<your host>/dashboard",
+    "public_url": "where Slack and browsers reach Jeeves: https://<your host> (installs)",
+    "slack_client_id": "your Slack app's client id (Basic Information): installs, rotating tokens",
+    "slack_client_secret": "your Slack app's client secret (Basic Information), with the id",
 }
 
 

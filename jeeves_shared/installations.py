@@ -24,12 +24,15 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cachetools import TLRUCache
 
-from jeeves_shared.dataclient import DataServiceClient
-from jeeves_shared.dataclient.models import BotToken
+if TYPE_CHECKING:
+    # Only for annotations, so that the client (which takes an InstallationKey) can import
+    # this module without a cycle.
+    from jeeves_shared.dataclient import DataServiceClient
+    from jeeves_shared.dataclient.models import BotToken
 
 #: A token handed out is valid for at least this long (callers finish their Slack calls well
 #: within it).

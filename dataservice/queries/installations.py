@@ -72,10 +72,12 @@ def to_installation(row: Row[Any]) -> wire.Installation:
     return wire.Installation.model_validate(values)
 
 
-async def find_installation(conn: AsyncConnection, key: Key) -> tuple[int, wire.Installation]:
-    """The row id and installation serving ``key`` (itself, else its org-wide install);
-    :class:`RecordNotFound` if none."""
-    for candidate in key.candidates():
+async def find_installation(
+    conn: AsyncConnection, key: Key, *, exact: bool = False
+) -> tuple[int, wire.Installation]:
+    """The row id and installation serving ``key`` (itself, else, unless ``exact``, its
+    org-wide install); :class:`RecordNotFound` if none."""
+    for candidate in [key] if exact else key.candidates():
         stmt = select(*_COLUMNS).where(
             Installation.enterprise_id == candidate.enterprise_id,
             Installation.team_id == candidate.team_id,

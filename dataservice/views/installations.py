@@ -60,9 +60,11 @@ async def save_installation(body: InstallationSave) -> Response:
 async def find_installation(query: InstallationLookup) -> Response:
     """The installation with exactly this key, else the org-wide install of
     ``enterprise_id``; inactive ones too (``active`` false)."""
+    # An org-wide install has no team: a team given with is_enterprise_install is not its key.
+    team_id = None if query.is_enterprise_install else query.team_id
     async with resources().database.reader.connect() as conn:
         _, installation = await queries.find_installation(
-            conn, Key.of(query.enterprise_id, query.team_id)
+            conn, Key.of(query.enterprise_id, team_id)
         )
     return json_response(installation)
 
@@ -76,13 +78,15 @@ async def find_installation(query: InstallationLookup) -> Response:
     responses={200: Installation, 404: ErrorBody, 422: ErrorBody},
 )
 async def deactivate_installation(body: Deactivation) -> Response:
-    """Uninstalled, tokens revoked, or refused by Slack: the installation keeps its row (and
-    its workspace's users keep theirs) but has no token until installed again. A repeat
-    changes nothing (the first reason and time stay)."""
+    """Uninstalled, tokens revoked, or refused by Slack: the installation with exactly this
+    key (no org-wide fallback) keeps its row (and its workspace's users keep theirs) but has no
+    token until installed again. A repeat changes nothing (the first reason and time stay)."""
     deps = resources()
     key = Key.of(body.enterprise_id, body.team_id)
     async with deps.database.reader.connect() as conn:
-        row_id, _ = await queries.find_installation(conn, key)
+        # Exactly this key: a workspace of an org-wide install losing access must not
+        # deactivate the org's installation.
+        row_id, _ = await queries.find_installation(conn, key, exact=True)
     # The write first: on SQLite a transaction that read first could not wait for the lock.
     async with deps.database.engine.begin() as conn:
         await queries.deactivate_installation(conn, row_id, reason=body.reason, now=deps.clock())

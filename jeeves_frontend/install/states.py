@@ -83,7 +83,8 @@ class InstallStates:
         Raises :class:`StateRejected`; whatever ``once`` raises (the Data Service is down) too.
         """
         if not cookie:
-            raise StateRejected("no_cookie", "this browser did not start an install here")
+            reason = "this browser has no install in progress here (or it took over 10 minutes)"
+            raise StateRejected("no_cookie", reason)
         if not state or not hmac.compare_digest(cookie.encode(), state.encode()):
             raise StateRejected("foreign_state", "the link was started in another browser")
         try:

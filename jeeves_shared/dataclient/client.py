@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -49,10 +49,7 @@ from jeeves_shared.dataclient.models import (
 )
 from jeeves_shared.dataclient.scopes import AUDIENCE, WORKER_SCOPES
 from jeeves_shared.dataclient.sessions import SessionCalls
-
-if TYPE_CHECKING:
-    # Only for annotations: jeeves_shared.installations imports this package.
-    from jeeves_shared.installations import InstallationKey
+from jeeves_shared.installations import InstallationKey
 
 #: The error code of a 409 on an inactive installation.
 INSTALLATION_INACTIVE = "installation_inactive"
@@ -205,7 +202,8 @@ class DataServiceClient(SessionCalls):
     async def deactivate_installation(
         self, key: InstallationKey, *, reason: str
     ) -> Installation | None:
-        """Mark the installation serving ``key`` inactive and delete its tokens (scope
+        """Mark the installation with exactly ``key`` inactive (never the org-wide install
+        serving a workspace: deactivate that one by its own key) and delete its tokens (scope
         ``installations:write``); a repeat is harmless. ``reason`` is a short code
         (``app_uninstalled``, ``tokens_revoked``, ``invalid_auth``...). ``None`` if there is no
         such installation."""

@@ -335,3 +335,23 @@ def test_the_openapi_document_shows_no_token() -> None:
 
     assert b"xoxb-1" not in document and b"xoxe-1" not in document
     assert b'"example' not in document
+
+
+async def test_deactivating_a_workspace_of_an_org_leaves_the_org_install_alone(
+    client: TestClientProtocol, auth: Auth
+) -> None:
+    await save(client, auth, enterprise_id="E1", team_id=None, is_enterprise_install=True)
+
+    workspace = await client.post(
+        "/api/v1/installations/deactivate",
+        json={"enterprise_id": "E1", "team_id": "T2", "reason": "team_access_revoked"},
+        headers=auth("installations:write"),
+    )
+    org = await client.post(
+        "/api/v1/installations/deactivate",
+        json={"enterprise_id": "E1", "is_enterprise_install": True, "reason": "app_uninstalled"},
+        headers=auth("installations:write"),
+    )
+
+    assert workspace.status_code == 404
+    assert (await org.get_json())["active"] is False

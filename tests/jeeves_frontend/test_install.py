@@ -256,7 +256,7 @@ async def test_refusing_at_slack_ends_on_a_page_to_try_again(door: Door) -> None
 async def test_without_the_cookie_the_redirect_is_refused(door: Door) -> None:
     state, _, _ = await door.start()
     page = await door.back_from_slack(f"code=c0de&state={state}", cookie=None)
-    await assert_refused(page, 400, "this browser did not start an install here")
+    await assert_refused(page, 400, "this browser has no install in progress here")
     assert door.slack.calls == []
 
 

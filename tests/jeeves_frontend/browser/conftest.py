@@ -18,7 +18,12 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response
 
 from tests.support.browser import chromium
-from tests.support.jeeves_dev import DevServer, jeeves_dev
+from tests.support.jeeves_dev import DevServer, dev_env, jeeves_dev
+
+INSTALL_ENV = {
+    "JEEVES_SLACK_CLIENT_ID": "1111.2222",
+    "JEEVES_SLACK_CLIENT_SECRET": "browser-test-client-secret",
+}
 
 
 @pytest.fixture(scope="package")
@@ -32,7 +37,10 @@ def browser() -> Iterator[Browser]:
 def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """A private ``jeeves dev`` on free ports, shared by the page tests (each test reads only
     the answers to what it says)."""
-    with jeeves_dev(tmp_path_factory.mktemp("jeeves-dev")) as server:
+    folder = tmp_path_factory.mktemp("jeeves-dev")
+    # A Slack app's client, for the install pages (nothing here reaches Slack).
+    env = {**dev_env(folder), **INSTALL_ENV}
+    with jeeves_dev(folder, env) as server:
         yield server
 
 
