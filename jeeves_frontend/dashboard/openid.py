@@ -33,7 +33,7 @@ from jeeves_frontend.dashboard.signin_state import (
     StateRejected,
 )
 from jeeves_frontend.install.states import ClaimedOnce
-from jeeves_frontend.manifest import INSTALL_PATH, SIGNIN_REDIRECT_PATH
+from jeeves_frontend.manifest import INSTALL_PATH, SIGNIN_REDIRECT_PATH, SIGNIN_SCOPES
 from jeeves_frontend.pages import html_page
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_frontend.state import DataServiceNotConfigured
@@ -51,7 +51,6 @@ install_error_pages(blueprint)
 #: The same routes saying that sign-in is not configured, mounted otherwise.
 off_blueprint = Blueprint("dashboard_oidc_off", __name__)
 
-SCOPES = ("openid", "email", "profile")
 #: A sign-in path: the dashboard's rate limit per address (JEEVES_DASHBOARD_SIGN_INS_PER_MINUTE)
 #: covers it.
 SIGNIN_PATH = "/dashboard/sign-in/slack"
@@ -94,7 +93,7 @@ def install_signin(app: Quart, settings: FrontendSettings) -> None:
         client_secret=secret,
         redirect_uri=redirect_uri,
         authorize=OpenIDConnectAuthorizeUrlGenerator(
-            client_id=client_id, redirect_uri=redirect_uri, scopes=list(SCOPES)
+            client_id=client_id, redirect_uri=redirect_uri, scopes=list(SIGNIN_SCOPES)
         ),
         slack=AsyncWebClient(base_url=settings.slack_api_url, timeout=10),
         verifier=IdTokenVerifier(client_id=client_id, jwks_url=settings.slack_openid_jwks_url),
