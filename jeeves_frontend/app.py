@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from jeeves_frontend import devchat, devstatus, health, slack
 from jeeves_frontend.authorize import Installations
 from jeeves_frontend.dashboard import install_dashboard
+from jeeves_frontend.dashboard.openid import install_signin
 from jeeves_frontend.devchat import ChatLog
 from jeeves_frontend.install import mount_install
 from jeeves_frontend.recent import RecentEvents
@@ -45,7 +46,8 @@ def create_app(
     (and closes the connection when it stops). ``chat`` mounts the local chat page and the
     status page (``/dev/status``); only ``jeeves dev`` passes one. Without ``dataservice``, a
     Data Service client is opened while the app serves if ``JEEVES_FRONTEND_CLIENT_SECRET`` is
-    set (views reach it as ``front_door().dataservice``). With Slack's OAuth install configured
+    set (views reach it as ``front_door().dataservice``: the dashboard, Sign in with Slack, the
+    install pages). With Slack's OAuth install configured
     (:attr:`~FrontendSettings.authorizes_installations`), every event is authorized per
     installation through that client (:mod:`jeeves_frontend.authorize`).
     Without ``flags`` the rollouts of ``JEEVES_FLAGS`` answer the feature flags
@@ -90,6 +92,7 @@ def create_app(
             ttl=settings.installation_cache_seconds,
         )
     install_dashboard(app, settings)
+    install_signin(app, settings)
     if chat is not None:
         app.extensions["jeeves.chat"] = chat
         app.register_blueprint(devchat.blueprint)

@@ -44,13 +44,18 @@ class FrontendSettings(JeevesSettings):
     users' weather requests to the ``weather-v2`` worker (docs/observability.md); empty: none."""
     public_url: str = ""
     """Where people and Slack reach the front door (``https://<host>``); empty: from
-    JEEVES_FRONTEND_BIND. Slack sends installs back to ``<public_url>/slack/oauth_redirect``."""
+    JEEVES_FRONTEND_BIND. Slack sends installs back to ``<public_url>/slack/oauth_redirect``
+    and sign-ins to ``<public_url>/dashboard/oauth_redirect``."""
     slack_client_id: str = ""
-    """The Slack app's client id ("Basic Information"); empty: installs are off."""
+    """The Slack app's client id ("Basic Information"); empty: installs and Sign in with Slack
+    are off."""
     slack_client_secret: SecretStr = SecretStr("")
-    """The Slack app's client secret; installs need it with the client id."""
+    """The Slack app's client secret; installs and Sign in with Slack need it with the client id."""
     slack_api_url: str = "https://slack.com/api/"
-    """Slack Web API base URL (``oauth.v2.access``, ``auth.test``; tests point it at a fake)."""
+    """Slack Web API base URL (``oauth.v2.access``, ``auth.test``, ``openid.connect.token``;
+    tests point it at a fake)."""
+    slack_openid_jwks_url: str = "https://slack.com/openid/connect/keys"
+    """Slack's public keys (JWKS) that sign Sign in with Slack's id_tokens."""
 
     dataservice_url: str = ""
     """Where the Data Service listens; empty: from JEEVES_DATASERVICE_BIND."""

@@ -189,7 +189,20 @@ async def test_login_link_goes_to_a_dm_not_the_channel(stack: Stack) -> None:
     posts = await stack.slack.wait_for_posts(2)
     by_channel = {p["channel"]: p["text"] for p in posts}
     assert by_channel["CPUBLIC"] == "I've sent you a direct message with the link."
-    assert by_channel["U0042"].startswith("Your Jeeves dashboard: http")
+    assert by_channel["U0042"] == f"Your Jeeves dashboard: {stack.url}/dashboard"
+    async with stack.session.get(f"{stack.url}/dashboard") as page:  # the link leads somewhere
+        assert page.status == 200
+        assert "Your Jeeves dashboard" in await page.text()
+
+
+async def test_slash_login_answers_with_the_dashboard_link_by_dm(stack: Stack) -> None:
+    status, ack = await stack.slash(slash_form("login", stack))
+    assert (status, ack["response_type"]) == (200, "ephemeral")
+    [response] = await stack.slack.wait_for_responses(1)
+    [dm] = await stack.slack.wait_for_posts(1)
+    assert response["response_type"] == "ephemeral"
+    assert response["text"] == "I've sent you a direct message with the link."
+    assert (dm["channel"], dm["text"]) == ("U0001", f"Your Jeeves dashboard: {stack.url}/dashboard")
 
 
 async def test_slash_help_is_answered_at_once(stack: Stack) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from jeeves_shared.bus import RetryPolicy
 from jeeves_shared.runtime.settings import JeevesSettings, parse_bind
@@ -38,8 +40,11 @@ class WorkerSettings(JeevesSettings):
     """The workers' OAuth2 client at the TokenDealer."""
     worker_client_secret: SecretStr = SecretStr("")
     """Its secret (jeeves init writes it and its hash); data-backed workers need it."""
+    public_url: str = ""
+    """Where people reach the front door (``https://<host>``): ``login`` links to its dashboard."""
     dashboard_url: str = ""
-    """The web dashboard ``login`` links to; empty: ``/dashboard`` on the front door's bind."""
+    """The web dashboard ``login`` links to; empty: ``<public_url>/dashboard``, or without a
+    public URL ``/dashboard`` on the front door's bind (``jeeves dev``, ``jeeves up``)."""
     prefetch: int = Field(default=32, gt=0)
     """Unacknowledged messages one worker process holds at once."""
     slack_prefetch: int = Field(default=128, gt=0)
@@ -54,6 +59,15 @@ class WorkerSettings(JeevesSettings):
     """``host:port`` of the probes' ``/healthz`` and ``/readyz``; empty: no health server."""
     retry_delays: str = "1,5,30,60,120"
     """Seconds before each new attempt at a failed message; after the last, dead-lettered."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dashboard_from_public_url(cls, data: Any) -> Any:
+        """Default the dashboard's address from the public URL, before the binds are looked at."""
+        if not isinstance(data, dict) or str(data.get("dashboard_url") or "").strip():
+            return data
+        public = str(data.get("public_url") or "").strip().rstrip("/")
+        return {**data, "dashboard_url": f"{public}/dashboard"} if public else data
 
     @property
     def serves_installations(self) -> bool:

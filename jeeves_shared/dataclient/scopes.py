@@ -33,7 +33,8 @@ SCHEDULER_SCOPES = ("schedule:claim",)
 #: What the front door's dashboard needs: sessions, and the signed-in user's own rows (/me).
 DASHBOARD_SCOPES = ("sessions:read", "sessions:write")
 #: What the front door needs: finding the installation of a request, recording installs and
-#: uninstalls, claiming each install's one-time ``state`` once, and the dashboard's.
+#: uninstalls, using the one-time states of installs and sign-ins once (once-only claims,
+#: ``events:claim``), and the dashboard's.
 FRONTEND_SCOPES = ("installations:read", "installations:write", "events:claim", *DASHBOARD_SCOPES)
 #: What a worker calling Slack adds to its own: bot tokens of the installations.
 TOKEN_SCOPES = ("installations:token",)

@@ -47,13 +47,13 @@ variable "slack_bot_token" {
 }
 
 variable "slack_client_id" {
-  description = "The Slack app's client id (JEEVES_SLACK_CLIENT_ID); empty: no workspace installs, no token rotation."
+  description = "The Slack app's client id (JEEVES_SLACK_CLIENT_ID); empty: installs, Sign in with Slack and token rotation are off."
   type        = string
   default     = ""
 }
 
 variable "slack_client_secret" {
-  description = "The Slack app's client secret (JEEVES_SLACK_CLIENT_SECRET); empty: no workspace installs, no token rotation."
+  description = "The Slack app's client secret (JEEVES_SLACK_CLIENT_SECRET); empty: installs, Sign in with Slack and token rotation are off."
   type        = string
   default     = ""
   sensitive   = true

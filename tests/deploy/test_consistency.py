@@ -39,6 +39,7 @@ NOT_READ: dict[str, dict[str, str]] = {
 LEFT_UNSET: dict[str, str] = {
     "tokendealer_clients_file": "exclusive with JEEVES_TOKENDEALER_CLIENTS, which a Secret gives",
     "tokendealer_signing_kid": "set only for the first step of a key rotation",
+    "dashboard_url": "the workers' login link defaults from JEEVES_PUBLIC_URL",
 }
 #: The binds every settings class inherits: a process listens on its own, and reads the others
 #: only to default the URLs the cluster gives explicitly (CONNECTIONS).
@@ -60,8 +61,10 @@ CONNECTIONS = {
     "dataservice_url": ("dataservice", 8002),
     "tokendealer_url": ("tokendealer", 8003),
     "dataservice_jwks_url": ("tokendealer", 8003),
-    # The Data Service refreshes rotating bot tokens at Slack (oauth.v2.access).
+    # Slack: the Data Service refreshes rotating bot tokens (oauth.v2.access); the front door
+    # installs (oauth.v2.access) and signs people in (openid.connect.token, Slack's keys).
     "slack_api_url": ("internet", 443),
+    "slack_openid_jwks_url": ("internet", 443),
 }
 INTERNET = CONNECTIONS["slack_api_url"]
 #: Where Prometheus runs (terraform/platform's kube-prometheus-stack), as a NetworkPolicy peer.

@@ -57,11 +57,11 @@ async def binds(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
 def frontend_settings(binds: dict[str, str], secret: str) -> FrontendSettings:
     return FrontendSettings(
         slack_signing_secret=SecretStr(SIGNING_SECRET),
+        dashboard_secret_keys=SecretStr(DASHBOARD_SECRET_KEY),
         dataservice_bind=binds["data"],
         tokendealer_bind=binds["dealer"],
         frontend_client_id=DEV_CLIENT_ID,
         frontend_client_secret=SecretStr(secret),
-        dashboard_secret_keys=SecretStr(DASHBOARD_SECRET_KEY),
     )
 
 

@@ -93,11 +93,11 @@ class Door:
 def settings(slack: FakeSlack, **changes: Any) -> FrontendSettings:
     values: dict[str, Any] = {
         "slack_signing_secret": SIGNING_SECRET,
+        "dashboard_secret_keys": DASHBOARD_SECRET_KEY,
         "slack_client_id": CLIENT_ID,
         "slack_client_secret": CLIENT_SECRET,
         "public_url": PUBLIC_URL,
         "slack_api_url": slack.base_url,
-        "dashboard_secret_keys": DASHBOARD_SECRET_KEY,
         **changes,
     }
     return FrontendSettings(**values)

@@ -29,7 +29,6 @@ from jeeves_frontend.manifest import (
     INSTALL_PATH,
     METHOD_SCOPES,
     OTHER_SCOPES,
-    SIGNIN_REDIRECT_PATH,
     SIGNIN_SCOPES,
 )
 from jeeves_frontend.settings import FrontendSettings
@@ -112,14 +111,7 @@ def test_every_url_is_a_route_of_the_front_door(app: Quart, manifest: dict[str, 
     for what, url in _urls(manifest).items():
         assert url.startswith(URL + "/"), what
         path = urlsplit(url).path
-        if path == SIGNIN_REDIRECT_PATH:
-            continue  # the dashboard's route: test_the_signin_redirect_is_a_route below
         assert (what.split()[0], path) in routes, f"{what}: {url} is not served"
-
-
-@pytest.mark.xfail(strict=True, reason="branch dashboard-oidc adds /dashboard/oauth_redirect")
-def test_the_signin_redirect_is_a_route(app: Quart) -> None:
-    assert ("GET", SIGNIN_REDIRECT_PATH) in _routes(app)
 
 
 def test_every_slack_route_is_in_the_manifest(app: Quart, manifest: dict[str, Any]) -> None:

@@ -97,6 +97,16 @@ def test_service_urls_default_from_the_binds(monkeypatch: pytest.MonkeyPatch) ->
     assert settings.dashboard_url == "http://10.0.0.5:9100/dashboard"
 
 
+def test_the_dashboard_link_defaults_to_the_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JEEVES_DASHBOARD_URL", raising=False)
+    monkeypatch.setenv("JEEVES_PUBLIC_URL", "https://jeeves.example.com/")
+    monkeypatch.setenv("JEEVES_FRONTEND_BIND", "0.0.0.0:8000")
+
+    assert WorkerSettings().dashboard_url == "https://jeeves.example.com/dashboard"
+    explicit = WorkerSettings(dashboard_url="https://elsewhere.example.com/d")
+    assert explicit.dashboard_url == "https://elsewhere.example.com/d"
+
+
 def test_an_explicit_service_url_wins_over_the_bind() -> None:
     settings = WorkerSettings(
         dataservice_bind="127.0.0.1:9102", dataservice_url="http://jeeves-dataservice"

@@ -20,6 +20,7 @@ import itertools
 import json
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,12 @@ class Call:
     body: dict[str, Any]
     authorization: str
     at: float
+
+
+#: A Web API method a plug-in answers (tests.support.fake_slack_openid ...): arguments → answer.
+MethodHandler = Callable[[dict[str, Any], "Call"], Awaitable[web.Response]]
+#: A page outside ``/api/`` a plug-in serves (Slack's JWKS ...).
+PageHandler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 class FakeSlack:
@@ -81,12 +88,16 @@ class FakeSlack:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        #: Plug-ins' Web API methods and pages (path → handler), looked up per request.
+        self.methods: dict[str, MethodHandler] = {}
+        self.pages: dict[str, PageHandler] = {}
 
     async def __aenter__(self) -> FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)
         app.router.add_post("/commands/{hook}", self._respond)
+        app.router.add_get("/{path:.+}", self._page)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -117,6 +128,8 @@ class FakeSlack:
             return web.json_response(answer.body, status=answer.status, headers=answer.headers)
         if method in ("oauth.v2.access", "auth.test"):
             return await self._oauth(method, body, call.authorization)
+        if method in self.methods:
+            return await self.methods[method](body, call)
         if self.strict_tokens and (problem := self.oauth.check(call.authorization)):
             return web.json_response({"ok": False, "error": problem})
         if self.latency and method == "chat.postMessage":
@@ -126,6 +139,12 @@ class FakeSlack:
         if method in ("conversations.history", "conversations.replies"):
             return self._read_back(method, body)
         return web.json_response({"ok": True, "channel": body.get("channel"), "ts": ts})
+
+    async def _page(self, request: web.Request) -> web.Response:
+        page = self.pages.get(request.path)
+        if page is None:
+            raise web.HTTPNotFound()
+        return await page(request)
 
     async def _oauth(self, method: str, args: dict[str, Any], authorization: str) -> web.Response:
         if method == "auth.test":

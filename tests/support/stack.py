@@ -161,6 +161,7 @@ async def running_stack(
             worker_client_id=DEV_CLIENT_ID,
             worker_client_secret=DEV_CLIENT_SECRET,
             scheduler_interval=0.1,
+            public_url=f"http://{binds['front']}",
         )
         buses = [AmqpBus(amqp_url, declare=WORKER_QUEUES.values()) for _ in range(len(KINDS) + 1)]
         for bus in buses:
@@ -211,6 +212,7 @@ async def _services(
         FrontendSettings(
             slack_signing_secret=SIGNING_SECRET,
             amqp_url=amqp_url,
+            public_url=f"http://{binds['front']}",
             dashboard_secret_keys=DASHBOARD_SECRET_KEY,  # type: ignore[arg-type]
             **oauth,
         )

@@ -71,11 +71,12 @@ locals {
       JEEVES_DATASERVICE_URL    = "http://jeeves-dataservice.${local.ns}.svc"
       JEEVES_TOKENDEALER_URL    = "http://jeeves-tokendealer.${local.ns}.svc"
       JEEVES_FRONTEND_CLIENT_ID = "jeeves-frontend"
-      # Workspace installs (/slack/install): the Slack app's client id; empty: the install
-      # pages say installs are not set up. Its secret is in jeeves-slack.
-      JEEVES_SLACK_CLIENT_ID = var.slack_client_id
-      JEEVES_PUBLIC_URL      = "https://${var.hostname}"
-      JEEVES_SLACK_API_URL   = "https://slack.com/api/"
+      # The Slack app: workspace installs (/slack/install) and Sign in with Slack; empty client
+      # id: both pages say they are not set up. Its secret is in jeeves-slack.
+      JEEVES_SLACK_CLIENT_ID       = var.slack_client_id
+      JEEVES_PUBLIC_URL            = "https://${var.hostname}"
+      JEEVES_SLACK_API_URL         = "https://slack.com/api/"
+      JEEVES_SLACK_OPENID_JWKS_URL = "https://slack.com/openid/connect/keys"
       # With installs on, each event's installation is looked up (cached this long, this many).
       JEEVES_INSTALLATION_CACHE_SIZE    = "10000"
       JEEVES_INSTALLATION_CACHE_SECONDS = "30.0"
@@ -114,7 +115,7 @@ locals {
       JEEVES_DATASERVICE_URL           = "http://jeeves-dataservice.${local.ns}.svc"
       JEEVES_TOKENDEALER_URL           = "http://jeeves-tokendealer.${local.ns}.svc"
       JEEVES_WORKER_CLIENT_ID          = "jeeves-worker"
-      JEEVES_DASHBOARD_URL             = "https://${var.hostname}/dashboard"
+      JEEVES_PUBLIC_URL                = "https://${var.hostname}"
       JEEVES_PREFETCH                  = "32"
       JEEVES_SLACK_PREFETCH            = "128"
       JEEVES_DRAIN_TIMEOUT             = tostring(var.drain_timeout)

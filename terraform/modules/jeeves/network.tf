@@ -21,7 +21,8 @@ locals {
     {
       frontend = [
         { to = [local.rabbitmq_pods], ports = [local.tcp["5672"]] },
-        # Slack's oauth.v2.access and auth.test when a workspace installs Jeeves.
+        # Slack: oauth.v2.access and auth.test when a workspace installs Jeeves,
+        # openid.connect.token and Slack's keys when a person signs in to the dashboard.
         { to = [local.internet], ports = [local.tcp["443"]] },
         { to = [local.jeeves_pod.dataservice], ports = [local.tcp["8002"]] },
         { to = [local.jeeves_pod.tokendealer], ports = [local.tcp["8003"]] },
