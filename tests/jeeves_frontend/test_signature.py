@@ -51,7 +51,16 @@ def test_clock_skew_within_five_minutes_passes(skew: int) -> None:
         (sign(BODY + b" ", timestamp=NOW), "bad signature"),
         ({**sign(BODY, timestamp=NOW), "X-Slack-Signature": "v0=é"}, "malformed signature"),
     ],
-    ids=["none", "no-signature", "bad-ts", "old", "future", "wrong-secret", "tampered", "not-ascii"],
+    ids=[
+        "none",
+        "no-signature",
+        "bad-ts",
+        "old",
+        "future",
+        "wrong-secret",
+        "tampered",
+        "not-ascii",
+    ],
 )
 def test_rejections(headers: dict[str, str], reason: str) -> None:
     with pytest.raises(SignatureRejected) as caught:
