@@ -138,7 +138,12 @@ def _check_frontend() -> list[str]:
     settings, problems = _read(FrontendSettings)
     if settings is not None:
         problems += _run_checks(
-            [settings.signing_secret, settings.secret_keys, settings.cookie_secure]
+            [
+                settings.signing_secret,
+                settings.secret_keys,
+                settings.cookie_secure,
+                settings.check_installs,
+            ]
         )
     return problems + _check_common()
 

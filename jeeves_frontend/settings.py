@@ -158,6 +158,18 @@ class FrontendSettings(JeevesSettings):
         """:attr:`dashboard_allowed_origins` as a list."""
         return _split(self.dashboard_allowed_origins)
 
+    def check_installs(self) -> None:
+        """Raise :class:`SettingsError` when Slack installs are on (``JEEVES_SLACK_CLIENT_ID``)
+        outside dev mode without the front door's client secret: every event's installation is
+        looked up in the Data Service, so without a client every event would be answered 503
+        (``jeeves config check`` says so before that happens)."""
+        if self.authorizes_installations and not self.is_dev and self.client_secret() is None:
+            raise SettingsError(
+                f"{env_name('frontend_client_secret')} is not set: with "
+                f"{env_name('slack_client_id')} set, the front door looks up every event's "
+                "installation in the Data Service"
+            )
+
     def signing_secret(self) -> str | None:
         """The signing secret, or None in dev mode when none is configured.
 

@@ -25,12 +25,16 @@ def check_signature(
     ``X-Slack-Signature`` headers.
 
     slack_sdk's verifier does the constant-time HMAC comparison; this adds the reasons, and
-    refuses a malformed timestamp instead of letting ``int()`` raise.
+    refuses a malformed timestamp instead of letting ``int()`` raise, and a signature that is
+    not ASCII instead of letting ``hmac.compare_digest`` raise ``TypeError`` (it compares
+    ``str`` only when both are ASCII): Slack's is ``v0=`` and hex digits.
     """
     if not timestamp or not signature:
         raise SignatureRejected("missing signature headers")
     if not (timestamp.isascii() and timestamp.isdigit()):
         raise SignatureRejected("malformed timestamp")
+    if not signature.isascii():
+        raise SignatureRejected("malformed signature")
     if abs(verifier.clock.now() - int(timestamp)) > MAX_CLOCK_SKEW:
         raise SignatureRejected("stale timestamp")
     if not verifier.is_valid(body=body, timestamp=timestamp, signature=signature):

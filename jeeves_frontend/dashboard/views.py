@@ -38,7 +38,9 @@ def rate_limits(settings: FrontendSettings) -> list[RateLimit]:
 
 
 #: The steps of signing in: ``jeeves dev``'s button, and Sign in with Slack's start and return.
-SIGN_IN_PATHS = frozenset({f"{HOME}/dev/sign-in", f"{HOME}/signin", f"{HOME}/oauth_redirect"})
+SIGN_IN_PATHS = frozenset(
+    {f"{HOME}/dev/sign-in", f"{HOME}/sign-in/slack", f"{HOME}/oauth_redirect"}
+)
 
 
 def is_sign_in() -> bool:

@@ -49,8 +49,11 @@ class EvaluationCounter(Hook):
     """Counts every evaluation, after any error handling, by flag, variant and reason.
 
     ``variant`` is ``default`` when the caller's default was used because of an error (the
-    provider named none). Flag keys and variants come from Jeeves' code and its configuration,
-    never from a client, so the series stay few.
+    provider named none). ``reason`` is OpenFeature's, except for a flag the provider does not
+    know: OpenFeature says ``ERROR`` (error code ``FLAG_NOT_FOUND``), but that flag is simply
+    not rolled out, so it counts as ``FLAG_NOT_FOUND`` and ``ERROR`` stays an alert-worthy
+    failure. Flag keys and variants come from Jeeves' code and its configuration, never from a
+    client, so the series stay few.
     """
 
     def finally_after(
@@ -60,10 +63,11 @@ class EvaluationCounter(Hook):
         hints: HookHints,
     ) -> None:
         """Count ``details``."""
+        reason = str(details.reason or Reason.UNKNOWN)
+        if details.error_code == ErrorCode.FLAG_NOT_FOUND:
+            reason = "FLAG_NOT_FOUND"
         FLAG_EVALUATIONS.labels(
-            flag=details.flag_key,
-            variant=details.variant or "default",
-            reason=str(details.reason or Reason.UNKNOWN),
+            flag=details.flag_key, variant=details.variant or "default", reason=reason
         ).inc()
 
 

@@ -23,6 +23,7 @@ from jeeves_shared.dataclient import DataServiceClient, NewInstallation
 from jeeves_shared.installations import InstallationKey
 from tests.support.dataservice import serving_dataservice
 from tests.support.memory_bus import published_actions
+from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.rabbitmq import free_port
 from tests.support.slack_requests import SIGNING_SECRET, encode, event_callback, mention, sign
 
@@ -109,6 +110,7 @@ def front_door(dataservice: DataServiceClient, bus: MemoryBus) -> Quart:
         slack_signing_secret=SIGNING_SECRET,
         slack_client_id="1111.2222",
         slack_client_secret="test-slack-client-secret",
+        dashboard_secret_keys=DASHBOARD_SECRET_KEY,  # type: ignore[arg-type]
     )
     return create_app(settings, bus=bus, dataservice=dataservice)
 

@@ -24,6 +24,7 @@ from jeeves_shared.flags import Flags, SettingsProvider
 from jeeves_shared.messages import Action, decode
 from tests.support.amqp_bus import wait_for_count
 from tests.support.memory_bus import published_actions
+from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.slack_requests import SIGNING_SECRET, encode, event_callback, mention, sign
 
 CURRENT, NEW = WORKER_QUEUES["weather"].name, WORKER_QUEUES["weather-v2"].name
@@ -31,7 +32,11 @@ CURRENT, NEW = WORKER_QUEUES["weather"].name, WORKER_QUEUES["weather-v2"].name
 
 def settings(rollout: dict[str, Any] | None) -> FrontendSettings:
     flags = json.dumps({"weather-worker": rollout}) if rollout else ""
-    return FrontendSettings(slack_signing_secret=SIGNING_SECRET, flags=flags)
+    return FrontendSettings(
+        slack_signing_secret=SIGNING_SECRET,
+        flags=flags,
+        dashboard_secret_keys=DASHBOARD_SECRET_KEY,  # type: ignore[arg-type]
+    )
 
 
 def app_for(rollout: dict[str, Any] | None, bus: Any) -> Quart:

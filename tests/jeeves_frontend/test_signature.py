@@ -49,8 +49,18 @@ def test_clock_skew_within_five_minutes_passes(skew: int) -> None:
         (sign(BODY, timestamp=NOW + 301), "stale timestamp"),
         (sign(BODY, timestamp=NOW, secret="another-secret"), "bad signature"),
         (sign(BODY + b" ", timestamp=NOW), "bad signature"),
+        ({**sign(BODY, timestamp=NOW), "X-Slack-Signature": "v0=é"}, "malformed signature"),
     ],
-    ids=["none", "no-signature", "bad-ts", "old", "future", "wrong-secret", "tampered"],
+    ids=[
+        "none",
+        "no-signature",
+        "bad-ts",
+        "old",
+        "future",
+        "wrong-secret",
+        "tampered",
+        "not-ascii",
+    ],
 )
 def test_rejections(headers: dict[str, str], reason: str) -> None:
     with pytest.raises(SignatureRejected) as caught:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
@@ -277,3 +278,14 @@ async def test_broker_down_a_slash_command_is_told_in_words_not_a_503() -> None:
     assert response.status_code == 200
     assert answer["response_type"] == "ephemeral"
     assert "can't do that right now" in answer["text"] and "try again" in answer["text"]
+
+
+@pytest.mark.parametrize("path", ["/slack/events", "/slack/commands"])
+async def test_a_signature_that_is_not_ascii_is_refused_not_a_crash(
+    client: Client, path: str
+) -> None:
+    # hmac.compare_digest raises TypeError on non-ASCII str: this was a 500 (found in review).
+    headers = {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=é"}
+    response = await client.post(path, data=b"x", headers=headers)
+    assert response.status_code == 401
+    assert await response.get_json() == {"error": "invalid_signature"}

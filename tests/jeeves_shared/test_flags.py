@@ -179,6 +179,15 @@ async def test_every_evaluation_is_counted_by_flag_variant_and_reason() -> None:
     assert {v: after[v] - before[v] for v in after} == {"v1": got["v1"], "v2": got["v2"]}
 
 
+async def test_a_flag_not_configured_counts_as_not_found_not_as_an_error() -> None:
+    # Without JEEVES_FLAGS every weather request evaluated the flag and counted ERROR (review).
+    flagged = Flags.install(SettingsProvider({}))
+    before = (evaluations(FLAG, "default", "FLAG_NOT_FOUND"), evaluations(FLAG, "default", "ERROR"))
+    assert await flagged.variant(FLAG, "v1", USERS[0]) == "v1"
+    after = (evaluations(FLAG, "default", "FLAG_NOT_FOUND"), evaluations(FLAG, "default", "ERROR"))
+    assert (after[0] - before[0], after[1] - before[1]) == (1.0, 0.0)
+
+
 @pytest.mark.parametrize(
     ("value", "complaint"),
     [
