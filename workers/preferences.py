@@ -1,8 +1,9 @@
 """``config`` and ``alerts``: a user's settings, checked here before the Data Service stores them.
 
 Keys are ``[a-z0-9_.-]{1,40}`` (typed in any case), values at most 200 characters, 50 keys at
-most. ``units`` and ``timezone`` are known keys stored as fields of the user (and validated);
-the others are free-form.
+most (the rules of :mod:`jeeves_shared.user_settings`, which the dashboard obeys too).
+``units`` and ``timezone`` are known keys stored as fields of the user (and validated); the
+others are free-form.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from jeeves_shared.dataclient import (
     User,
 )
 from jeeves_shared.messages import Action
+from jeeves_shared.user_settings import KEY, MAX_KEYS, MAX_VALUE, UNITS
 from workers.deps import UserDeps
 from workers.mrkdwn import to_slack_text
 from workers.people import asker
@@ -35,10 +37,6 @@ from workers.weather_text import API_KEY_SETTING
 
 log = structlog.get_logger(__name__)
 
-KEY = re.compile(r"[a-z0-9_.-]{1,40}")
-MAX_VALUE = 200
-MAX_KEYS = 50
-UNITS = ("metric", "imperial")
 CONFIG_USAGE = (
     "Say `config show`, `config get <key>`, `config set <key> <value>` or `config unset <key>`."
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response
+from quart import Blueprint, Response, request
 
 from jeeves_frontend.dashboard import csrf, forms
 from jeeves_frontend.dashboard.errors import install_error_pages, is_htmx
@@ -25,7 +25,7 @@ from jeeves_shared.dataclient import NotFound, User
 
 blueprint = Blueprint("me_api", __name__, url_prefix="/api/me")
 install_error_pages(blueprint)
-#: Row ids are 32-bit on PostgreSQL: a bigger one names nothing.
+#: Row ids are positive and 32-bit on PostgreSQL: any other number names nothing.
 MAX_ID = 2**31 - 1
 
 
@@ -39,14 +39,14 @@ async def get_me() -> dict[str, Any]:
 
 @blueprint.patch("")
 async def update_profile() -> Response | dict[str, Any]:
-    """Set ``location`` (empty clears it), ``units``, ``timezone`` (empty: unset)."""
+    """Set the fields given of ``location`` (empty or null clears it), ``units``, ``timezone``
+    (empty or null: unset); the others stay as they are."""
     session_id = await signed_in()
     submitted = await fields()
     try:
-        profile = forms.parse_profile(submitted)
+        changes = forms.parse_profile(submitted)
     except forms.InvalidForm as exc:
         return await _invalid("profile", session_id, submitted, exc)
-    changes = {"location": profile.location, "units": profile.units, "timezone": profile.timezone}
     user = await dataservice().update_me(session_id, changes)
     return await _saved("profile", session_id, user, "Saved.")
 
@@ -57,7 +57,7 @@ async def set_alerts() -> Response | dict[str, Any]:
     session_id = await signed_in()
     submitted = await fields()
     try:
-        alerts = forms.parse_alerts(submitted)
+        alerts = forms.parse_alerts(submitted, is_json=request.is_json)
     except forms.InvalidForm as exc:
         return await _invalid("alerts", session_id, submitted, exc)
     user = await dataservice().set_my_alerts(session_id, enabled=alerts.enabled, time=alerts.time)
@@ -67,14 +67,17 @@ async def set_alerts() -> Response | dict[str, Any]:
 
 @blueprint.post("/settings")
 async def set_setting() -> Response | dict[str, Any]:
-    """Set the ``config`` key ``key`` to ``value``."""
+    """Set the ``config`` key ``key`` (any case; stored in lower case) to ``value``, under
+    chat's ``config`` rules (:mod:`jeeves_shared.user_settings`)."""
     session_id = await signed_in()
     submitted = await fields()
+    data = dataservice()
+    user = (await data.get_me(session_id)).user
     try:
-        key, value = forms.parse_setting(submitted)
+        key, value = forms.parse_setting(submitted, user.settings)
     except forms.InvalidForm as exc:
-        return await _invalid("config", session_id, submitted, exc)
-    user = await dataservice().set_my_setting(session_id, key, value)
+        return await _invalid("config", session_id, submitted, exc, user=user)
+    user = await data.set_my_setting(session_id, key, value)
     return await _saved("config", session_id, user, f"Set {key}.")
 
 
@@ -82,9 +85,14 @@ async def set_setting() -> Response | dict[str, Any]:
 async def unset_setting(key: str) -> Response | dict[str, Any]:
     """Remove the ``config`` key (404 if it is not set)."""
     session_id = await signed_in()
-    if not forms.is_setting_key(key):
-        raise NotFound(404, "not_found", "no such setting")
-    user = await dataservice().unset_my_setting(session_id, key)
+    data = dataservice()
+    if key not in (await data.get_me(session_id)).user.settings:
+        # Stored as typed (a key set before keys were normalised) or else as chat stores it.
+        normalised = forms.setting_key(key)
+        if normalised is None:
+            raise NotFound(404, "not_found", "no such setting")
+        key = normalised
+    user = await data.unset_my_setting(session_id, key)
     return await _saved("config", session_id, user, f"Removed {key}.")
 
 
@@ -119,7 +127,7 @@ async def cancel_reminder(reminder_id: int) -> Response:
     """Cancel one of the person's pending reminders; 404 for anything else."""
     session_id = await signed_in()
     data = dataservice()
-    if reminder_id > MAX_ID or not await data.cancel_my_reminder(session_id, reminder_id):
+    if not 1 <= reminder_id <= MAX_ID or not await data.cancel_my_reminder(session_id, reminder_id):
         raise NotFound(404, "not_found", "no such pending reminder")
     if is_htmx():
         user = (await data.get_me(session_id)).user

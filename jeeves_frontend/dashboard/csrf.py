@@ -48,7 +48,10 @@ def check_token(session_id: str, token: str | None) -> None:
     """Raise :class:`CsrfRejected` unless ``token`` is this session's (under any current key)."""
     if not token:
         raise CsrfRejected("no CSRF token")
-    if not any(hmac.compare_digest(token, _token(key, session_id)) for key in _keys()):
+    # Bytes, not str: compare_digest raises TypeError on a str with non-ASCII characters,
+    # and a client chooses what the header or form field holds.
+    sent = token.encode("utf-8", "surrogateescape")
+    if not any(hmac.compare_digest(sent, _token(key, session_id).encode()) for key in _keys()):
         raise CsrfRejected("wrong CSRF token")
 
 

@@ -10,7 +10,8 @@ import json
 from typing import Any
 
 import structlog
-from quart import Blueprint, Response, render_template, request
+from quart import Blueprint, Response, current_app, render_template, request
+from quart_auth import QuartAuth
 from quart_rate_limiter import RateLimitExceeded
 
 from jeeves_frontend.dashboard.csrf import CsrfRejected
@@ -35,6 +36,7 @@ class NotSignedIn(Exception):
 
 
 ENDED = "Your session has ended (it expired, or you signed out). Please sign in again."
+SIGN_IN = "Please sign in to see and change your Jeeves settings."
 UNAVAILABLE = (
     "Jeeves cannot reach its data store right now, so nothing was changed. "
     "Please try again in a minute."
@@ -70,7 +72,10 @@ def _json(payload: dict[str, Any], status: int, headers: dict[str, str] | None) 
 
 
 async def _not_signed_in(exc: NotSignedIn) -> Response:
-    return await answer(401, "not_signed_in", ENDED)
+    # A cookie that no longer verifies (a retired key) once held a session; none at all never did.
+    auth: QuartAuth = current_app.extensions["QUART_AUTH"][0]
+    had_cookie = auth.cookie_name in request.cookies
+    return await answer(401, "not_signed_in", ENDED if had_cookie else SIGN_IN)
 
 
 async def _session_ended(exc: SessionEnded) -> Response:

@@ -15,16 +15,15 @@ from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Any
 
+from jeeves_shared import user_settings
+
 #: Files of the tz database that name no place a person lives in (as the Data Service says).
 _NOT_A_PLACE = frozenset({"localtime", "Factory", "posixrules"})
-UNITS = {
-    "metric": "Metric (°C, m/s)",
-    "imperial": "Imperial (°F, mph)",
-    "standard": "Standard (K, m/s)",
-}
+_UNIT_LABELS = {"metric": "Metric (°C, m/s)", "imperial": "Imperial (°F, mph)"}
+#: The units offered, with their labels: exactly those chat accepts.
+UNITS = {units: _UNIT_LABELS[units] for units in user_settings.UNITS}
 _HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
-_SETTING_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
-MAX_LOCATION, MAX_REMINDER, MAX_SETTING_VALUE = 255, 500, 2000
+MAX_LOCATION, MAX_REMINDER = 255, 500
 
 
 class InvalidForm(Exception):
@@ -41,30 +40,40 @@ def timezones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones() - _NOT_A_PLACE))
 
 
-@dataclass(frozen=True)
-class Profile:
-    """Location (``None`` clears it), units, time zone (``None``: unset, UTC)."""
+def parse_profile(fields: Mapping[str, Any]) -> dict[str, str | None]:
+    """The profile form or a ``PATCH /api/me`` body: ``location``, ``units``, ``timezone``.
 
-    location: str | None
-    units: str
-    timezone: str | None
-
-
-def parse_profile(fields: Mapping[str, Any]) -> Profile:
-    """The profile form: ``location``, ``units``, ``timezone``."""
+    Returns the changes: only the fields present (a partial JSON body leaves the others as they
+    are); ``None`` (an empty or ``null`` ``location`` or ``timezone``) clears one. A value that is
+    not text (JSON ``5``, ``[...]``, ``{...}``) is refused, never taken for empty.
+    """
     errors: dict[str, str] = {}
-    location = _text(fields, "location")
-    if len(location) > MAX_LOCATION or "\x00" in location:
-        errors["location"] = f"Use at most {MAX_LOCATION} characters."
-    units = _text(fields, "units") or "metric"
-    if units not in UNITS:
-        errors["units"] = "Choose metric, imperial or standard."
-    zone = _text(fields, "timezone")
-    if zone and zone not in timezones():
-        errors["timezone"] = f"“{zone[:80]}” is not a time zone; pick one from the list."
+    changes: dict[str, str | None] = {}
+    for name in ("location", "units", "timezone"):
+        if name not in fields:
+            continue
+        raw = fields[name]
+        if raw is not None and not isinstance(raw, str):
+            errors[name] = f"Send {name} as text (a string), or null to clear it."
+            continue
+        changes[name] = raw.strip() if raw is not None else None
+    location = changes.get("location")
+    if location is not None:
+        if "\x00" in location:
+            errors["location"] = "Remove the NUL character; a location is plain text."
+        elif len(location) > MAX_LOCATION:
+            errors["location"] = f"Use at most {MAX_LOCATION} characters."
+        changes["location"] = location or None
+    if "units" in changes and changes["units"] not in UNITS:
+        errors.setdefault("units", f"Choose {' or '.join(UNITS)}.")
+    zone = changes.get("timezone")
+    if zone is not None:
+        if zone and zone not in timezones():
+            errors["timezone"] = f"“{zone[:80]}” is not a time zone; pick one from the list."
+        changes["timezone"] = zone or None
     if errors:
         raise InvalidForm(errors)
-    return Profile(location or None, units, zone or None)
+    return changes
 
 
 @dataclass(frozen=True)
@@ -75,10 +84,18 @@ class Alerts:
     time: str | None
 
 
-def parse_alerts(fields: Mapping[str, Any]) -> Alerts:
-    """The alert form: ``enabled`` (a checkbox: present means on; JSON: a boolean), ``time``."""
+def parse_alerts(fields: Mapping[str, Any], *, is_json: bool = False) -> Alerts:
+    """The alert form: ``enabled`` (a checkbox: present means on), ``time``; a JSON body
+    (``is_json``) must give ``enabled`` as a boolean, and ``time`` as text if at all."""
     raw = fields.get("enabled")
-    enabled = raw is True or (isinstance(raw, str) and raw.lower() in ("on", "true", "1"))
+    if is_json:
+        if not isinstance(raw, bool):
+            raise InvalidForm({"enabled": "Send enabled as true or false."})
+        if fields.get("time") is not None and not isinstance(fields.get("time"), str):
+            raise InvalidForm({"time": 'Send time as text such as "07:30".'})
+        enabled = raw
+    else:
+        enabled = isinstance(raw, str) and raw.lower() in ("on", "true", "1")
     at = _text(fields, "time")
     if at and not _HH_MM.fullmatch(at):
         raise InvalidForm({"time": "Use a 24-hour time such as 07:30."})
@@ -87,22 +104,43 @@ def parse_alerts(fields: Mapping[str, Any]) -> Alerts:
     return Alerts(enabled, at or None)
 
 
-def parse_setting(fields: Mapping[str, Any]) -> tuple[str, str]:
-    """A ``config`` key and its value."""
-    key, value = _text(fields, "key"), _text(fields, "value")
+def parse_setting(fields: Mapping[str, Any], current: Mapping[str, str]) -> tuple[str, str]:
+    """A ``config`` key (normalised: lower case) and its value, under chat's ``config`` rules
+    (:mod:`jeeves_shared.user_settings`); ``current`` is the person's settings (for the cap)."""
     errors = {}
-    if not _SETTING_KEY.fullmatch(key):
-        errors["key"] = "Use 1 to 64 letters, digits, dots, dashes or underscores."
-    if len(value) > MAX_SETTING_VALUE or "\x00" in value:
-        errors["value"] = f"Use at most {MAX_SETTING_VALUE} characters."
+    key, value = _text(fields, "key"), _text(fields, "value")
+    for name, raw in (("key", fields.get("key")), ("value", fields.get("value"))):
+        if raw is not None and not isinstance(raw, str):
+            errors[name] = f"Send {name} as text (a string)."
+    key = user_settings.normalise_key(key)
+    if "key" in errors:
+        pass
+    elif key in user_settings.TYPED_KEYS:
+        field = user_settings.TYPED_KEYS[key]
+        errors["key"] = f"Set {key} with the “{field}” field under Your settings, not here."
+    elif not user_settings.KEY.fullmatch(key):
+        errors["key"] = (
+            f"Use 1 to {user_settings.MAX_KEY_LENGTH} letters, digits, dots, dashes or underscores."
+        )
+    elif key not in current and len(current) >= user_settings.MAX_KEYS:
+        errors["key"] = f"You have {user_settings.MAX_KEYS} settings already; remove one first."
+    if "value" in errors:
+        pass
+    elif not value:
+        errors["value"] = "Give the setting a value."
+    elif "\x00" in value:
+        errors["value"] = "Remove the NUL character; a value is plain text."
+    elif len(value) > user_settings.MAX_VALUE:
+        errors["value"] = f"Use at most {user_settings.MAX_VALUE} characters."
     if errors:
         raise InvalidForm(errors)
     return key, value
 
 
-def is_setting_key(key: str) -> bool:
-    """Whether ``key`` could be a ``config`` key (else no such setting exists)."""
-    return bool(_SETTING_KEY.fullmatch(key))
+def setting_key(key: str) -> str | None:
+    """``key`` normalised as chat's ``config`` does, or ``None`` if it could name no setting."""
+    key = user_settings.normalise_key(key)
+    return key if user_settings.KEY.fullmatch(key) else None
 
 
 @dataclass(frozen=True)

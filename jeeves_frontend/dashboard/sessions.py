@@ -10,7 +10,7 @@ expired or was signed out, so sign-out holds across every front-door replica at 
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from quart import Quart, Response
 from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
@@ -110,13 +110,44 @@ def safe_next_path(next_path: str | None) -> str:
     """``next_path`` if it is a path of this site's dashboard, else :data:`HOME`.
 
     An allow-list of shapes, not of strings: no scheme, no host, no ``//`` or backslash (which
-    browsers read as another host), no control characters, and under ``/dashboard``.
+    browsers read as another host), no control characters, and under ``/dashboard`` once
+    percent-decoded and its dot segments resolved (RFC 3986 section 5.2.4, as the browser will:
+    ``/dashboard/%2e%2e/api/me`` is ``/api/me``). Returns that resolved path, re-encoded, with
+    the query kept.
     """
     if not next_path or any(ch in next_path for ch in "\\\r\n\t") or next_path.startswith("//"):
         return HOME
     parts = urlsplit(next_path)
-    if parts.scheme or parts.netloc or not parts.path.startswith(HOME):
+    if parts.scheme or parts.netloc:
         return HOME
-    if parts.path not in (HOME, HOME + "/") and not parts.path.startswith(HOME + "/"):
-        return HOME  # /dashboardevil
-    return next_path
+    decoded = unquote(parts.path)
+    # Still encoded after one decoding (``%252e``), or hiding what we refuse above: no
+    # dashboard path looks like that, so no need to guess how a server would read it.
+    if "%" in decoded or any(ch in decoded for ch in "\\\r\n\t\x00"):
+        return HOME
+    path = _remove_dot_segments(decoded)
+    if path != HOME and not path.startswith(HOME + "/"):
+        return HOME  # /dashboardevil, /api/me, /dashboard/../slack/install
+    if "//" in path:
+        return HOME  # an empty segment: no dashboard path has one
+    resolved = quote(path, safe="/-._~!$&'()*+,;=:@")
+    return f"{resolved}?{parts.query}" if parts.query else resolved
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986's ``remove_dot_segments`` for an absolute path (``/a/b/../c`` is ``/a/c``)."""
+    out: list[str] = []
+    segments = path.split("/")[1:] if path.startswith("/") else path.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "..":
+            if out:
+                out.pop()
+            if last:
+                out.append("")
+        elif segment == ".":
+            if last:
+                out.append("")
+        else:
+            out.append(segment)
+    return "/" + "/".join(out)

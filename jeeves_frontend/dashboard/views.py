@@ -19,6 +19,7 @@ from jeeves_frontend.dashboard.sessions import HOME, current_session_id, dataser
 from jeeves_frontend.devchat import DEV_CHANNEL
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_frontend.state import front_door
+from jeeves_shared import user_settings
 from jeeves_shared.dataclient import MyReminders, User
 from jeeves_shared.messages import DEV_TEAM_ID
 
@@ -139,4 +140,5 @@ def page_context(session_id: str, user: User, reminders: MyReminders | None) -> 
         "units": UNITS,
         "local_time": local_time,
         "is_dev": front_door().settings.is_dev,
+        "setting_rules": user_settings,
     }

@@ -82,3 +82,28 @@ async def test_every_change_is_guarded(sign_in: SignIn) -> None:
         )
         assert response.status_code == 403, (method, path)
     await person.get_me()  # not signed out by the forged sign-out
+
+
+async def test_a_non_ascii_token_is_403_not_a_crash(sign_in: SignIn) -> None:
+    person = await sign_in("TA", "U1")
+    sent = [
+        ("PATCH", "/api/me", {"json": CHANGE, "headers": {"Origin": ORIGIN, "X-CSRF-Token": "é"}}),
+        (
+            "POST",
+            "/api/me/settings",
+            {"form": {"key": "k", "value": "v", "csrf_token": "é"}, "headers": {"Origin": ORIGIN}},
+        ),
+        (
+            "POST",
+            "/dashboard/sign-out",
+            {"form": {"csrf_token": "é"}, "headers": {"Origin": ORIGIN}},
+        ),
+    ]
+    for method, path, body in sent:
+        response = await person.send(method, path, page=False, **body)
+        assert response.status_code == 403, (method, path)
+        if path.startswith("/api/"):
+            assert (await response.get_json())["error"] == "csrf_rejected", (method, path)
+    user = (await person.get_me())["user"]  # still signed in: the sign-out was refused too
+    assert user["location"] is None
+    assert user["settings"] == {}

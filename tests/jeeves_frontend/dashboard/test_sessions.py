@@ -154,6 +154,12 @@ def test_an_unusable_cookie_key_is_refused_outside_dev_mode(keys: str) -> None:
         "javascript:alert(1)",
         "/dashboard\r\nLocation: https://evil.example",
         "/api/me",
+        "/dashboard/../api/me",
+        "/dashboard/%2e%2e/%2e%2e/slack/install",
+        "/dashboard/%2E%2E/api/me",
+        "/dashboard/./../slack/install",
+        "/dashboard/%252e%252e/api/me",
+        "/dashboard/%2f%2fevil.example",
         "",
         None,
     ],
@@ -168,6 +174,7 @@ async def test_sign_in_goes_back_only_to_dashboard_paths_of_this_site(
     )
     assert response.headers["Location"] == "/dashboard"
     assert safe_next_path("/dashboard/reminders?x=1") == "/dashboard/reminders?x=1"
+    assert safe_next_path("/dashboard/a/../%72eminders") == "/dashboard/reminders"
 
 
 async def test_sign_in_from_another_site_is_refused(data: DataServiceClient) -> None:
