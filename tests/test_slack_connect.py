@@ -16,43 +16,11 @@ import pytest
 from pydantic import SecretStr
 
 from jeeves_shared.dataclient import NewInstallation
+from tests.support.slack_requests import CONNECT_MENTION
 from tests.support.stack import running_stack
 from workers.weather_text import NO_LOCATION
 
 pytestmark = pytest.mark.rabbitmq
-
-#: As Slack sent it (issue 12).
-CONNECT_MENTION: dict[str, Any] = {
-    "token": "x",
-    "team_id": "T0PARTNER1",
-    "enterprise_id": "E0PARTNER1",
-    "api_app_id": "A0JEEVES",
-    "type": "event_callback",
-    "event_id": "Ev0CONNECT1",
-    "event_time": 1796045168,
-    "is_ext_shared_channel": True,
-    "context_team_id": "T0TESTTEAM",
-    "context_enterprise_id": None,
-    "authorizations": [
-        {
-            "enterprise_id": None,
-            "team_id": "T0TESTTEAM",
-            "user_id": "UJEEVESBOT",
-            "is_bot": True,
-            "is_enterprise_install": False,
-        }
-    ],
-    "event": {
-        "type": "app_mention",
-        "user": "U0ERIN0001",
-        "team": "T0TESTTEAM",
-        "user_team": "T0TESTTEAM",
-        "text": "<@UJEEVESBOT> set location Lyon",
-        "ts": "1796045168.808180",
-        "event_ts": "1796045168.808180",
-        "channel": "C28E55A64",
-    },
-}
 
 
 def dm(text: str, *, event_id: str, ts: str) -> dict[str, Any]:

@@ -7,7 +7,13 @@ import pytest
 from jeeves_frontend.events import Ignored, action_id, read_envelope, receiver_of, to_action
 from jeeves_shared.installations import InstallationKey
 from jeeves_shared.messages import Action
-from tests.support.slack_requests import BOT_USER_ID, direct_message, event_callback, mention
+from tests.support.slack_requests import (
+    BOT_USER_ID,
+    CONNECT_MENTION,
+    direct_message,
+    event_callback,
+    mention,
+)
 
 
 def test_mention_becomes_an_action_in_its_channel() -> None:
@@ -156,41 +162,6 @@ def test_words_only_in_blocks_are_read(event: dict[str, Any]) -> None:
 def test_an_empty_mention_still_asks_for_help() -> None:
     action = to_action(event_callback(mention("")))
     assert isinstance(action, Action) and (action.command, action.args) == ("help", "")
-
-
-# The Slack Connect fault of issue 12, as Slack sent it: a user of our workspace (T0TESTTEAM)
-# mentions Jeeves in a channel shared with a partner org; the envelope's team_id names the partner.
-CONNECT_MENTION: dict[str, Any] = {
-    "token": "x",
-    "team_id": "T0PARTNER1",
-    "enterprise_id": "E0PARTNER1",
-    "api_app_id": "A0JEEVES",
-    "type": "event_callback",
-    "event_id": "Ev0CONNECT1",
-    "event_time": 1796045168,
-    "is_ext_shared_channel": True,
-    "context_team_id": "T0TESTTEAM",
-    "context_enterprise_id": None,
-    "authorizations": [
-        {
-            "enterprise_id": None,
-            "team_id": "T0TESTTEAM",
-            "user_id": "UJEEVESBOT",
-            "is_bot": True,
-            "is_enterprise_install": False,
-        }
-    ],
-    "event": {
-        "type": "app_mention",
-        "user": "U0ERIN0001",
-        "team": "T0TESTTEAM",
-        "user_team": "T0TESTTEAM",
-        "text": "<@UJEEVESBOT> set location Lyon",
-        "ts": "1796045168.808180",
-        "event_ts": "1796045168.808180",
-        "channel": "C28E55A64",
-    },
-}
 
 
 def test_a_slack_connect_event_belongs_to_the_installation_and_the_users_own_team() -> None:

@@ -117,3 +117,39 @@ async def post_event(
         f"{base_url}/slack/events", data=body, headers={**sign(body), **headers}
     ) as response:
         return response.status
+
+
+#: The Slack Connect fault of issue 12, as Slack sent it: a user of our workspace (T0TESTTEAM)
+#: mentions Jeeves in a channel shared with a partner org; the envelope's team_id names the
+#: partner, the authorization and the event name our workspace.
+CONNECT_MENTION: dict[str, Any] = {
+    "token": "x",
+    "team_id": "T0PARTNER1",
+    "enterprise_id": "E0PARTNER1",
+    "api_app_id": "A0JEEVES",
+    "type": "event_callback",
+    "event_id": "Ev0CONNECT1",
+    "event_time": 1796045168,
+    "is_ext_shared_channel": True,
+    "context_team_id": "T0TESTTEAM",
+    "context_enterprise_id": None,
+    "authorizations": [
+        {
+            "enterprise_id": None,
+            "team_id": "T0TESTTEAM",
+            "user_id": "UJEEVESBOT",
+            "is_bot": True,
+            "is_enterprise_install": False,
+        }
+    ],
+    "event": {
+        "type": "app_mention",
+        "user": "U0ERIN0001",
+        "team": "T0TESTTEAM",
+        "user_team": "T0TESTTEAM",
+        "text": "<@UJEEVESBOT> set location Lyon",
+        "ts": "1796045168.808180",
+        "event_ts": "1796045168.808180",
+        "channel": "C28E55A64",
+    },
+}
