@@ -1,11 +1,13 @@
-"""What tracing costs on the hot path: ``python -m bench.tracing --baseline DIR``.
+"""What tracing costs on the hot path: ``python -m bench.tracing [--baseline DIR]``.
 
 Measures :mod:`bench.frontdoor`'s (a) (front door saturation, confirmed publishes; wrk, 64
 connections) and (d) (end-to-end answers per second at saturation, and CPU per answer), every
 Jeeves process its own as in production, in rounds, each round once per configuration:
 
-- ``baseline``: the code in ``DIR`` (a checkout of the commit to compare against, e.g.
-  ``git archive main | tar -x -C DIR``), run with this virtualenv;
+- ``baseline`` (only with ``--baseline DIR``): the code in ``DIR`` (a checkout of the commit
+  to compare against, e.g. ``git archive main | tar -x -C DIR``), run with this virtualenv;
+- ``disabled``: this code with ``OTEL_SDK_DISABLED=true`` (no spans at all): against ``off``,
+  the cost of making spans alone;
 - ``off``: this code with no exporter (spans are still made: log lines carry their ids);
 - ``memory``: this code with every span also handed to an in-memory exporter in each process
   (a ``sitecustomize`` module installs it before Jeeves starts; Jeeves keeps that provider).
@@ -114,13 +116,15 @@ async def measure(
         shutil.rmtree(folder, ignore_errors=True)
 
 
-async def rounds_of(baseline: Path, shim: str, rounds: int, seconds: float) -> None:
+async def rounds_of(baseline: Path | None, shim: str, rounds: int, seconds: float) -> None:
     rabbit = RabbitNode()
     rabbit.start()
     try:
         for number in range(1, rounds + 1):
             print(f"round {number}", flush=True)
-            await measure("baseline", baseline, rabbit, {}, seconds)
+            if baseline is not None:
+                await measure("baseline", baseline, rabbit, {}, seconds)
+            await measure("disabled", ROOT, rabbit, {"OTEL_SDK_DISABLED": "true"}, seconds)
             await measure("off", ROOT, rabbit, {}, seconds)
             await measure("memory", ROOT, rabbit, {"PYTHONPATH": shim}, seconds)
     finally:
@@ -129,13 +133,14 @@ async def rounds_of(baseline: Path, shim: str, rounds: int, seconds: float) -> N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", type=Path, required=True, help="checkout to compare with")
+    parser.add_argument("--baseline", type=Path, help="a checkout to compare with (optional)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=10)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="jeeves-bench-tracing-") as shim:
         Path(shim, "sitecustomize.py").write_text(SITECUSTOMIZE)
-        asyncio.run(rounds_of(options.baseline.resolve(), shim, options.rounds, options.seconds))
+        baseline = options.baseline.resolve() if options.baseline else None
+        asyncio.run(rounds_of(baseline, shim, options.rounds, options.seconds))
 
 
 if __name__ == "__main__":
