@@ -29,6 +29,10 @@ class SessionCreate(InputModel):
     team_name: ShortText = ""
     timezone: TimezoneName | None = None
     """Their time zone in Slack: stored when they have none yet."""
+    is_admin: bool | None = None
+    """Slack's ``is_admin`` (``users.info``): with ``is_owner``, replaces the stored roles."""
+    is_owner: bool | None = None
+    """Slack's ``is_owner``; both or neither (``null``: unknown, the stored roles stay)."""
     lifetime_seconds: LifetimeSeconds
 
 
@@ -39,3 +43,10 @@ class MyProfileUpdate(InputModel):
     location: ShortText | MISSING | None = MISSING
     timezone: TimezoneName | MISSING | None = MISSING
     units: Units | MISSING = MISSING
+
+
+class MyWorkspaceUpdate(InputModel):
+    """What a workspace's admin may change for the whole workspace: its daily weather alerts
+    (``false`` stops every user's daily alert there; their own settings are kept)."""
+
+    daily_alerts_enabled: bool
