@@ -147,7 +147,8 @@ class User(Base):
     #: may see and manage their workspace on the dashboard.
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: When Slack last told us those two (``None``: never).
+    #: When those two were last stored from Slack (a sign-in, or a ``user_change`` that
+    #: changed them); ``None``: never.
     roles_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
