@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from jeeves_frontend.slack_text import (
     SafeText,
@@ -57,9 +57,10 @@ class SlackMember(BaseModel):
 
     id: SlackId
     team_id: SlackId | None = None
-    is_admin: bool = False
-    is_owner: bool = False
-    is_primary_owner: bool = False
+    # Strict: Slack sends JSON booleans; "yes" or 1 is no role (pydantic would read them as true).
+    is_admin: StrictBool = False
+    is_owner: StrictBool = False
+    is_primary_owner: StrictBool = False
 
 
 class SlackEvent(BaseModel):
