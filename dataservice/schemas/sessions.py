@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import MISSING, Field, StringConstraints
+from pydantic import MISSING, Field, StringConstraints, model_validator
 
 from dataservice.schemas.types import InputModel, ShortText, SlackId, TimezoneName
 from jeeves_shared.dataclient.models import Units
@@ -34,6 +34,13 @@ class SessionCreate(InputModel):
     is_owner: bool | None = None
     """Slack's ``is_owner``; both or neither (``null``: unknown, the stored roles stay)."""
     lifetime_seconds: LifetimeSeconds
+
+    @model_validator(mode="after")
+    def _both_roles_or_neither(self) -> SessionCreate:
+        # One role alone would leave the other as it was: half of what Slack said.
+        if (self.is_admin is None) != (self.is_owner is None):
+            raise ValueError("give both is_admin and is_owner, or neither")
+        return self
 
 
 class MyProfileUpdate(InputModel):

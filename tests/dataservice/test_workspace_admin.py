@@ -261,3 +261,13 @@ async def test_the_switch_needs_a_boolean(client: TestClientProtocol, auth: Auth
     for body in ({}, {"daily_alerts_enabled": "no"}, {"daily_alerts_enabled": None}):
         response = await as_person(client, auth, admin, "PATCH", json=body)
         assert response.status_code == 422, body
+
+
+async def test_a_sign_in_gives_both_roles_or_neither(
+    client: TestClientProtocol, auth: Auth
+) -> None:
+    body = {"team_id": "T1", "slack_user_id": "U1", "lifetime_seconds": 3600, "is_admin": True}
+
+    response = await client.post("/api/v1/sessions", json=body, headers=auth("sessions:write"))
+
+    assert response.status_code == 422

@@ -235,6 +235,8 @@ def test_the_dev_admin_sees_the_workspace_page_and_switches_its_alerts(
         expect(status).to_have_text("Daily alerts are on for the workspace.")
         page.reload()
         expect(switch).to_be_checked()
+        if viewport["width"] > 390:
+            shoot(page, "dashboard-workspace")
         page.context.close()
     assert trouble.errors == []
     assert trouble.failed_requests == []
