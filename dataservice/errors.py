@@ -106,6 +106,14 @@ class InvalidSession(DomainError):
         self.reason = reason
 
 
+class NotWorkspaceAdmin(DomainError):
+    """The signed-in user is not an admin or owner of their Slack workspace (as the stored
+    roles say now: a demotion takes effect at the next call)."""
+
+    def __init__(self) -> None:
+        super().__init__("only the workspace's Slack admins and owners may do this")
+
+
 class InstallationInactive(DomainError):
     """The installation serving ``key`` is inactive: it has no token to give."""
 
@@ -159,6 +167,7 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     InvalidInput: (422, "invalid_request"),
     # 403, not 401: the service token was fine (a 401 would make the client renew it).
     InvalidSession: (403, "invalid_session"),
+    NotWorkspaceAdmin: (403, "not_workspace_admin"),
     InstallationInactive: (409, "installation_inactive"),
     SlackUnavailable: (503, "slack_unavailable"),
 }

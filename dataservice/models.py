@@ -82,6 +82,9 @@ class Workspace(Base):
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_installed: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The workspace's admins can switch Jeeves' daily weather alerts off for everyone in it
+    #: (the scheduler's due-alerts claim skips its users while off).
+    daily_alerts_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Bumped by every write; the ETag of the resource.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -140,7 +143,13 @@ class User(Base):
     location: Mapped[str | None] = mapped_column(String(255))
     timezone: Mapped[str | None] = mapped_column(String(64))
     units: Mapped[str] = mapped_column(String(16), default="metric")
+    #: Slack's ``is_admin`` and ``is_owner`` (``users.info``, ``user_change``): an admin or owner
+    #: may see and manage their workspace on the dashboard.
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When those two were last stored from Slack (a sign-in, or a ``user_change`` that
+    #: changed them); ``None``: never.
+    roles_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -175,7 +184,12 @@ class ReplyClaim(Base):
     """
 
     __tablename__ = "processed_events"
-    __table_args__ = (CheckConstraint("status IN ('pending', 'done')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'done')", name="status"),
+        # A workspace's answers of the last day (the admin view): WHERE team_id = ? AND
+        # first_seen >= ?.
+        Index("ix_processed_events_team_id_first_seen", "team_id", "first_seen"),
+    )
 
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     first_seen: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
@@ -190,6 +204,9 @@ class ReplyClaim(Base):
     #: The holder took it over from another whose lease ended (who may have done the work);
     #: kept so that the holder's retried claim is told so again.
     taken_over: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The workspace whose action the reply answers (the installation's team); ``None`` for
+    #: claims made before it was recorded, or by a poster that does not send it.
+    team_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class Reminder(Base):

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from jeeves_frontend.slack_text import (
     SafeText,
@@ -31,7 +31,7 @@ from jeeves_frontend.slack_text import (
 )
 from jeeves_shared.commands import parse_command
 from jeeves_shared.installations import InstallationKey
-from jeeves_shared.messages import LIFECYCLE_COMMANDS, Action, Conversation
+from jeeves_shared.messages import LIFECYCLE_COMMANDS, SLACK_ROLES, Action, Conversation
 
 #: Events about the installation itself (not a person talking to Jeeves): they become
 #: lifecycle actions, handled by the user worker (``docs/events.md``).
@@ -47,6 +47,20 @@ class RevokedTokens(BaseModel):
 
     oauth: list[SlackId] = Field(default=[], max_length=_MAX_IDS)
     bot: list[SlackId] = Field(default=[], max_length=_MAX_IDS)
+
+
+class SlackMember(BaseModel):
+    """``user_change``'s ``user``: a member of the workspace (``users.info``'s shape); Jeeves
+    reads who they are and their roles."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: SlackId
+    team_id: SlackId | None = None
+    # Strict: Slack sends JSON booleans; "yes" or 1 is no role (pydantic would read them as true).
+    is_admin: StrictBool = False
+    is_owner: StrictBool = False
+    is_primary_owner: StrictBool = False
 
 
 class SlackEvent(BaseModel):
@@ -73,6 +87,9 @@ class SlackEvent(BaseModel):
     tokens: RevokedTokens | None = None
     #: ``team_access_granted`` / ``team_access_revoked`` only: the workspaces of the org.
     team_ids: list[SlackId] = Field(default=[], max_length=_MAX_IDS)
+    #: ``user_change`` only: the member (Slack sends it as ``user``, an object there; see
+    #: :func:`read_envelope`).
+    member: SlackMember | None = None
 
 
 class Authorization(BaseModel):
@@ -150,7 +167,17 @@ class Ignored:
 
 
 def read_envelope(payload: dict[str, Any]) -> EventCallback | Ignored:
-    """The ``event_callback`` envelope ``payload`` is, or why it is not one Jeeves reads."""
+    """The ``event_callback`` envelope ``payload`` is, or why it is not one Jeeves reads.
+
+    ``user_change`` names its member with an object under ``user`` (every other event: an id);
+    it is read as :attr:`SlackEvent.member`, with ``user`` its id.
+    """
+    event = payload.get("event")
+    if isinstance(event, dict) and event.get("type") == "user_change":
+        member = event.get("user")
+        if isinstance(member, dict):
+            event = {**event, "member": member, "user": member.get("id")}
+            payload = {**payload, "event": event}
     try:
         return EventCallback.model_validate(payload)
     except ValidationError as exc:
@@ -236,11 +263,16 @@ def lifecycle_action(envelope: EventCallback, receiver: Receiver) -> Action | Ig
     Its ``command`` is the event type, its ``args`` the workspace ids of a
     ``team_access_*`` event (space-separated); it names no channel or user, so nothing is
     answered. ``tokens_revoked`` of user tokens only (Jeeves holds none) is ignored.
+    ``user_change`` names the member (``user_id``, ``user_team_id``) and lists in ``args`` the
+    roles of :data:`~jeeves_shared.messages.SLACK_ROLES` they hold (a primary owner is an
+    owner).
     """
     event = envelope.event
     args = ""
     if event.type == "tokens_revoked" and not (event.tokens and event.tokens.bot):
         return Ignored("tokens_revoked of user tokens only")
+    if event.type == "user_change":
+        return _member_action(envelope, receiver)
     if event.type in ("team_access_granted", "team_access_revoked"):
         args = " ".join(event.team_ids)
     return Action(
@@ -254,6 +286,30 @@ def lifecycle_action(envelope: EventCallback, receiver: Receiver) -> Action | Ig
             is_enterprise_install=receiver.is_enterprise_install,
             channel_id="",
             user_id="",
+        ),
+    )
+
+
+def _member_action(envelope: EventCallback, receiver: Receiver) -> Action | Ignored:
+    member = envelope.event.member
+    if member is None:
+        return Ignored("user_change without its user")
+    held = {
+        "is_admin": member.is_admin,
+        "is_owner": member.is_owner or member.is_primary_owner,
+    }
+    return Action(
+        id=f"user_change:{envelope.event_id}",
+        command="user_change",
+        args=" ".join(role for role in SLACK_ROLES if held[role]),
+        conversation=Conversation(
+            origin="slack",
+            team_id=receiver.team_id,
+            enterprise_id=receiver.enterprise_id,
+            is_enterprise_install=receiver.is_enterprise_install,
+            user_team_id=member.team_id or receiver.team_id,
+            channel_id="",
+            user_id=member.id,
         ),
     )
 

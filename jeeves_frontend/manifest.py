@@ -33,6 +33,8 @@ SLASH_COMMAND = "/jeeves"
 EVENT_SCOPES: dict[str, str] = {
     "app_mention": "app_mentions:read",
     "message.im": "im:history",
+    # A member's profile changed: Jeeves keeps their Slack roles (admin, owner) fresh.
+    "user_change": "users:read",
 }
 #: The bot scope of each Web API method the workers call (slack_sdk ``AsyncWebClient`` names
 #: with ``.`` for ``_``); the Slack poster reads a conversation back after a crash to see
@@ -65,15 +67,16 @@ SIGNIN_SCOPES = ("openid", "email", "profile")
 
 
 def bot_events() -> list[str]:
-    """The bot events to subscribe to, sorted: what people say to Jeeves, and its
-    installations' lifecycle (uninstalled, tokens revoked, and for the org-wide install,
-    workspaces gaining or losing access), which need no scope."""
+    """The bot events to subscribe to, sorted: what people say to Jeeves, its installations'
+    lifecycle (uninstalled, tokens revoked, and for the org-wide install, workspaces gaining or
+    losing access), which need no scope, and members' ``user_change`` (their Slack roles,
+    ``users:read``)."""
     return sorted({*SUBSCRIPTIONS, *LIFECYCLE_EVENTS})
 
 
 def bot_scopes() -> list[str]:
     """Every bot scope Jeeves needs, sorted."""
-    scopes = {EVENT_SCOPES[event] for event in bot_events() if event not in LIFECYCLE_EVENTS}
+    scopes = {EVENT_SCOPES[event] for event in bot_events() if event in EVENT_SCOPES}
     scopes.update(scope for needed in METHOD_SCOPES.values() for scope in needed)
     scopes.update(OTHER_SCOPES)
     return sorted(scopes)

@@ -31,6 +31,9 @@ from jeeves_shared.observability.metrics import SLACK_EVENTS, bounded
 
 log = structlog.get_logger(__name__)
 
+#: Lifecycle events that change an installation (a member's ``user_change`` does not).
+INSTALLATION_EVENTS = frozenset(LIFECYCLE_COMMANDS) - {"user_change"}
+
 #: The slash command's answer when its action could not be handed to the workers.
 SLASH_UNAVAILABLE = (
     "Sorry, I can't do that right now: part of me is down. Nothing was done; "
@@ -205,7 +208,7 @@ async def _handle_event(door: FrontDoor, payload: dict[str, Any]) -> None:
         return
     published = await door.publish(action)
     SLACK_EVENTS.labels(event_type, "published" if published else "duplicate", "").inc()
-    if action.command in LIFECYCLE_COMMANDS and door.installations is not None:
+    if action.command in INSTALLATION_EVENTS and door.installations is not None:
         # The next event of this installation asks the Data Service again, which by then
         # knows of the uninstall (the user worker records it).
         door.installations.forget(key)

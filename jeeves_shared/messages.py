@@ -21,14 +21,18 @@ Origin = Literal["slack", "devchat"]
 DEV_TEAM_ID = "TDEV"
 
 
-#: Slack events about an installation itself, published as actions whose ``command`` is the
-#: event type (``jeeves_frontend.events.lifecycle_action``); the user worker handles them.
+#: Slack events about an installation itself, and ``user_change`` (a member's profile, here
+#: read for their Slack roles), published as actions whose ``command`` is the event type
+#: (``jeeves_frontend.events.lifecycle_action``); the user worker handles them.
 LIFECYCLE_COMMANDS = (
     "app_uninstalled",
     "tokens_revoked",
     "team_access_granted",
     "team_access_revoked",
+    "user_change",
 )
+#: The Slack roles a ``user_change`` action lists in its ``args`` (those the member holds).
+SLACK_ROLES = ("is_admin", "is_owner")
 
 
 def origin_of(team_id: str) -> Origin:

@@ -11,6 +11,10 @@ type (``jeeves_frontend.events.lifecycle_action``); they travel on the user work
 - ``team_access_granted`` / ``team_access_revoked`` (org-wide installs: a workspace of the org
   gained or lost access to Jeeves) change nothing stored: the org-wide installation serves
   whichever workspaces Slack sends events from. They are logged, for the operator.
+- ``user_change`` (a member's profile changed in Slack) stores the member's Slack roles
+  (``is_admin``, ``is_owner``: the roles the action's ``args`` lists are held, the others
+  not) if Jeeves knows them; the Data Service re-reads them on each call of the dashboard's
+  workspace view, so a demotion holds at once. Members who never used Jeeves are not stored.
 
 Nothing is answered (there is no conversation).
 """
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import structlog
 
-from jeeves_shared.messages import Action
+from jeeves_shared.messages import SLACK_ROLES, Action
 from workers.deps import UserDeps
 
 log = structlog.get_logger(__name__)
@@ -33,6 +37,9 @@ async def handle(action: Action, deps: UserDeps) -> None:
 
     Raises the Data Service client's errors when it cannot record it: the bus retries.
     """
+    if action.command == "user_change":
+        await record_roles(action, deps)
+        return
     key = action.conversation.installation
     fields = {
         "enterprise_id": key.enterprise_id,
@@ -50,3 +57,19 @@ async def handle(action: Action, deps: UserDeps) -> None:
         log.warning("installation.unknown", **fields)
         return
     log.info("installation.deactivated", **fields)
+
+
+async def record_roles(action: Action, deps: UserDeps) -> None:
+    """Store the Slack roles of ``user_change``'s member, if Jeeves knows them (a no-op when
+    they are unchanged: Slack sends the event for any profile change)."""
+    team_id, slack_user_id = action.conversation.user_team, action.conversation.user_id
+    user = await deps.data.find_user(team_id, slack_user_id)
+    if user is None:
+        log.debug("user_change.unknown_user", team_id=team_id)
+        return
+    held = set(action.args.split())
+    roles = {role: role in held for role in SLACK_ROLES}
+    if (user.is_admin, user.is_owner) == (roles["is_admin"], roles["is_owner"]):
+        return
+    await deps.data.update_user(user.id, roles)
+    log.info("user.roles_changed", team_id=team_id, user_id=user.id, **roles)

@@ -10,6 +10,7 @@ One module per table group; views import this package only.
 
 from __future__ import annotations
 
+from dataservice.queries.admin import my_workspace, set_workspace_alerts
 from dataservice.queries.installations import (
     deactivate_installation,
     find_installation,
@@ -96,6 +97,7 @@ __all__ = [
     "list_users",
     "list_workspaces",
     "lock_installation",
+    "my_workspace",
     "ping",
     "read_token",
     "read_user",
@@ -106,6 +108,7 @@ __all__ = [
     "save_installation",
     "set_user_alerts",
     "set_user_setting",
+    "set_workspace_alerts",
     "store_token",
     "unset_user_setting",
     "update_user",

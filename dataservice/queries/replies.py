@@ -15,7 +15,7 @@ claim, as values; the one-claim functions raise :class:`ClaimTaken` or
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -86,6 +86,7 @@ async def lease_reply(
     key: str,
     now: datetime,
     lease: timedelta,
+    team_id: str | None = None,
 ) -> wire.ReplyClaim:
     """Hold ``reply_id`` ``pending`` until ``now + lease``, or raise :class:`ClaimTaken`.
 
@@ -93,7 +94,9 @@ async def lease_reply(
     unchanged), or by taking over a pending claim whose lease ended before ``now`` (then the
     claim says ``taken_over`` if it was another key's: that holder may have done the work).
     """
-    held = await _lease(conn, reply_id, claimed_by=claimed_by, key=key, now=now, lease=lease)
+    held = await _lease(
+        conn, reply_id, claimed_by=claimed_by, key=key, now=now, lease=lease, team_id=team_id
+    )
     if isinstance(held, _Refused):
         raise held.error(reply_id)
     return held.to_wire()
@@ -143,23 +146,36 @@ async def lease_replies(
     claimed_by: str,
     now: datetime,
     lease: timedelta,
+    teams: Mapping[str, str] | None = None,
 ) -> list[wire.LeaseOutcome]:
     """:func:`lease_reply` for each claim; one outcome per claim, in order: ``acquired``,
-    ``done`` or ``held`` (with ``retry_after`` seconds, at least 1).
+    ``done`` or ``held`` (with ``retry_after`` seconds, at least 1). ``teams`` (reply id →
+    the workspace it answers) is recorded on the claims made here, for the admin view's count.
 
     New replies, the usual case, are leased in one statement; the rest one by one, in reply id
     order, so that concurrent batches lock rows in the same order (no deadlock). A second ask
     for the same reply in one batch is answered as if it came after the first.
     """
     first_keys = {reply_id: key for reply_id, key in reversed(claims)}
-    new = await _insert_new(conn, first_keys, claimed_by=claimed_by, now=now, lease=lease)
+    teams = teams or {}
+    new = await _insert_new(
+        conn, first_keys, claimed_by=claimed_by, now=now, lease=lease, teams=teams
+    )
     outcomes: dict[int, wire.LeaseOutcome] = {}
     for n, (reply_id, key) in sorted(enumerate(claims), key=lambda pair: pair[1][0]):
         if reply_id in new and first_keys[reply_id] == key:
             new.discard(reply_id)
             outcomes[n] = wire.LeaseOutcome(event_id=reply_id, status="acquired")
             continue
-        held = await _lease(conn, reply_id, claimed_by=claimed_by, key=key, now=now, lease=lease)
+        held = await _lease(
+            conn,
+            reply_id,
+            claimed_by=claimed_by,
+            key=key,
+            now=now,
+            lease=lease,
+            team_id=teams.get(reply_id),
+        )
         outcomes[n] = _lease_outcome(reply_id, held)
     return [outcomes[n] for n in range(len(claims))]
 
@@ -211,11 +227,12 @@ async def _lease(
     key: str,
     now: datetime,
     lease: timedelta,
+    team_id: str | None = None,
 ) -> _Stored | _Refused:
     """The claim ``key`` now holds (see :func:`lease_reply`), or why it cannot."""
     for _ in range(_ATTEMPTS):
         if mine := await _insert(
-            conn, reply_id, claimed_by=claimed_by, key=key, now=now, lease=lease
+            conn, reply_id, claimed_by=claimed_by, key=key, now=now, lease=lease, team_id=team_id
         ):
             return mine
         found = await _read(conn, reply_id)
@@ -257,6 +274,7 @@ async def _insert_new(
     claimed_by: str,
     now: datetime,
     lease: timedelta,
+    teams: Mapping[str, str],
 ) -> set[str]:
     """Lease every reply of ``first_keys`` (reply id → key) that nobody claimed yet, in one
     statement; the ids leased."""
@@ -271,6 +289,7 @@ async def _insert_new(
             "status": "pending",
             "lease_until": now + lease,
             "taken_over": False,
+            "team_id": teams.get(reply_id),
         }
         # In id order: concurrent batches lock rows in the same order (no deadlock).
         for reply_id, key in sorted(first_keys.items())
@@ -303,9 +322,11 @@ async def _insert(
     key: str,
     now: datetime,
     lease: timedelta,
+    team_id: str | None = None,
 ) -> _Stored | None:
     """The new ``pending`` claim, or ``None`` if there is one already."""
     stmt = insert_ignoring_conflicts(conn, ReplyClaim).values(
+        team_id=team_id,
         event_id=reply_id,
         first_seen=now,
         claimed_by=claimed_by,

@@ -126,6 +126,8 @@ async def update_user(
     version is not among them, :class:`VersionMismatch` and nothing changes. A new
     ``timezone`` moves the next daily alert to the alert time in that zone.
     """
+    if "is_admin" in changes or "is_owner" in changes:
+        changes = {**changes, "roles_checked_at": now}
     await _bump_user(conn, user_id, changes, expected_versions=expected_versions, now=now)
     if "timezone" in changes:
         await reschedule_alert(conn, user_id, after=now)

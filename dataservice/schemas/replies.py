@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from dataservice.schemas.types import EventId, IdempotencyKey, InputModel, LeaseSeconds
+from dataservice.schemas.types import EventId, IdempotencyKey, InputModel, LeaseSeconds, SlackId
 
 
 class LeaseRequest(InputModel):
-    """Body of a claim: hold it ``pending`` for ``lease_seconds``."""
+    """Body of a claim: hold it ``pending`` for ``lease_seconds``; ``team_id``, the workspace
+    whose action the reply answers, is recorded with a new claim (the admin view counts them)."""
 
     lease_seconds: LeaseSeconds
+    team_id: SlackId | None = None
 
 
 class ClaimItem(InputModel):
@@ -19,6 +21,12 @@ class ClaimItem(InputModel):
 
     event_id: EventId
     key: IdempotencyKey
+
+
+class LeaseItem(ClaimItem):
+    """One reply of a lease batch; ``team_id`` as in :class:`LeaseRequest`."""
+
+    team_id: SlackId | None = None
 
 
 #: Replies one batch may carry.
@@ -29,7 +37,7 @@ class LeaseBatchRequest(InputModel):
     """Lease several replies at once, each under its own key, for ``lease_seconds``."""
 
     lease_seconds: LeaseSeconds
-    claims: list[ClaimItem] = Field(min_length=1, max_length=MAX_BATCH)
+    claims: list[LeaseItem] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class DoneBatchRequest(InputModel):

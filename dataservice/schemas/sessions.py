@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import MISSING, Field, StringConstraints
+from pydantic import MISSING, Field, StringConstraints, model_validator
 
 from dataservice.schemas.types import InputModel, ShortText, SlackId, TimezoneName
 from jeeves_shared.dataclient.models import Units
@@ -29,7 +29,18 @@ class SessionCreate(InputModel):
     team_name: ShortText = ""
     timezone: TimezoneName | None = None
     """Their time zone in Slack: stored when they have none yet."""
+    is_admin: bool | None = None
+    """Slack's ``is_admin`` (``users.info``): with ``is_owner``, replaces the stored roles."""
+    is_owner: bool | None = None
+    """Slack's ``is_owner``; both or neither (``null``: unknown, the stored roles stay)."""
     lifetime_seconds: LifetimeSeconds
+
+    @model_validator(mode="after")
+    def _both_roles_or_neither(self) -> SessionCreate:
+        # One role alone would leave the other as it was: half of what Slack said.
+        if (self.is_admin is None) != (self.is_owner is None):
+            raise ValueError("give both is_admin and is_owner, or neither")
+        return self
 
 
 class MyProfileUpdate(InputModel):
@@ -39,3 +50,10 @@ class MyProfileUpdate(InputModel):
     location: ShortText | MISSING | None = MISSING
     timezone: TimezoneName | MISSING | None = MISSING
     units: Units | MISSING = MISSING
+
+
+class MyWorkspaceUpdate(InputModel):
+    """What a workspace's admin may change for the whole workspace: its daily weather alerts
+    (``false`` stops every user's daily alert there; their own settings are kept)."""
+
+    daily_alerts_enabled: bool

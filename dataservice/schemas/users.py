@@ -33,6 +33,10 @@ class UserUpdate(InputModel):
     timezone: TimezoneName | MISSING | None = MISSING
     units: Units | MISSING = MISSING
     is_admin: bool | MISSING = MISSING
+    """Slack's ``is_admin`` (``users.info``, ``user_change``); with ``is_owner``, also records
+    when the roles were checked (``roles_checked_at``)."""
+    is_owner: bool | MISSING = MISSING
+    """Slack's ``is_owner``."""
 
 
 class SettingValueIn(InputModel):

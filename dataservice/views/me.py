@@ -22,7 +22,12 @@ from dataservice import queries
 from dataservice.errors import InvalidSession
 from dataservice.operations import Api, Header
 from dataservice.schemas.reminders import ReminderCreate
-from dataservice.schemas.sessions import MyProfileUpdate, SessionCreate, SessionId
+from dataservice.schemas.sessions import (
+    MyProfileUpdate,
+    MyWorkspaceUpdate,
+    SessionCreate,
+    SessionId,
+)
 from dataservice.schemas.types import RowId, SettingKey
 from dataservice.schemas.users import AlertsUpdate, SettingValueIn
 from dataservice.views.common import json_response, resources
@@ -30,6 +35,7 @@ from jeeves_shared.dataclient.models import (
     ErrorBody,
     Me,
     MyReminders,
+    MyWorkspace,
     Reminder,
     SessionCreated,
     User,
@@ -74,8 +80,9 @@ async def _user_of(conn: AsyncConnection, session_id: str) -> int:
 )
 async def create_session(body: SessionCreate) -> Response:
     """Sign a person in: their user (created on first sight, as chat does; given Slack's
-    ``timezone`` if they have none) and a new session lasting ``lifetime_seconds``. The
-    answer's ``session_id`` is the only copy."""
+    ``timezone`` if they have none; their Slack roles ``is_admin`` and ``is_owner`` stored
+    when given) and a new session lasting ``lifetime_seconds``. The answer's ``session_id`` is
+    the only copy."""
     deps = resources()
     now = deps.clock()
     async with deps.database.engine.begin() as conn:
@@ -86,8 +93,12 @@ async def create_session(body: SessionCreate) -> Response:
             display_name=body.display_name,
             now=now,
         )
+        changes: dict[str, object] = {}
         if body.timezone is not None and user.timezone is None:
-            changes = {"timezone": body.timezone}
+            changes["timezone"] = body.timezone
+        if body.is_admin is not None and body.is_owner is not None:
+            changes.update(is_admin=body.is_admin, is_owner=body.is_owner)
+        if changes:
             user = await queries.update_user(
                 conn, user.id, changes, expected_versions=None, now=now
             )
@@ -274,3 +285,57 @@ async def cancel_my_reminder(session_id: str, reminder_id: int) -> Response:
         user_id = await _user_of(conn, session_id)
         await queries.cancel_reminder(conn, user_id, reminder_id)
     return Response(b"", status=204)
+
+
+@api.operation(
+    "GET",
+    "/me/workspace",
+    scope="sessions:read",
+    headers=SESSION,
+    summary="The signed-in admin's workspace",
+    responses={200: MyWorkspace, **_ERRORS},
+)
+async def get_my_workspace(session_id: str) -> Response:
+    """The workspace of the session's user, if Slack says they are an admin or owner of it
+    (stored roles, re-read on every call); else 403 `not_workspace_admin`. Its installation,
+    its users who use Jeeves (counted; the first 100 listed), and the actions Jeeves answered
+    there in the last 24 hours. There is no workspace id to give: it is always the user's own."""
+    deps = resources()
+    async with deps.database.reader.connect() as conn:
+        session = await _session(conn, session_id)
+        workspace = await queries.my_workspace(
+            conn, session.user_id, team_name=session.team_name, now=deps.clock()
+        )
+    return json_response(workspace)
+
+
+@api.operation(
+    "PATCH",
+    "/me/workspace",
+    scope="sessions:write",
+    headers=SESSION,
+    body=MyWorkspaceUpdate,
+    summary="Switch the daily weather alerts of the signed-in admin's workspace",
+    responses={200: MyWorkspace, **_ERRORS},
+)
+async def update_my_workspace(session_id: str, body: MyWorkspaceUpdate) -> Response:
+    """`daily_alerts_enabled: false` stops every daily alert of the workspace (each user's own
+    settings are kept); `true` starts them again from their next time. 403
+    `not_workspace_admin` unless the session's user is an admin or owner of it."""
+    deps = resources()
+    now = deps.clock()
+    async with deps.database.engine.begin() as conn:
+        session = await _session(conn, session_id)
+        await queries.set_workspace_alerts(
+            conn, session.user_id, enabled=body.daily_alerts_enabled, now=now
+        )
+        workspace = await queries.my_workspace(
+            conn, session.user_id, team_name=session.team_name, now=now
+        )
+    log.info(
+        "workspace.daily_alerts",
+        team_id=workspace.team_id,
+        enabled=body.daily_alerts_enabled,
+        by_user=session.user_id,
+    )
+    return json_response(workspace)

@@ -65,7 +65,13 @@ async def lease_reply(event_id: str, key: str, body: LeaseRequest) -> Response:
     lease = timedelta(seconds=body.lease_seconds)
     async with deps.database.engine.begin() as conn:
         claim = await queries.lease_reply(
-            conn, event_id, claimed_by=_claimer(), key=key, now=deps.clock(), lease=lease
+            conn,
+            event_id,
+            claimed_by=_claimer(),
+            key=key,
+            now=deps.clock(),
+            lease=lease,
+            team_id=body.team_id,
         )
     return json_response(claim, 201)
 
@@ -121,10 +127,11 @@ async def lease_replies(body: LeaseBatchRequest) -> Response:
     outcome is `acquired`, `done` or `held` (with `retry_after` seconds)."""
     deps = resources()
     claims = [(item.event_id, item.key) for item in body.claims]
+    teams = {item.event_id: item.team_id for item in body.claims if item.team_id}
     lease = timedelta(seconds=body.lease_seconds)
     async with deps.database.engine.begin() as conn:
         results = await queries.lease_replies(
-            conn, claims, claimed_by=_claimer(), now=deps.clock(), lease=lease
+            conn, claims, claimed_by=_claimer(), now=deps.clock(), lease=lease, teams=teams
         )
     return json_response(LeaseOutcomes(results=results))
 

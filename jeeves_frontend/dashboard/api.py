@@ -1,15 +1,17 @@
-"""``/api/me/...``: the signed-in person's settings and reminders, as JSON, or as the page's
-sections for htmx (``HX-Request: true``): the dashboard's forms post here.
+"""``/api/me/...``: the signed-in person's settings and reminders (and, for a Slack admin,
+their workspace), as JSON, or as the page's sections for htmx (``HX-Request: true``): the
+dashboard's forms post here.
 
 Each call passes the session id to the Data Service, which answers for that session's user
-only: an id of someone else's reminder is 404, like one that does not exist.
+only: an id of someone else's reminder is 404, like one that does not exist; the workspace is
+always the person's own, and only for its admins and owners (403 ``not_workspace_admin``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response, render_template, request
 
 from jeeves_frontend.dashboard import csrf, forms
 from jeeves_frontend.dashboard.errors import install_error_pages, is_htmx
@@ -17,11 +19,12 @@ from jeeves_frontend.dashboard.sessions import dataservice
 from jeeves_frontend.dashboard.views import (
     channel_of,
     fields,
+    local_time,
     now,
     render_section,
     signed_in,
 )
-from jeeves_shared.dataclient import NotFound, User
+from jeeves_shared.dataclient import MyWorkspace, NotFound, User
 
 blueprint = Blueprint("me_api", __name__, url_prefix="/api/me")
 install_error_pages(blueprint)
@@ -133,6 +136,45 @@ async def cancel_reminder(reminder_id: int) -> Response:
         user = (await data.get_me(session_id)).user
         return await render_section("reminders", session_id, user, status="Reminder cancelled.")
     return Response(b"", 204)
+
+
+@blueprint.get("/workspace")
+async def get_workspace() -> dict[str, Any]:
+    """The person's workspace, if they are one of its Slack admins or owners (else 403):
+    ``{"team_id", "team_name", "daily_alerts_enabled", "installation", "user_count", "users",
+    "users_shown", "answered_last_day", "as_of"}``."""
+    session_id = await signed_in()
+    return (await dataservice().my_workspace(session_id)).model_dump(mode="json")
+
+
+@blueprint.patch("/workspace")
+async def set_workspace_alerts() -> Response | dict[str, Any]:
+    """Switch the workspace's daily weather alerts: ``daily_alerts_enabled`` (JSON: ``true``
+    or ``false``, required; a form: the checkbox). Its admins and owners only (else 403)."""
+    session_id = await signed_in()
+    submitted = await fields()
+    enabled = forms.parse_workspace_alerts(submitted, is_json=request.is_json)
+    seen = await dataservice().set_my_workspace_alerts(session_id, enabled=enabled)
+    if is_htmx():
+        said = (
+            "Daily alerts are on for the workspace."
+            if enabled
+            else ("Daily alerts are off for everyone in the workspace.")
+        )
+        return await render_workspace_alerts(session_id, seen, status=said)
+    return seen.model_dump(mode="json")
+
+
+async def render_workspace_alerts(session_id: str, seen: MyWorkspace, *, status: str) -> Response:
+    """The workspace page's alerts form, as an htmx fragment."""
+    body = await render_template(
+        "dashboard/_workspace_alerts.html",
+        workspace=seen,
+        status=status,
+        csrf_token=csrf.csrf_token(session_id),
+        local_time=local_time,
+    )
+    return Response(body, 200, content_type="text/html")
 
 
 async def _saved(

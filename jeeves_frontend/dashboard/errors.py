@@ -25,6 +25,7 @@ from jeeves_shared.dataclient import (
     DataServiceUnavailable,
     InvalidRequest,
     NotFound,
+    NotWorkspaceAdmin,
     SessionEnded,
 )
 
@@ -45,6 +46,10 @@ REFUSED = (
     "This request was refused: it did not come from this page. Reload the page, then try again."
 )
 GONE = "That item does not exist, or is no longer yours to change."
+NOT_ADMIN = (
+    "Only your Slack workspace's admins and owners can see and change the workspace's "
+    "Jeeves settings."
+)
 
 
 def is_htmx() -> bool:
@@ -97,6 +102,11 @@ async def _not_found(exc: NotFound) -> Response:
     return await answer(404, "not_found", GONE)
 
 
+async def _not_admin(exc: NotWorkspaceAdmin) -> Response:
+    log.info("dashboard.not_workspace_admin", path=request.path)
+    return await answer(403, "not_workspace_admin", NOT_ADMIN)
+
+
 async def _conflict(exc: Conflict) -> Response:
     if exc.error == "too_many_reminders":
         message = "You have 100 upcoming reminders already; cancel one first."
@@ -136,6 +146,7 @@ def install_error_pages(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(TokenRequestFailed, _unavailable)
     blueprint.register_error_handler(DataServiceNotConfigured, _unavailable)
     blueprint.register_error_handler(NotFound, _not_found)
+    blueprint.register_error_handler(NotWorkspaceAdmin, _not_admin)
     blueprint.register_error_handler(Conflict, _conflict)
     blueprint.register_error_handler(InvalidRequest, _refused)
     blueprint.register_error_handler(InvalidForm, _invalid_form)

@@ -104,6 +104,19 @@ def parse_alerts(fields: Mapping[str, Any], *, is_json: bool = False) -> Alerts:
     return Alerts(enabled, at or None)
 
 
+def parse_workspace_alerts(fields: Mapping[str, Any], *, is_json: bool = False) -> bool:
+    """The workspace's daily-alerts switch: ``daily_alerts_enabled`` (a checkbox: present
+    means on); a JSON body (``is_json``) must give it as a boolean."""
+    raw = fields.get("daily_alerts_enabled")
+    if is_json:
+        if not isinstance(raw, bool):
+            raise InvalidForm(
+                {"daily_alerts_enabled": "Send daily_alerts_enabled as true or false."}
+            )
+        return raw
+    return isinstance(raw, str) and raw.lower() in ("on", "true", "1")
+
+
 def parse_setting(fields: Mapping[str, Any], current: Mapping[str, str]) -> tuple[str, str]:
     """A ``config`` key (normalised: lower case) and its value, under chat's ``config`` rules
     (:mod:`jeeves_shared.user_settings`); ``current`` is the person's settings (for the cap)."""

@@ -21,3 +21,7 @@ class SlackIdentity:
     team_name: str
     #: Their time zone in Slack (``users.info``'s ``tz``), if known: given to a new user.
     timezone: str | None = None
+    #: Slack's ``is_admin`` and ``is_owner`` (``users.info``); ``None``: not known (the stored
+    #: roles stay as they are).
+    is_admin: bool | None = None
+    is_owner: bool | None = None

@@ -5,15 +5,20 @@
 ``GET /dashboard/oauth_redirect`` is where Slack sends it back. The redirect is checked in this
 order: Slack's ``error`` parameter, this browser's state (single-use), the ``code``; then the
 code is exchanged at ``openid.connect.token``, the ``id_token`` verified against Slack's keys,
-and the person's workspace must have Jeeves installed. Every refusal is a page that says what
-happened with a way on (4xx: nothing a browser sends produces a 5xx; 502/503 only when Slack or
-the Data Service cannot be reached). Spec: OpenID Connect Core 1.0 §3.1; Slack's side:
+and the person's workspace must have Jeeves installed. Slack's ``users.info`` (with the
+installation's bot token) then gives their time zone and whether they are an admin or owner of
+the workspace; when it cannot, they are signed in all the same. Every refusal is a page that
+says what happened with a way on (4xx: nothing a browser sends produces a 5xx; 502/503 only
+when Slack or the Data Service cannot be reached). Spec: OpenID Connect Core 1.0 §3.1; Slack's side:
 https://docs.slack.dev/authentication/sign-in-with-slack/.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from dataclasses import dataclass
+from datetime import timedelta
 
 import aiohttp
 import structlog
@@ -23,6 +28,7 @@ from slack_sdk.oauth import OpenIDConnectAuthorizeUrlGenerator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves_frontend.dashboard.errors import install_error_pages
+from jeeves_frontend.dashboard.forms import timezones
 from jeeves_frontend.dashboard.id_token import IdTokenRejected, IdTokenVerifier, KeysUnavailable
 from jeeves_frontend.dashboard.identity import SlackIdentity
 from jeeves_frontend.dashboard.sessions import dataservice, safe_next_path, start_session
@@ -182,6 +188,7 @@ async def _signed_in(signin: SlackSignIn, code: str, pending: PendingSignIn) -> 
         if not await is_installed(identity):
             log.info("signin.not_installed", team_id=identity.team_id)
             return await _not_installed(identity)
+        identity = await with_slack_profile(signin.slack, identity)
         response = await start_session(identity, pending.next_path)
     except BACKEND_DOWN as exc:
         return await _backend_down(exc)
@@ -195,6 +202,57 @@ async def is_installed(identity: SlackIdentity) -> bool:
     key = InstallationKey(enterprise_id=identity.enterprise_id, team_id=identity.team_id)
     installation = await dataservice().find_installation(key)
     return installation is not None and installation.active
+
+
+#: How long the bot token used for ``users.info`` must stay valid (one call).
+_TOKEN_VALIDITY = timedelta(minutes=1)
+#: Seconds the token and ``users.info`` may take together before the sign-in goes on without.
+_PROFILE_DEADLINE = 5.0
+#: What may go wrong asking Slack about the person: nothing of it may stop the sign-in.
+_PROFILE_ERRORS = (
+    SlackApiError,
+    SlackClientError,
+    aiohttp.ClientError,
+    TimeoutError,
+    *BACKEND_DOWN,
+)
+
+
+async def with_slack_profile(slack: AsyncWebClient, identity: SlackIdentity) -> SlackIdentity:
+    """``identity`` with what Slack's ``users.info`` says of the person: their time zone
+    (``tz``, if it is an IANA zone we know) and ``is_admin`` / ``is_owner`` in the workspace.
+
+    Called with the installation's bot token (scope ``users:read``; the front door's Data
+    Service client holds ``installations:token`` for it). When Slack or the Data Service
+    cannot answer, ``identity`` comes back as it was (nothing is stored of the roles; the
+    person is signed in all the same) and the reason is logged, never the token.
+    """
+    key = InstallationKey(enterprise_id=identity.enterprise_id, team_id=identity.team_id)
+    try:
+        # The person waits on this page: a slow Slack costs them seconds, not the sign-in.
+        async with asyncio.timeout(_PROFILE_DEADLINE):
+            bot = await dataservice().fresh_bot_token(key, valid_for=_TOKEN_VALIDITY)
+            answer = await slack.users_info(user=identity.user_id, token=bot.token)
+    except _PROFILE_ERRORS as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+        log.warning(
+            "signin.users_info_failed",
+            team_id=identity.team_id,
+            reason=type(exc).__name__,
+            slack_error=error,
+        )
+        return identity
+    user = answer.get("user")
+    if not isinstance(user, dict) or user.get("id") != identity.user_id:
+        log.warning("signin.users_info_unexpected", team_id=identity.team_id)
+        return identity
+    tz = user.get("tz")
+    return dataclasses.replace(
+        identity,
+        timezone=tz if isinstance(tz, str) and tz in timezones() else identity.timezone,
+        is_admin=user.get("is_admin") is True,
+        is_owner=user.get("is_owner") is True or user.get("is_primary_owner") is True,
+    )
 
 
 class _SlackRefused(Exception):

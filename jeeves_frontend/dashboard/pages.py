@@ -38,6 +38,9 @@ DEV_IDENTITY = SlackIdentity(
     name="Dev User",
     email=None,
     team_name="jeeves dev",
+    # An admin of the dev workspace, so that a newcomer sees the "Your workspace" page too.
+    is_admin=True,
+    is_owner=False,
 )
 #: Where Sign in with Slack starts, when that blueprint is mounted (dashboard-oidc's).
 SLACK_SIGN_IN_ENDPOINT = "dashboard_oidc.sign_in"
@@ -72,6 +75,25 @@ async def sign_in_page(message: str) -> str:
         slack_endpoint=SLACK_SIGN_IN_ENDPOINT,
         next=safe_next_path(request.args.get("next")),
     )
+
+
+@blueprint.get("/workspace")
+async def workspace() -> Response | tuple[str, int]:
+    """Your workspace (its Slack admins and owners only: a 403 page for anyone else, and a
+    sign-in page without a session)."""
+    session_id = current_session_id()
+    if session_id is None:
+        return await sign_in_page(""), 200
+    data = dataservice()
+    try:
+        me = await data.get_me(session_id)
+        seen = await data.my_workspace(session_id)
+    except SessionEnded:
+        forget_session()
+        return await sign_in_page(ENDED), 200
+    context = page_context(session_id, me.user, None)
+    page = await render_template("dashboard/workspace.html", me=me, workspace=seen, **context)
+    return page, 200
 
 
 @blueprint.post("/sign-out")

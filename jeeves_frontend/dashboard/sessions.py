@@ -83,6 +83,8 @@ async def start_session(identity: SlackIdentity, next_path: str | None = None) -
         team_name=identity.team_name,
         lifetime=session_lifetime(settings),
         timezone=identity.timezone,
+        is_admin=identity.is_admin,
+        is_owner=identity.is_owner,
     )
     login_user(AuthUser(created.session_id), remember=True)
     return see_other(safe_next_path(next_path))

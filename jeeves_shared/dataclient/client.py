@@ -237,7 +237,11 @@ class DataServiceClient(SessionCalls):
     # --- reply claims (URL /events: the ids are reply ids) ------------------------------------
 
     async def lease_replies(
-        self, claims: Sequence[tuple[str, str]], *, lease_seconds: int
+        self,
+        claims: Sequence[tuple[str, str]],
+        *,
+        lease_seconds: int,
+        teams: Mapping[str, str] | None = None,
     ) -> list[LeaseOutcome]:
         """Lease each ``(reply_id, key)`` for ``lease_seconds`` (1-3600), in one request and
         one transaction (at most 100); one outcome per claim, in order.
@@ -246,10 +250,17 @@ class DataServiceClient(SessionCalls):
         ``acquired`` if the caller holds it now: new, or taken over from a holder whose lease
         ended (``taken_over``; a retry with ``key`` is acquired again); ``done`` if finished
         (skip it); ``held`` if someone else holds it, with the seconds until their lease ends.
+        ``teams`` (reply id → team id) names the workspace each reply answers, which a new
+        claim records (the dashboard's workspace view counts a day's answers).
         """
+        teams = teams or {}
         body = {
             "lease_seconds": lease_seconds,
-            "claims": [{"event_id": reply_id, "key": key} for reply_id, key in claims],
+            "claims": [
+                {"event_id": reply_id, "key": key}
+                | ({"team_id": teams[reply_id]} if reply_id in teams else {})
+                for reply_id, key in claims
+            ],
         }
         return (await self.request("POST", "/events/leases", json=body)).to(LeaseOutcomes).results
 

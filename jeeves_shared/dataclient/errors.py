@@ -53,6 +53,11 @@ class SessionEnded(Unauthorized):
     """403 ``invalid_session``: the dashboard session expired, was signed out, or never was."""
 
 
+class NotWorkspaceAdmin(Unauthorized):
+    """403 ``not_workspace_admin``: the signed-in person is not (or no longer) an admin or
+    owner of their Slack workspace."""
+
+
 class DataServiceUnavailable(DataServiceError):
     """Unreachable, timing out or answering 5xx after every retry (``status`` 0: no answer)."""
 

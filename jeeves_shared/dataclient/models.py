@@ -73,7 +73,11 @@ class User(WireModel):
     location: str | None
     timezone: str | None
     units: Units
+    #: Slack's ``is_admin`` and ``is_owner`` of the user, as last heard from Slack
+    #: (``roles_checked_at``, UTC; ``None``: never asked).
     is_admin: bool
+    is_owner: bool = False
+    roles_checked_at: datetime | None = None
     settings: dict[str, str]
     version: int
     created_at: datetime
@@ -241,6 +245,39 @@ class Me(WireModel):
     user: User
     team_name: str
     expires_at: datetime
+
+
+class WorkspaceMember(WireModel):
+    """A user of a workspace who has used Jeeves, as the workspace's admins see them."""
+
+    slack_user_id: str
+    display_name: str
+    is_admin: bool
+    is_owner: bool
+    alerts_enabled: bool
+    #: When Jeeves first saw them (UTC).
+    created_at: datetime
+
+
+class MyWorkspace(WireModel):
+    """The signed-in admin's own workspace (``GET /api/v1/me/workspace``).
+
+    ``installation`` is Jeeves' installation there (``None``: none recorded for this team,
+    e.g. only an org-wide one); ``daily_alerts_enabled`` is the workspace's switch of the
+    daily weather alerts; ``user_count`` counts its users who have used Jeeves, ``users``
+    lists the first ``users_shown`` (at most) of them, oldest first; ``answered_last_day`` counts
+    the actions Jeeves answered there in the 24 hours before ``as_of`` (UTC).
+    """
+
+    team_id: str
+    team_name: str
+    daily_alerts_enabled: bool
+    installation: Installation | None
+    user_count: int
+    users: list[WorkspaceMember]
+    users_shown: int
+    answered_last_day: int
+    as_of: datetime
 
 
 class SessionCreated(Me):

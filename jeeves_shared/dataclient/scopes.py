@@ -34,7 +34,14 @@ SCHEDULER_SCOPES = ("schedule:claim",)
 DASHBOARD_SCOPES = ("sessions:read", "sessions:write")
 #: What the front door needs: finding the installation of a request, recording installs and
 #: uninstalls, using the one-time states of installs and sign-ins once (once-only claims,
-#: ``events:claim``), and the dashboard's.
-FRONTEND_SCOPES = ("installations:read", "installations:write", "events:claim", *DASHBOARD_SCOPES)
+#: ``events:claim``), a bot token to ask Slack's ``users.info`` about a person signing in
+#: (``installations:token``), and the dashboard's.
+FRONTEND_SCOPES = (
+    "installations:read",
+    "installations:write",
+    "installations:token",
+    "events:claim",
+    *DASHBOARD_SCOPES,
+)
 #: What a worker calling Slack adds to its own: bot tokens of the installations.
 TOKEN_SCOPES = ("installations:token",)

@@ -13,8 +13,20 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from jeeves_shared.dataclient.errors import NotFound, SessionEnded, Unauthorized
-from jeeves_shared.dataclient.models import Me, MyReminders, Reminder, SessionCreated, User
+from jeeves_shared.dataclient.errors import (
+    NotFound,
+    NotWorkspaceAdmin,
+    SessionEnded,
+    Unauthorized,
+)
+from jeeves_shared.dataclient.models import (
+    Me,
+    MyReminders,
+    MyWorkspace,
+    Reminder,
+    SessionCreated,
+    User,
+)
 from jeeves_shared.dataclient.transport import Reply, Transport
 
 SESSION_HEADER = "Jeeves-Session"
@@ -32,10 +44,13 @@ class SessionCalls(Transport):
         team_name: str,
         lifetime: timedelta,
         timezone: str | None = None,
+        is_admin: bool | None = None,
+        is_owner: bool | None = None,
     ) -> SessionCreated:
         """Sign this Slack user in for ``lifetime`` (their user is created on first sight, and
-        given ``timezone``, Slack's, if they have none)."""
-        body = {
+        given ``timezone``, Slack's, if they have none). ``is_admin`` and ``is_owner``, when
+        given (Slack's ``users.info``), replace the stored roles; ``None`` leaves them."""
+        body: dict[str, Any] = {
             "team_id": team_id,
             "slack_user_id": slack_user_id,
             "display_name": display_name,
@@ -43,6 +58,8 @@ class SessionCalls(Transport):
             "timezone": timezone,
             "lifetime_seconds": int(lifetime.total_seconds()),
         }
+        if is_admin is not None and is_owner is not None:
+            body["is_admin"], body["is_owner"] = is_admin, is_owner
         return (await self.request("POST", "/sessions", json=body)).to(SessionCreated)
 
     async def revoke_session(self, session_id: str) -> None:
@@ -93,12 +110,25 @@ class SessionCalls(Transport):
             return False
         return True
 
+    async def my_workspace(self, session_id: str) -> MyWorkspace:
+        """The signed-in admin's workspace; :class:`NotWorkspaceAdmin` unless they are an admin
+        or owner of it in Slack."""
+        return (await self._as(session_id, "GET", "/me/workspace")).to(MyWorkspace)
+
+    async def set_my_workspace_alerts(self, session_id: str, *, enabled: bool) -> MyWorkspace:
+        """Switch the daily weather alerts of the admin's whole workspace on or off;
+        :class:`NotWorkspaceAdmin` unless they are an admin or owner of it."""
+        body = {"daily_alerts_enabled": enabled}
+        return (await self._as(session_id, "PATCH", "/me/workspace", json=body)).to(MyWorkspace)
+
     async def _as(self, session_id: str, method: str, path: str, *, json: Any = None) -> Reply:
         """One call as the signed-in person; :class:`SessionEnded` if the session no longer
-        holds."""
+        holds, :class:`NotWorkspaceAdmin` for an admin's call by someone who is not one."""
         try:
             return await self.request(method, path, json=json, headers={SESSION_HEADER: session_id})
         except Unauthorized as exc:
             if exc.error == "invalid_session":
                 raise SessionEnded(exc.status, exc.error, exc.description) from None
+            if exc.error == "not_workspace_admin":
+                raise NotWorkspaceAdmin(exc.status, exc.error, exc.description) from None
             raise

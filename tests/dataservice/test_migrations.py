@@ -256,3 +256,23 @@ async def test_0004_moves_workspace_tokens_into_installations(empty_database_url
         }
     ]
     assert "installations" not in await inspect_database(url, table_names)
+
+
+async def test_0006_gives_existing_rows_no_roles_and_alerts_on_both_ways(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    await upgrade(url, "0005")
+    await run_sql(url, *_USER_ROWS)
+
+    await upgrade(url, "0006")
+    [user] = await run_sql(url, "SELECT is_admin, is_owner, roles_checked_at FROM users")
+    [workspace] = await run_sql(url, "SELECT daily_alerts_enabled FROM workspaces")
+    await downgrade(url, "0005")
+    downgraded = await inspect_database(url, user_columns)
+
+    assert dict(user) == {"is_admin": False, "is_owner": False, "roles_checked_at": None}
+    assert dict(workspace) == {"daily_alerts_enabled": True}
+    assert not {"is_owner", "roles_checked_at"} & downgraded
+    await upgrade(url)  # SQLite rebuilt the tables twice: constraints and indexes survive
+    assert await inspect_database(url, differences) == []

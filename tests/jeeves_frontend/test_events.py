@@ -286,3 +286,34 @@ def test_ids_of_the_wrong_shape_in_authorizations_are_ignored_not_failed() -> No
     payload = event_callback(mention("help"))
     payload["authorizations"] = [{"team_id": 12, "is_bot": True}]
     assert isinstance(to_action(payload), Ignored)
+
+
+@pytest.mark.parametrize(
+    ("roles", "args"),
+    [
+        ({"is_admin": True, "is_owner": False}, "is_admin"),
+        ({"is_admin": True, "is_owner": True}, "is_admin is_owner"),
+        ({"is_primary_owner": True}, "is_owner"),
+        ({}, ""),
+    ],
+)
+def test_user_change_carries_the_member_and_the_roles_they_hold(
+    roles: dict[str, Any], args: str
+) -> None:
+    member = {"id": "U0ERIN", "team_id": "T0HOME", "name": "erin", "profile": {}, **roles}
+    action = to_action(lifecycle({"type": "user_change", "user": member, "event_ts": "1.2"}))
+
+    assert isinstance(action, Action)
+    assert (action.id, action.command, action.args) == ("user_change:EvLIFE1", "user_change", args)
+    assert action.conversation.user_id == "U0ERIN"
+    assert action.conversation.user_team == "T0HOME"
+    assert action.conversation.team_id == "T0001"  # the installation that received it
+    assert action.conversation.channel_id == ""  # nothing is answered
+
+
+@pytest.mark.parametrize(
+    "user",
+    ["U0ERIN", None, {"name": "no id"}, {"id": "U0ERIN", "is_admin": "yes"}, {"id": ["x"]}],
+)
+def test_a_user_change_of_the_wrong_shape_is_ignored_not_failed(user: Any) -> None:
+    assert isinstance(to_action(lifecycle({"type": "user_change", "user": user})), Ignored)

@@ -148,6 +148,8 @@ async def test_the_front_door_acts_on_every_subscribed_event_and_no_other(
     assert sorted(lifecycle) == sorted(LIFECYCLE_EVENTS)
     for kind in lifecycle:  # each becomes a lifecycle action for the user worker
         event: dict[str, Any] = {"type": kind, "tokens": {"bot": ["UJEEVES"]}, "team_ids": []}
+        if kind == "user_change":  # a member's profile: their users.info object
+            event["user"] = {"id": "U0001", "team_id": "T0001", "is_admin": True}
         body = encode(event_callback(event, event_id=f"Ev{next_ts()}"))
         response = await app.test_client().post("/slack/events", data=body, headers=sign(body))
         assert response.status_code == 200

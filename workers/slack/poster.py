@@ -170,7 +170,7 @@ async def post_once(reply: Reply, part: ReplyPart, deps: PosterDeps) -> None:
     claims = deps.claims
     key = uuid.uuid4().hex
     with tracer.start_as_current_span("reply claim", attributes={"jeeves.reply_id": part.id}):
-        lease = await claims.lease(part.id, key=key)
+        lease = await claims.lease(part.id, key=key, team_id=reply.conversation.team_id)
     REPLY_CLAIMS.labels(claim_outcome(lease)).inc()
     if lease.status == "done":
         log.info("slack.duplicate_skipped", reply_id=part.id)

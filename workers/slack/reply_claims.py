@@ -19,16 +19,21 @@ class ReplyClaims:
     def __init__(self, data: DataServiceClient, *, lease_seconds: int) -> None:
         self.data = data
         self.lease_seconds = lease_seconds
-        self._leases: Batcher[tuple[str, str], LeaseOutcome] = Batcher(self._lease_batch)
+        self._leases: Batcher[tuple[str, str, str | None], LeaseOutcome] = Batcher(
+            self._lease_batch
+        )
         self._reports: Batcher[tuple[str, str], DoneOutcome] = Batcher(data.finish_replies)
 
-    async def _lease_batch(self, claims: list[tuple[str, str]]) -> list[LeaseOutcome]:
-        return await self.data.lease_replies(claims, lease_seconds=self.lease_seconds)
+    async def _lease_batch(self, claims: list[tuple[str, str, str | None]]) -> list[LeaseOutcome]:
+        pairs = [(reply_id, key) for reply_id, key, _team in claims]
+        teams = {reply_id: team for reply_id, _key, team in claims if team}
+        return await self.data.lease_replies(pairs, lease_seconds=self.lease_seconds, teams=teams)
 
-    async def lease(self, reply_id: str, *, key: str) -> LeaseOutcome:
+    async def lease(self, reply_id: str, *, key: str, team_id: str | None = None) -> LeaseOutcome:
         """Lease ``reply_id`` under ``key``: ``acquired``, ``done`` or ``held`` (see
-        :meth:`DataServiceClient.lease_replies`)."""
-        return await self._leases((reply_id, key))
+        :meth:`DataServiceClient.lease_replies`); ``team_id``, the workspace the reply
+        answers, is recorded with a new claim."""
+        return await self._leases((reply_id, key, team_id))
 
     async def finish(self, reply_id: str, *, key: str) -> DoneOutcome:
         """Report it posted: ``done``, ``taken`` (another claimer took it over once the lease

@@ -10,7 +10,10 @@ locals {
     "reminders:write", "schedule:claim", "users:read", "users:write",
   ])
   # What the front door asks for (jeeves_shared.dataclient.scopes.FRONTEND_SCOPES).
-  frontend_client_scopes = sort(["events:claim", "installations:read", "installations:write", "sessions:read", "sessions:write"])
+  frontend_client_scopes = sort([
+    "events:claim", "installations:read", "installations:token", "installations:write",
+    "sessions:read", "sessions:write",
+  ])
 
   secret_data = var.secrets == null ? {} : {
     "jeeves-slack" = {

@@ -206,3 +206,37 @@ def test_signing_out_ends_the_session_and_signing_back_in_finds_everything(
 
     page.get_by_role("button", name="Sign in as a dev user").click()
     expect(page.get_by_label("Location")).to_have_value("New York")
+
+
+def test_the_dev_admin_sees_the_workspace_page_and_switches_its_alerts(
+    browser: Browser, server: DevServer, trouble: PageTrouble
+) -> None:
+    for viewport in ({"width": 1024, "height": 720}, {"width": 390, "height": 844}):
+        page = open_page(browser, trouble, viewport=viewport)
+        sign_in(page, server)
+        page.get_by_role("link", name="Your workspace").click()
+        expect(page.get_by_role("heading", name="Your workspace: jeeves dev")).to_be_visible()
+        expect(page.locator("#members")).to_contain_text("Dev User")
+        switch = page.get_by_label("Send daily weather alerts in this workspace")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+        expect(switch).to_be_checked()
+        switch.focus()
+        page.keyboard.press("Space")  # the keyboard alone: untick, to Save, press it
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("button", name="Save")).to_be_focused()
+        page.keyboard.press("Enter")
+        status = page.locator("#workspace-alerts .status")
+        expect(status).to_have_text("Daily alerts are off for everyone in the workspace.")
+        page.reload()
+        expect(switch).not_to_be_checked()
+        switch.check()
+        page.get_by_role("button", name="Save").click()
+        expect(status).to_have_text("Daily alerts are on for the workspace.")
+        page.reload()
+        expect(switch).to_be_checked()
+        if viewport["width"] > 390:
+            shoot(page, "dashboard-workspace")
+        page.context.close()
+    assert trouble.errors == []
+    assert trouble.failed_requests == []
