@@ -26,6 +26,7 @@ from jeeves_shared.dataclient import (
     WORKER_SCOPES,
     DataServiceClient,
 )
+from jeeves_shared.flags import Flags, SettingsProvider
 from jeeves_shared.installations import BotTokens
 from jeeves_shared.messages import Action, Conversation, Reply
 from jeeves_shared.runtime.settings import is_placeholder
@@ -161,9 +162,26 @@ class DataDeps(Deps):
 
 @dataclass(frozen=True, kw_only=True)
 class SchedulerDeps(DataDeps):
-    """The scheduler's: it claims due reminders and alerts."""
+    """The scheduler's: it claims due reminders and alerts, and routes each alert's weather
+    request by the rollout flags, as the front door routes chat (``JEEVES_FLAGS``)."""
 
     SCOPES: ClassVar[tuple[str, ...]] = SCHEDULER_SCOPES
+
+    flags: Flags
+
+    @classmethod
+    def build(cls, resources: Resources, *, flags: Flags | None = None) -> Self:
+        """A Data Service client with :attr:`SCOPES`, and ``flags``: by default those of
+        ``JEEVES_FLAGS`` (:class:`~jeeves_shared.flags.SettingsProvider`, ready before this
+        returns), as the front door installs them."""
+        if flags is None:
+            flags = Flags.install(SettingsProvider(resources.settings.flag_rules()))
+        return cls(
+            bus=resources.bus,
+            clock=resources.clock,
+            data=resources.data_client(cls.SCOPES),
+            flags=flags,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
