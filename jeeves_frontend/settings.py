@@ -56,6 +56,9 @@ class FrontendSettings(JeevesSettings):
     tests point it at a fake)."""
     slack_openid_jwks_url: str = "https://slack.com/openid/connect/keys"
     """Slack's public keys (JWKS) that sign Sign in with Slack's id_tokens."""
+    slack_openid_authorize_url: str = "https://slack.com/openid/connect/authorize"
+    """Slack's page where a person approves Sign in with Slack (the browser goes there; tests
+    point it at a fake)."""
 
     dataservice_url: str = ""
     """Where the Data Service listens; empty: from JEEVES_DATASERVICE_BIND."""

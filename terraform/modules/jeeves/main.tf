@@ -77,6 +77,8 @@ locals {
       JEEVES_PUBLIC_URL            = "https://${var.hostname}"
       JEEVES_SLACK_API_URL         = "https://slack.com/api/"
       JEEVES_SLACK_OPENID_JWKS_URL = "https://slack.com/openid/connect/keys"
+      # Where the browser is sent to approve Sign in with Slack (the front door never calls it).
+      JEEVES_SLACK_OPENID_AUTHORIZE_URL = "https://slack.com/openid/connect/authorize"
       # With installs on, each event's installation is looked up (cached this long, this many).
       JEEVES_INSTALLATION_CACHE_SIZE    = "10000"
       JEEVES_INSTALLATION_CACHE_SECONDS = "30.0"
