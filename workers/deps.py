@@ -170,17 +170,15 @@ class SchedulerDeps(DataDeps):
     flags: Flags
 
     @classmethod
-    def build(cls, resources: Resources, *, flags: Flags | None = None) -> Self:
-        """A Data Service client with :attr:`SCOPES`, and ``flags``: by default those of
-        ``JEEVES_FLAGS`` (:class:`~jeeves_shared.flags.SettingsProvider`, ready before this
-        returns), as the front door installs them."""
-        if flags is None:
-            flags = Flags.install(SettingsProvider(resources.settings.flag_rules()))
+    def build(cls, resources: Resources) -> Self:
+        """A Data Service client with :attr:`SCOPES`, and the flags of ``JEEVES_FLAGS``
+        (:class:`~jeeves_shared.flags.SettingsProvider`, ready before this returns), installed
+        as the front door installs them."""
         return cls(
             bus=resources.bus,
             clock=resources.clock,
             data=resources.data_client(cls.SCOPES),
-            flags=flags,
+            flags=Flags.install(SettingsProvider(resources.settings.flag_rules())),
         )
 
 

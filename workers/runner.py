@@ -22,7 +22,6 @@ from jeeves_shared.bus import Bus
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES, QueueSpec
 from jeeves_shared.dataclient import AUDIENCE as DATASERVICE_AUDIENCE
-from jeeves_shared.flags import Flags
 from jeeves_shared.messages import Action, Reply
 from jeeves_shared.observability.tracing import handling, http_trace_configs
 from workers import help, reminders, user, weather
@@ -119,14 +118,10 @@ async def serve_scheduler(
     bus: Bus,
     stop: asyncio.Event,
     clock: Callable[[], datetime] = utcnow,
-    flags: Flags | None = None,
 ) -> None:
-    """Run the scheduler on ``bus`` until ``stop`` is set.
-
-    Without ``flags`` the rollouts of ``JEEVES_FLAGS`` route the daily alerts.
-    """
+    """Run the scheduler on ``bus`` until ``stop`` is set."""
     async with aiohttp.ClientSession(trace_configs=http_trace_configs()) as session:
-        deps = SchedulerDeps.build(Resources(settings, bus, session, clock), flags=flags)
+        deps = SchedulerDeps.build(Resources(settings, bus, session, clock))
         await Scheduler(deps, interval=settings.scheduler_interval).run(stop)
 
 
