@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import sys
@@ -67,6 +68,22 @@ async def spawn(code: Path, *args: str, env: dict[str, str]) -> asyncio.subproce
     )
 
 
+async def their_env(code: Path, folder: Path) -> dict[str, str]:
+    """The production settings of the checkout ``code``, from its own test support (a
+    baseline's TokenDealer clients and scopes are its own, not this checkout's)."""
+    program = (
+        "import json, sys, pathlib; from tests.support.production import production_env; "
+        "print(json.dumps(production_env(pathlib.Path(sys.argv[1]))))"
+    )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", program, str(folder), cwd=code, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await child.communicate()
+    assert child.returncode == 0, f"{code}: no production_env"
+    env: dict[str, str] = json.loads(out)
+    return env
+
+
 async def measure(
     label: str, code: Path, rabbit: RabbitNode, extra: dict[str, str], seconds: float
 ) -> None:
@@ -81,7 +98,7 @@ async def measure(
         async with FakeSlack() as slack:
             env = {
                 **base,
-                **production_env(folder),
+                **(production_env(folder) if code == ROOT else await their_env(code, folder)),
                 "JEEVES_AMQP_URL": amqp_url,
                 "JEEVES_FRONTEND_BIND": bind,
                 "JEEVES_SLACK_SIGNING_SECRET": SIGNING_SECRET,

@@ -11,9 +11,12 @@ import pytest
 import structlog
 from aiohttp import web
 from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from jeeves_shared.messages import Action, Conversation, Reply, ReplyPart
-from jeeves_shared.observability.tracing import build_provider
+from jeeves_shared.observability.tracing import build_provider, export_to
 from jeeves_shared.runtime.logs import (
     add_trace_ids,
     bind_baggage,
@@ -55,6 +58,54 @@ def test_no_endpoint_no_exporter() -> None:
     assert provider is not None
     assert provider._active_span_processor._span_processors == ()
     assert provider.resource.attributes["service.name"] == "jeeves-test"
+
+
+def test_without_an_exporter_spans_are_not_recorded_but_keep_their_ids() -> None:
+    provider = build_provider("jeeves-test", {})
+    assert provider is not None
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("root", attributes={"a": 1}) as root:
+        assert not root.is_recording()
+        carrier: dict[str, str] = {}
+        TraceContextTextMapPropagator().inject(carrier)
+        with tracer.start_as_current_span("child") as child:
+            fields = dict(add_trace_ids(None, "info", {"event": "x"}))
+    ids = root.get_span_context()
+    assert ids.is_valid and not ids.trace_flags.sampled
+    # The next process continues the same trace: its traceparent has the ids, sampled flag off.
+    version, trace_id, parent_id, flags = carrier["traceparent"].split("-")
+    assert (version, trace_id, parent_id) == ("00", f"{ids.trace_id:032x}", f"{ids.span_id:016x}")
+    assert int(flags, 16) & 0x01 == 0
+    assert child.get_span_context().trace_id == ids.trace_id
+    assert fields["trace_id"] == f"{ids.trace_id:032x}"
+    assert fields["span_id"] == f"{child.get_span_context().span_id:016x}"
+
+
+def test_spans_are_recorded_once_a_processor_receives_them() -> None:
+    provider = build_provider("jeeves-test", {})
+    assert provider is not None
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("before"):
+        pass
+    exporter = InMemorySpanExporter()
+    export_to(provider, SimpleSpanProcessor(exporter))
+    with tracer.start_as_current_span("after", attributes={"a": 1}) as span:
+        assert span.is_recording()
+    [finished] = exporter.get_finished_spans()
+    assert (finished.name, dict(finished.attributes or {})) == ("after", {"a": 1})
+
+
+def test_the_standard_sampler_variable_chooses_among_exported_spans(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
+    provider = build_provider("jeeves-test", {})
+    assert provider is not None
+    exporter = InMemorySpanExporter()
+    export_to(provider, SimpleSpanProcessor(exporter))
+    with provider.get_tracer("test").start_as_current_span("dropped") as span:
+        assert not span.is_recording()
+    assert exporter.get_finished_spans() == ()
 
 
 def test_the_sdk_can_be_switched_off() -> None:
