@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
-from jeeves_shared.bus.topology import ROLLOUTS
-from jeeves_shared.flags.rules import Split, check_variants, parse_flags
+from jeeves_shared.flags.routing import rollout_rules
+from jeeves_shared.flags.rules import Split
 from jeeves_shared.runtime.settings import (
     JeevesSettings,
     SettingsError,
@@ -56,6 +56,9 @@ class FrontendSettings(JeevesSettings):
     tests point it at a fake)."""
     slack_openid_jwks_url: str = "https://slack.com/openid/connect/keys"
     """Slack's public keys (JWKS) that sign Sign in with Slack's id_tokens."""
+    slack_openid_authorize_url: str = "https://slack.com/openid/connect/authorize"
+    """Slack's page where a person approves Sign in with Slack (the browser goes there; tests
+    point it at a fake)."""
 
     dataservice_url: str = ""
     """Where the Data Service listens; empty: from JEEVES_DATASERVICE_BIND."""
@@ -70,12 +73,12 @@ class FrontendSettings(JeevesSettings):
     @field_validator("flags")
     @classmethod
     def _check_flags(cls, flags: str) -> str:
-        check_variants(parse_flags(flags), _KNOWN_FLAGS)
+        rollout_rules(flags)
         return flags
 
     def flag_rules(self) -> dict[str, Split]:
         """:attr:`flags`, parsed (checked when the settings were read)."""
-        return parse_flags(self.flags)
+        return rollout_rules(self.flags)
 
     dashboard_secret_keys: SecretStr = SecretStr("")
     """Keys that sign the dashboard's session cookie, comma-separated, newest first: the first
@@ -178,10 +181,6 @@ class FrontendSettings(JeevesSettings):
         """
         secret = self.require_secret("slack_signing_secret")
         return None if self.is_dev and is_placeholder(secret) else secret
-
-
-#: The flags the front door evaluates, and their variants (one per rollout of a worker).
-_KNOWN_FLAGS = {rollout.flag: rollout.variants for rollout in ROLLOUTS.values()}
 
 
 def _split(values: str) -> list[str]:

@@ -26,6 +26,7 @@ from jeeves_shared.dataclient import (
     WORKER_SCOPES,
     DataServiceClient,
 )
+from jeeves_shared.flags import Flags, SettingsProvider
 from jeeves_shared.installations import BotTokens
 from jeeves_shared.messages import Action, Conversation, Reply
 from jeeves_shared.runtime.settings import is_placeholder
@@ -161,9 +162,24 @@ class DataDeps(Deps):
 
 @dataclass(frozen=True, kw_only=True)
 class SchedulerDeps(DataDeps):
-    """The scheduler's: it claims due reminders and alerts."""
+    """The scheduler's: it claims due reminders and alerts, and routes each alert's weather
+    request by the rollout flags, as the front door routes chat (``JEEVES_FLAGS``)."""
 
     SCOPES: ClassVar[tuple[str, ...]] = SCHEDULER_SCOPES
+
+    flags: Flags
+
+    @classmethod
+    def build(cls, resources: Resources) -> Self:
+        """A Data Service client with :attr:`SCOPES`, and the flags of ``JEEVES_FLAGS``
+        (:class:`~jeeves_shared.flags.SettingsProvider`, ready before this returns), installed
+        as the front door installs them."""
+        return cls(
+            bus=resources.bus,
+            clock=resources.clock,
+            data=resources.data_client(cls.SCOPES),
+            flags=Flags.install(SettingsProvider(resources.settings.flag_rules())),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,6 +8,11 @@ process dies in between, the lease runs out and another scheduler fires the item
 the same message ids; the replies they lead to keep their ids too, so the Slack poster's claim on
 each reply id posts such a repeat only once. Items that fell due while no scheduler ran are
 delivered late, with a note saying so.
+
+An alert's ``weather`` action is routed like one asked in chat: while a new weather worker is
+rolled out (``JEEVES_FLAGS``), the same flag evaluation for the same user (their own team and
+user id) picks its queue (:func:`jeeves_shared.flags.action_routing_key`), so a person gets one
+version of the weather worker for both.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ import structlog
 
 from jeeves_shared.auth import TokenRequestFailed
 from jeeves_shared.bus import BusUnavailable
-from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, action_key
+from jeeves_shared.bus.topology import ACTIONS_EXCHANGE
 from jeeves_shared.dataclient import DataServiceError, DueAlert, DueReminder
+from jeeves_shared.flags import action_routing_key
 from jeeves_shared.messages import Action, Conversation, origin_of
 from jeeves_shared.observability.metrics import SCHEDULER_LATENESS
 from workers.deps import SchedulerDeps
@@ -111,7 +117,10 @@ class Scheduler:
         log.info("scheduler.reminder_fired", reminder_id=reminder.id)
 
     async def fire_alert(self, alert: DueAlert) -> None:
-        """Ask the weather worker for the user's weather, by DM; then move to the next day."""
+        """Ask the weather worker for the user's weather, by DM; then move to the next day.
+
+        The weather worker is the one the rollout flag gives this user, as for chat.
+        """
         action = Action(
             id=f"alert-{alert.user_id}-{alert.due_at:%Y%m%dT%H%M}",
             command="weather",
@@ -123,7 +132,8 @@ class Scheduler:
                 is_direct_message=True,
             ),
         )
-        await self._deps.bus.publish(ACTIONS_EXCHANGE, action_key("weather"), action)
+        routing_key = await action_routing_key(action, self._deps.flags)
+        await self._deps.bus.publish(ACTIONS_EXCHANGE, routing_key, action)
         lateness = _seconds_late(alert.due_at, self._deps.clock())
         SCHEDULER_LATENESS.labels("alert").observe(lateness)
         if not await self._deps.data.finish_alert(alert.user_id, self.owner, alert.due_at):

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from jeeves_shared.bus import RetryPolicy
+from jeeves_shared.flags import Split, rollout_rules
 from jeeves_shared.runtime.settings import JeevesSettings, parse_bind
 
 
@@ -59,6 +60,10 @@ class WorkerSettings(JeevesSettings):
     """``host:port`` of the probes' ``/healthz`` and ``/readyz``; empty: no health server."""
     retry_delays: str = "1,5,30,60,120"
     """Seconds before each new attempt at a failed message; after the last, dead-lettered."""
+    flags: str = ""
+    """Feature flag rollouts, JSON, the same as the front door's (docs/observability.md): the
+    scheduler routes each daily weather alert by them as the front door routes chat. Only the
+    scheduler reads it; empty: none."""
 
     @model_validator(mode="before")
     @classmethod
@@ -78,6 +83,16 @@ class WorkerSettings(JeevesSettings):
     def retry_policy(self) -> RetryPolicy:
         """:attr:`retry_delays` as a policy for the bus."""
         return RetryPolicy.parse(self.retry_delays)
+
+    def flag_rules(self) -> dict[str, Split]:
+        """:attr:`flags`, parsed (checked when the settings were read)."""
+        return rollout_rules(self.flags)
+
+    @field_validator("flags")
+    @classmethod
+    def _check_flags(cls, flags: str) -> str:
+        rollout_rules(flags)
+        return flags
 
     @field_validator("retry_delays")
     @classmethod

@@ -99,7 +99,10 @@ def install_signin(app: Quart, settings: FrontendSettings) -> None:
         client_secret=secret,
         redirect_uri=redirect_uri,
         authorize=OpenIDConnectAuthorizeUrlGenerator(
-            client_id=client_id, redirect_uri=redirect_uri, scopes=list(SIGNIN_SCOPES)
+            client_id=client_id,
+            redirect_uri=redirect_uri,
+            scopes=list(SIGNIN_SCOPES),
+            authorization_url=settings.slack_openid_authorize_url,
         ),
         slack=AsyncWebClient(base_url=settings.slack_api_url, timeout=10),
         verifier=IdTokenVerifier(client_id=client_id, jwks_url=settings.slack_openid_jwks_url),

@@ -7,9 +7,26 @@ from openfeature.evaluation_context import EvaluationContext
 
 from jeeves_shared.bus.topology import ROLLOUTS, action_key, variant_key
 from jeeves_shared.flags.client import Flags
+from jeeves_shared.flags.rules import Split, check_variants, parse_flags
 from jeeves_shared.messages import Action
 
 log = structlog.get_logger(__name__)
+
+#: The flags Jeeves evaluates, and their variants (one flag per rollout of a worker).
+KNOWN_FLAGS = {rollout.flag: rollout.variants for rollout in ROLLOUTS.values()}
+
+
+def rollout_rules(text: str) -> dict[str, Split]:
+    """The rollouts of ``JEEVES_FLAGS`` (``text``), checked against :data:`KNOWN_FLAGS`.
+
+    Every process that routes by these flags (the front door for chat, the scheduler for
+    daily alerts) reads the setting through this, so both refuse the same mistakes. Raises
+    :class:`~jeeves_shared.flags.rules.FlagsError` as :func:`parse_flags` does, and for a flag
+    or variant no rollout has (a typo must stop the process, not route nobody).
+    """
+    rules = parse_flags(text)
+    check_variants(rules, KNOWN_FLAGS)
+    return rules
 
 
 def targeting(action: Action) -> EvaluationContext:

@@ -54,6 +54,11 @@ WORKER_SECRET_NEEDS = {
     "weather_api_key": {"weather"},
     "worker_client_secret": {"data"},
 }
+#: Worker settings only some kinds read, and which (the others are not given them).
+WORKER_ONLY = {
+    # The scheduler routes daily alerts by the rollout flags (from the front door's ConfigMap).
+    "flags": {SCHEDULER},
+}
 #: Where a setting makes its process connect: (peer, port).
 CONNECTIONS = {
     "amqp_url": ("rabbitmq", 5672),
@@ -102,8 +107,10 @@ def read_fields(component: str) -> dict[type[BaseSettings], set[str]]:
             names = {"database_url"} | set(JeevesSettings.model_fields) - {"amqp_url"}
             names -= set(OWN_BIND.values())
         if component.startswith("worker-"):
-            needs = kind_needs(component.removeprefix("worker-"))
+            kind = component.removeprefix("worker-")
+            needs = kind_needs(kind)
             names -= {f for f, uses in WORKER_SECRET_NEEDS.items() if not uses & needs}
+            names -= {f for f, kinds in WORKER_ONLY.items() if kind not in kinds}
         fields[cls] = names
     return fields
 
@@ -111,8 +118,9 @@ def read_fields(component: str) -> dict[type[BaseSettings], set[str]]:
 def container_env(objects: list[Manifest], workload: Manifest) -> dict[str, str]:
     """The environment of a workload's container, as the kubelet would give it.
 
-    ConfigMap values and literal values as they are; a Secret's value becomes a stand-in naming
-    it (``secret:<name>/<key>``); ``$(VAR)`` references are expanded like Kubernetes does.
+    ConfigMap values (a whole ConfigMap, or one key of one) and literal values as they are; a
+    Secret's value becomes a stand-in naming it (``secret:<name>/<key>``); ``$(VAR)``
+    references are expanded like Kubernetes does.
     """
     [container] = workload["spec"]["template"]["spec"]["containers"]
     config_maps = {o["metadata"]["name"]: o["data"] for o in objects if o["kind"] == "ConfigMap"}
@@ -122,6 +130,9 @@ def container_env(objects: list[Manifest], workload: Manifest) -> dict[str, str]
     for variable in container.get("env", []):
         if "value" in variable:
             value = re.sub(r"\$\((\w+)\)", lambda m: env.get(m[1], m[0]), variable["value"])
+        elif "configMapKeyRef" in variable["valueFrom"]:
+            ref = variable["valueFrom"]["configMapKeyRef"]
+            value = config_maps[ref["name"]][ref["key"]]
         else:
             ref = variable["valueFrom"]["secretKeyRef"]
             value = f"secret-{ref['name']}-{ref['key']}"

@@ -6,12 +6,14 @@ approve (or refuse) it, and follows Slack's redirect back, carrying the cookies 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+import jwt
 import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -162,6 +164,55 @@ async def test_signing_in_lands_on_the_dashboard_showing_the_name_and_workspace(
     assert "Good day, Ada Lovelace." in page
     assert "Analytical Engines" in page
     assert COOKIE not in dashboard.headers.get("Set-Cookie", "")
+
+
+async def test_the_authorize_url_setting_sends_the_browser_to_that_page(
+    fake_slack: FakeSlack, openid: FakeSlackOpenID, data: DataServiceClient
+) -> None:
+    # JEEVES_SLACK_OPENID_AUTHORIZE_URL: here the fake's consent page, which checks the request
+    # as Slack does (the browser tests press its buttons).
+    openid.redirect_urls = [REDIRECT_URI]
+    settings = signin_settings(fake_slack, openid).model_copy(
+        update={"slack_openid_authorize_url": openid.authorize_url}
+    )
+    app = front_door(settings, data)
+    async with app.test_app(), aiohttp.ClientSession() as browser:
+        client = app.test_client()
+        authorize = await leave_for_slack(client)
+        assert authorize.startswith(openid.authorize_url + "?response_type=code&")
+
+        async def at_slack(url: str) -> aiohttp.ClientResponse:
+            async with browser.get(url, allow_redirects=False) as response:
+                await response.read()
+                return response
+
+        for ours, wrong in (
+            (f"client_id={CLIENT_ID}", "client_id=9999.0000"),
+            (f"redirect_uri={REDIRECT_URI}", "redirect_uri=https://evil.example/oauth_redirect"),
+        ):
+            refused = await at_slack(authorize.replace(ours, wrong))
+            assert refused.status == 400, wrong  # an error page at Slack, no redirect
+            assert "Location" not in refused.headers
+        asked = parse_qs(urlsplit(authorize).query)
+        bad_scope = await at_slack(authorize.replace("scope=openid,", "scope=admin,"))
+        assert bad_scope.headers["Location"] == (
+            f"{REDIRECT_URI}?error=invalid_scope&state={asked['state'][0]}"
+        )
+
+        async with browser.get(authorize) as consent:
+            page = await consent.text()
+        assert consent.status == 200 and "Ada Lovelace" in page and ">Allow<" in page
+        [ticket] = re.findall(r'name="ticket" value="([^"]+)"', page)
+        choice = {"ticket": ticket, "choice": "allow"}
+        async with browser.post(openid.authorize_url, data=choice, allow_redirects=False) as allow:
+            back = allow.headers["Location"]
+        async with browser.post(openid.authorize_url, data=choice, allow_redirects=False) as again:
+            assert again.status == 400  # the consent page's ticket is single-use
+        assert parse_qs(urlsplit(back).query)["state"] == asked["state"]
+        signed_in = await follow(client, back)
+        assert (signed_in.status_code, signed_in.headers["Location"]) == (303, "/dashboard")
+        [token] = openid.issued
+        assert jwt.decode(token, options={"verify_signature": False})["nonce"] == asked["nonce"][0]
 
 
 @pytest.mark.parametrize(

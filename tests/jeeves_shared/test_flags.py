@@ -32,6 +32,7 @@ from jeeves_shared.flags import (
 )
 from jeeves_shared.messages import Action, Conversation
 from jeeves_shared.runtime.settings import describe_errors
+from workers.settings import WorkerSettings
 
 FLAG = "weather-worker"
 USERS = [EvaluationContext(targeting_key=f"T{n % 7:04d}:U{n:07d}") for n in range(10_000)]
@@ -188,6 +189,12 @@ async def test_a_flag_not_configured_counts_as_not_found_not_as_an_error() -> No
     assert (after[0] - before[0], after[1] - before[1]) == (1.0, 0.0)
 
 
+#: The settings of the processes that route by the flags: the front door (chat) and the
+#: workers' (the scheduler: daily alerts).
+Reader = FrontendSettings | WorkerSettings
+READERS: list[type[Reader]] = [FrontendSettings, WorkerSettings]
+
+
 @pytest.mark.parametrize(
     ("value", "complaint"),
     [
@@ -204,20 +211,22 @@ async def test_a_flag_not_configured_counts_as_not_found_not_as_an_error() -> No
         ('{"weather-worker": {"v1": 90, "v3": 10}}', "has no variant 'v3'; its variants: v1, v2"),
     ],
 )
-def test_an_unusable_rollout_stops_the_front_door_naming_the_setting(
-    value: str, complaint: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("process", READERS, ids=lambda cls: cls.__name__)
+def test_an_unusable_rollout_stops_the_front_door_and_the_scheduler_naming_the_setting(
+    value: str, complaint: str, process: type[Reader], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("JEEVES_FLAGS", value)
     with pytest.raises(ValidationError) as failed:
-        FrontendSettings()
+        process()
     [line] = describe_errors(failed.value)
     assert line.startswith("JEEVES_FLAGS: ")
     assert complaint in line
 
 
-def test_a_valid_rollout_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("process", READERS, ids=lambda cls: cls.__name__)
+def test_a_valid_rollout_is_read(process: type[Reader], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JEEVES_FLAGS", '{"weather-worker": {"v2": 12.5, "v1": 87.5}}')
-    [(flag, rule)] = FrontendSettings().flag_rules().items()
+    [(flag, rule)] = process().flag_rules().items()
     assert (flag, rule.percent("v1"), rule.percent("v2")) == (FLAG, 87.5, 12.5)
     with pytest.raises(FlagsError):
         parse_flags('{"x": {"v1": 100, "v2": 0.001}}')

@@ -52,7 +52,7 @@ class Call:
 
 #: A Web API method a plug-in answers (tests.support.fake_slack_openid ...): arguments → answer.
 MethodHandler = Callable[[dict[str, Any], "Call"], Awaitable[web.Response]]
-#: A page outside ``/api/`` a plug-in serves (Slack's JWKS ...).
+#: A page outside ``/api/`` a plug-in serves, GET or POST (Slack's JWKS, its authorize page ...).
 PageHandler = Callable[[web.Request], Awaitable[web.Response]]
 
 
@@ -98,6 +98,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._handle)
         app.router.add_post("/commands/{hook}", self._respond)
         app.router.add_get("/{path:.+}", self._page)
+        app.router.add_post("/{path:.+}", self._page)  # a page's form (Slack's consent screen)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

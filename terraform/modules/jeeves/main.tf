@@ -77,10 +77,13 @@ locals {
       JEEVES_PUBLIC_URL            = "https://${var.hostname}"
       JEEVES_SLACK_API_URL         = "https://slack.com/api/"
       JEEVES_SLACK_OPENID_JWKS_URL = "https://slack.com/openid/connect/keys"
+      # Where the browser is sent to approve Sign in with Slack (the front door never calls it).
+      JEEVES_SLACK_OPENID_AUTHORIZE_URL = "https://slack.com/openid/connect/authorize"
       # With installs on, each event's installation is looked up (cached this long, this many).
       JEEVES_INSTALLATION_CACHE_SIZE    = "10000"
       JEEVES_INSTALLATION_CACHE_SECONDS = "30.0"
-      # Feature flag rollouts (JSON); empty: none, every user gets the current workers.
+      # Feature flag rollouts (JSON); empty: none, every user gets the current workers. The
+      # scheduler reads this one too (flags_env), for the daily alerts.
       JEEVES_FLAGS = ""
       # The dashboard (docs/dashboard.md): sessions last hours, cookies only over HTTPS.
       JEEVES_DASHBOARD_SESSION_HOURS       = "12"
@@ -160,11 +163,16 @@ locals {
     dataservice = concat(local.database_env, [local.secret_env.encryption_keys, local.secret_env.slack_client_secret])
     tokendealer = [local.secret_env.tokendealer_clients]
   }
+  # The scheduler routes each daily alert by the rollout flags as the front door routes chat
+  # (docs/observability.md, "Feature flags"): it reads JEEVES_FLAGS from the front door's
+  # ConfigMap, so one setting (settings.frontend) routes both.
+  flags_env = { name = "JEEVES_FLAGS", valueFrom = { configMapKeyRef = { name = "jeeves-frontend", key = "JEEVES_FLAGS" } } }
   worker_env = { for kind, k in local.worker_kinds : kind => concat(
     local.amqp_env,
     [for s in ["worker_client_secret"] : local.secret_env[s] if contains(k.needs, "data")],
     [for s in ["slack_bot_token"] : local.secret_env[s] if contains(k.needs, "slack")],
     [for s in ["weather_api_key"] : local.secret_env[s] if contains(k.needs, "weather")],
+    [for e in [local.flags_env] : e if kind == "scheduler"],
   ) }
 
   # --- hardened pods -------------------------------------------------------------------------
