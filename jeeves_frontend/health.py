@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, current_app
+from quart_rate_limiter import rate_exempt
 
 from jeeves_frontend.state import front_door
 from jeeves_shared.runtime.health import OK, readiness
@@ -14,12 +15,14 @@ blueprint = Blueprint("health", __name__)
 
 
 @blueprint.get("/healthz")
+@rate_exempt  # the kubelet's probes
 async def healthz() -> tuple[dict[str, str], int]:
     """Alive: the event loop answers."""
     return {"status": "ok"}, 200
 
 
 @blueprint.get("/readyz")
+@rate_exempt
 async def readyz() -> tuple[dict[str, Any], int]:
     """Ready when the broker is connected, until the process starts shutting down."""
     broker = OK if front_door().bus.is_ready() else "not connected"

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 
 import structlog
 from quart import Blueprint, Response, request
+from quart_rate_limiter import rate_exempt
 
 from jeeves_frontend.events import (
     EventCallback,
@@ -81,6 +82,7 @@ class MalformedRequest(Exception):
 
 
 @blueprint.post("/slack/events")
+@rate_exempt  # Slack sends every workspace's events from its own few addresses
 async def events() -> tuple[dict[str, Any] | str, int]:
     """The Events API endpoint: ``url_verification`` and ``event_callback``."""
     door = front_door()
@@ -102,6 +104,7 @@ async def events() -> tuple[dict[str, Any] | str, int]:
 
 
 @blueprint.post("/slack/commands")
+@rate_exempt
 async def commands() -> tuple[dict[str, Any] | str, int]:
     """The slash command endpoint: ack at once, answer later through ``response_url``.
 

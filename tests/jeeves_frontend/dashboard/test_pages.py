@@ -7,7 +7,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 from pydantic import ValidationError
-from quart import Quart
+from quart import Quart, session
 
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.dataclient import DataServiceClient
@@ -51,6 +51,35 @@ async def test_every_answer_carries_the_security_headers(app: Quart, sign_in: Si
         assert_secure_headers(response.headers, path)
         if path.startswith(("/dashboard", "/api/me")):
             assert response.headers["Cache-Control"] == "no-store", path
+
+
+async def test_slack_and_probes_are_not_rate_limited_per_address(app: Quart) -> None:
+    """Slack sends every workspace's events from a few addresses: the dashboard's per-address
+    limits must not reach them (nor the kubelet's probes), while the answers keep the headers."""
+    client = app.test_client()
+    for method, path in (
+        ("POST", "/slack/events"),
+        ("POST", "/slack/commands"),
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+    ):
+        response = await client.open(path, method=method)
+        assert response.status_code < 500, path
+        limits = [name for name, _ in response.headers.items() if name.startswith("RateLimit")]
+        assert limits == [], path
+        assert_secure_headers(response.headers, path)
+    sign_in_page = await client.post("/dashboard/dev/sign-in")
+    assert "RateLimit-Limit" in sign_in_page.headers  # the dashboard's limits still apply
+
+
+async def test_quarts_own_cookie_session_is_not_used(app: Quart) -> None:
+    """The dashboard's session is quart-auth's cookie and a Data Service row; Quart's cookie
+    session stays a null one that refuses writes, and no answer sets its cookie."""
+    async with app.test_request_context("/dashboard"):
+        with pytest.raises(RuntimeError):
+            session["x"] = 1
+    response = await app.test_client().get("/dashboard")
+    assert "session=" not in response.headers.get("Set-Cookie", "")
 
 
 async def test_the_page_runs_no_inline_script_and_labels_every_control(
