@@ -1,4 +1,5 @@
-"""Sign in with Slack through the front door's ASGI app, against the fake Slack's OpenID Connect.
+"""Sign in with Slack through the front door's ASGI app, against the fake Slack's OpenID Connect;
+at the end, what ``users.info`` adds at sign-in (time zone, Slack roles).
 
 The test plays the browser: it follows the front door's redirect to Slack, lets the fake Slack
 approve (or refuse) it, and follows Slack's redirect back, carrying the cookies a browser would.
@@ -10,11 +11,13 @@ import re
 from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import jwt
 import pytest
+from aiohttp import web
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -32,7 +35,7 @@ from jeeves_shared.dataclient.models import NewInstallation
 from jeeves_shared.dataclient.scopes import DASHBOARD_SCOPES, FRONTEND_SCOPES
 from jeeves_shared.installations import InstallationKey
 from tests.support.dataservice import serving_dataservice
-from tests.support.fake_slack import FakeSlack, Scripted
+from tests.support.fake_slack import Call, FakeSlack, Scripted
 from tests.support.fake_slack_openid import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -470,3 +473,90 @@ async def test_no_redirect_a_browser_sends_is_a_server_error(
             )
             assert 400 <= response.status_code < 500
         assert slack.calls == []
+
+
+# users.info at sign-in: the person's time zone and Slack roles; a failure still signs them in.
+
+ADA = Person()
+
+
+async def sign_in(client: Client, openid: FakeSlackOpenID) -> dict[str, Any]:
+    """Sign in with Slack as Ada; what ``/api/me`` then says of her."""
+    back = await follow(client, openid.approve(await leave_for_slack(client)))
+    assert (back.status_code, back.headers["Location"]) == (303, "/dashboard")
+    me = await client.get("/api/me", scheme="https")
+    assert me.status_code == 200
+    result: dict[str, Any] = (await me.get_json())["user"]
+    return result
+
+
+def users_info_calls(fake_slack: FakeSlack) -> list[Call]:
+    return [call for call in fake_slack.calls if call.method == "users.info"]
+
+
+async def test_sign_in_stores_slacks_time_zone_and_roles_and_opens_the_workspace_page(
+    client: Client, fake_slack: FakeSlack, openid: FakeSlackOpenID
+) -> None:
+    fake_slack.users[ADA.user_id] = {
+        "team_id": ADA.team_id,
+        "tz": "America/Sao_Paulo",
+        "is_admin": True,
+        "is_owner": False,
+    }
+
+    user = await sign_in(client, openid)
+
+    assert user["timezone"] == "America/Sao_Paulo"
+    assert (user["is_admin"], user["is_owner"]) == (True, False)
+    [call] = users_info_calls(fake_slack)
+    assert call.body["user"] == ADA.user_id
+    assert call.authorization == "Bearer xoxb-installed"  # the installation's bot token
+    home = await (await client.get("/dashboard", scheme="https")).get_data(as_text=True)
+    assert 'href="/dashboard/workspace"' in home
+    workspace = await client.get("/dashboard/workspace", scheme="https")
+    assert workspace.status_code == 200
+    assert "Your workspace: Analytical Engines" in await workspace.get_data(as_text=True)
+
+
+async def test_a_primary_owner_is_an_owner(
+    client: Client, fake_slack: FakeSlack, openid: FakeSlackOpenID
+) -> None:
+    fake_slack.users[ADA.user_id] = {"is_admin": True, "is_owner": False, "is_primary_owner": True}
+
+    user = await sign_in(client, openid)
+
+    assert user["is_owner"] is True
+    assert user["timezone"] is None  # Slack gave none
+
+
+async def test_a_users_info_failure_still_signs_in_with_no_roles_stored(
+    client: Client, fake_slack: FakeSlack, openid: FakeSlackOpenID
+) -> None:
+    async def failing(args: dict[str, Any], call: Call) -> web.Response:
+        return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+
+    fake_slack.methods["users.info"] = failing
+
+    user = await sign_in(client, openid)
+
+    assert users_info_calls(fake_slack)
+    assert (user["is_admin"], user["is_owner"], user["roles_checked_at"]) == (False, False, None)
+    assert user["timezone"] is None
+    home = await (await client.get("/dashboard", scheme="https")).get_data(as_text=True)
+    assert "Good day, Ada Lovelace." in home
+    assert "/dashboard/workspace" not in home
+    refused = await client.get("/dashboard/workspace", scheme="https")
+    assert refused.status_code == 403
+    assert "admins and owners" in await refused.get_data(as_text=True)
+
+
+async def test_an_unknown_user_or_a_zone_we_do_not_know_is_not_stored(
+    client: Client, fake_slack: FakeSlack, openid: FakeSlackOpenID
+) -> None:
+    fake_slack.users[ADA.user_id] = {"tz": "Mars/Olympus_Mons", "is_admin": "yes"}
+
+    user = await sign_in(client, openid)
+
+    assert user["timezone"] is None
+    assert user["is_admin"] is False  # only JSON true is true
+    assert user["roles_checked_at"] is not None

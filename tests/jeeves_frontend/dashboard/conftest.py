@@ -133,3 +133,16 @@ def sign_in(app: Quart, data: DataServiceClient) -> SignIn:
         return person
 
     return signed_in
+
+
+def assert_secure_headers(headers: object, path: str) -> None:
+    policy = headers.get("Content-Security-Policy", "")  # type: ignore[attr-defined]
+    assert "frame-ancestors 'none'" in policy, path
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy, path
+    assert headers.get("X-Content-Type-Options") == "nosniff", path  # type: ignore[attr-defined]
+    assert headers.get("Referrer-Policy") == "same-origin", path  # type: ignore[attr-defined]
+
+
+async def unused_token() -> str:
+    """A token getter for a Data Service client whose calls never get that far."""
+    return "unused"

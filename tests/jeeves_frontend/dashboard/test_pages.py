@@ -11,19 +11,17 @@ from quart import Quart, session
 
 from jeeves_frontend.settings import FrontendSettings
 from jeeves_shared.dataclient import DataServiceClient
-from tests.jeeves_frontend.dashboard.conftest import Person, SignIn, front_door
+from tests.jeeves_frontend.dashboard.conftest import (
+    Person,
+    SignIn,
+    assert_secure_headers,
+    front_door,
+    unused_token,
+)
 from tests.support.rabbitmq import free_port
 
 HTMX = {"HX-Request": "true"}
 TOOLS = "https://tools.example"
-
-
-def assert_secure_headers(headers: object, path: str) -> None:
-    policy = headers.get("Content-Security-Policy", "")  # type: ignore[attr-defined]
-    assert "frame-ancestors 'none'" in policy, path
-    assert "script-src 'self'" in policy and "unsafe-inline" not in policy, path
-    assert headers.get("X-Content-Type-Options") == "nosniff", path  # type: ignore[attr-defined]
-    assert headers.get("Referrer-Policy") == "same-origin", path  # type: ignore[attr-defined]
 
 
 async def test_every_answer_carries_the_security_headers(app: Quart, sign_in: SignIn) -> None:
@@ -191,7 +189,7 @@ async def test_when_the_data_service_is_down_the_page_says_so(app: Quart, sign_i
     person = await sign_in("TA", "U1")
     async with aiohttp.ClientSession() as http:
         nowhere = DataServiceClient(
-            http, f"http://127.0.0.1:{free_port()}", _token, retries=0, timeout=1
+            http, f"http://127.0.0.1:{free_port()}", unused_token, retries=0, timeout=1
         )
         down = front_door(nowhere)
         stranded = Person(down, person.cookie, person.session_id, 0, person.csrf_token)
@@ -207,10 +205,6 @@ async def test_when_the_data_service_is_down_the_page_says_so(app: Quart, sign_i
     assert htmx.status_code == 503 and htmx.headers["HX-Retarget"] == "#flash"
     assert (await api.get_json())["error"] == "temporarily_unavailable"
     assert sign_out.status_code == 503
-
-
-async def _token() -> str:
-    return "unused"
 
 
 async def test_too_many_changes_are_slowed_down_with_a_message(

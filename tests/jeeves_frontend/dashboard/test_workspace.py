@@ -11,8 +11,13 @@ from pydantic import SecretStr
 from quart import Quart
 
 from jeeves_shared.dataclient import DataServiceClient, NewInstallation
-from tests.jeeves_frontend.dashboard.conftest import Person, front_door, session_cookie
-from tests.jeeves_frontend.dashboard.test_pages import _token, assert_secure_headers
+from tests.jeeves_frontend.dashboard.conftest import (
+    Person,
+    assert_secure_headers,
+    front_door,
+    session_cookie,
+    unused_token,
+)
 from tests.support.rabbitmq import free_port
 
 HTMX_FORM = {"HX-Request": "true"}
@@ -162,7 +167,7 @@ async def test_when_the_data_service_is_down_the_workspace_page_says_so(
     admin = await person(app, data, "TA", "UADMIN", admin=True)
     async with aiohttp.ClientSession() as http:
         nowhere = DataServiceClient(
-            http, f"http://127.0.0.1:{free_port()}", _token, retries=0, timeout=1
+            http, f"http://127.0.0.1:{free_port()}", unused_token, retries=0, timeout=1
         )
         down = front_door(nowhere)
         stranded = Person(down, admin.cookie, admin.session_id, 0, admin.csrf_token)
