@@ -121,14 +121,16 @@ async def _refused(exc: InvalidRequest) -> Response:
 
 
 async def _invalid_form(exc: InvalidForm) -> Response:
+    error = "unsupported_media_type" if exc.status == 415 else "invalid_request"
     if is_htmx() or (request.blueprint or "").startswith("dashboard"):
-        return await answer(422, "invalid_request", " ".join(exc.errors.values()))
-    return _json({"error": "invalid_request", "fields": exc.errors}, 422, None)
+        return await answer(exc.status, error, " ".join(exc.errors.values()))
+    return _json({"error": error, "fields": exc.errors}, exc.status, None)
 
 
 async def _rate_limited(exc: RateLimitExceeded) -> Response:
     wait = exc.retry_after
-    message = f"Too many requests: please wait {wait} seconds, then try again."
+    unit = "second" if wait == 1 else "seconds"
+    message = f"Too many requests: please wait {wait} {unit}, then try again."
     return await answer(429, "too_many_requests", message, headers={"Retry-After": str(wait)})
 
 

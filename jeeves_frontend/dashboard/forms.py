@@ -27,11 +27,13 @@ MAX_LOCATION, MAX_REMINDER = 255, 500
 
 
 class InvalidForm(Exception):
-    """Some fields are wrong: ``errors`` maps each field name to a message."""
+    """Some fields are wrong: ``errors`` maps each field name to a message. Answered 422, or
+    ``status`` (415 for a body that is neither JSON nor a form)."""
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
+    def __init__(self, errors: Mapping[str, str], *, status: int = 422) -> None:
         super().__init__("; ".join(f"{field}: {msg}" for field, msg in errors.items()))
         self.errors = dict(errors)
+        self.status = status
 
 
 @cache

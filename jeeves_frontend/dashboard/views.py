@@ -25,6 +25,8 @@ from jeeves_shared.messages import DEV_TEAM_ID
 
 #: Where the JSON API lives.
 API = "/api/me"
+#: The body types a browser's form posts (and htmx) send.
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 def rate_limits(settings: FrontendSettings) -> list[RateLimit]:
@@ -85,6 +87,12 @@ async def fields() -> Mapping[str, Any]:
         if not isinstance(body, dict):
             raise InvalidForm({"body": "Send a JSON object."})
         return body
+    if request.mimetype not in FORM_TYPES:
+        # Read as a form, a JSON body sent as text/plain would be an empty form: every
+        # checkbox off. Refuse it instead of guessing.
+        raise InvalidForm(
+            {"body": "Send a JSON object (Content-Type: application/json) or a form."}, status=415
+        )
     return (await request.form).to_dict()
 
 

@@ -137,6 +137,28 @@ async def test_a_forged_switch_is_refused_and_changes_nothing(
     assert seen["daily_alerts_enabled"] is True
 
 
+async def test_a_body_that_is_neither_json_nor_a_form_is_refused_and_changes_nothing(
+    app: Quart, data: DataServiceClient
+) -> None:
+    """Read as a form, JSON sent as text/plain (or with no type) would be an empty form: the
+    switch off. It is refused instead."""
+    admin = await person(app, data, "TA", "UADMIN", admin=True)
+    body = b'{"daily_alerts_enabled": true}'
+    await admin.send("PATCH", "/api/me/workspace", json={"daily_alerts_enabled": True})
+
+    as_text = await admin.send(
+        "PATCH", "/api/me/workspace", data=body, headers={"Content-Type": "text/plain"}
+    )
+    untyped = await admin.send("PATCH", "/api/me/workspace", data=body)
+    alerts = await admin.send("PUT", "/api/me/alerts", data=b'{"enabled": true}')
+
+    for refused in (as_text, untyped, alerts):
+        assert refused.status_code == 415
+        assert (await refused.get_json())["error"] == "unsupported_media_type"
+    seen = await (await admin.send("GET", "/api/me/workspace", page=False)).get_json()
+    assert seen["daily_alerts_enabled"] is True
+
+
 async def test_an_admin_of_one_workspace_cannot_reach_another_by_changing_an_id(
     app: Quart, data: DataServiceClient
 ) -> None:
