@@ -6,23 +6,29 @@ raises :class:`~jeeves_shared.bus.Unroutable`, as a ``mandatory`` publish to Rab
 A failed message is delivered again after the delays of the bus's
 :class:`~jeeves_shared.bus.RetryPolicy`; dead-lettered messages are kept in
 :attr:`MemoryBus.dead_letters` with their reason. (Nothing here survives the process: that is
-what RabbitMQ is for.)
+what RabbitMQ is for.) Each message carries the publisher's W3C trace context, as AMQP
+headers do, and its handling is logged with its correlation fields, as the RabbitMQ consumer's
+is, so ``jeeves dev``'s log lines of one event share its action id and trace id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
+from opentelemetry import propagate
 
 from jeeves_shared.bus import Handler, PermanentFailure, RetryLater, RetryPolicy, Unroutable
 from jeeves_shared.bus.topology import QueueSpec, kind_of_queue, topic_matches
 from jeeves_shared.messages import Action, MalformedMessage, Reply, decode, encode
 from jeeves_shared.observability.metrics import MESSAGE_HANDLING, MESSAGES_HANDLED, PUBLISHES
+from jeeves_shared.observability.tracing import continuing
+from jeeves_shared.runtime.logs import bind_message
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +59,8 @@ class _Delivery:
     body: bytes
     #: Failed attempts before this one.
     failures: int = 0
+    #: The publisher's trace context (``traceparent``), as AMQP message headers carry it.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,32 +93,43 @@ class MemorySubscription:
         kind = kind_of_queue(name)
         started = time.perf_counter()
         outcome = "dead_lettered"
-        try:
-            await self._handler(decode(delivery.body))
-            outcome = "acked"
-        except MalformedMessage as exc:
-            self._bus.dead_letter(name, delivery.body, f"malformed: {exc}")
-        except PermanentFailure as exc:
-            self._bus.dead_letter(name, delivery.body, f"PermanentFailure: {exc}")
-        except Exception as exc:
-            failures = delivery.failures + 1
-            delay = self._bus.retry.delay_after(failures)
-            if isinstance(exc, RetryLater):
-                log.info("bus.retry_later", queue=name, attempt=failures, reason=str(exc))
-            else:
-                log.warning("bus.handler_failed", queue=name, attempt=failures, exc_info=True)
-            if delay is None:
-                reason = f"{type(exc).__name__}: {exc} (after {failures} attempts)"
-                self._bus.dead_letter(name, delivery.body, reason)
-            else:
-                outcome = "retried"
-                self._bus.failures.append(Failure(name, outcome, f"{type(exc).__name__}: {exc}"))
-                again = _Delivery(delivery.body, failures)
-                asyncio.get_running_loop().call_later(delay, self._queue.pending.put_nowait, again)
-        finally:
-            self._slots.release()
-            MESSAGE_HANDLING.labels(kind).observe(time.perf_counter() - started)
-            MESSAGES_HANDLED.labels(kind, outcome).inc()
+        with contextlib.ExitStack() as context:
+            try:
+                decoded = decode(delivery.body)
+                # Every line about this message, retries included, carries its fields.
+                context.enter_context(continuing(delivery.headers))
+                context.enter_context(bind_message(decoded))
+                await self._handler(decoded)
+                outcome = "acked"
+            except MalformedMessage as exc:
+                self._bus.dead_letter(name, delivery.body, f"malformed: {exc}")
+            except PermanentFailure as exc:
+                self._bus.dead_letter(name, delivery.body, f"PermanentFailure: {exc}")
+            except Exception as exc:
+                outcome = self._retry_or_dead_letter(delivery, exc)
+            finally:
+                self._slots.release()
+                MESSAGE_HANDLING.labels(kind).observe(time.perf_counter() - started)
+                MESSAGES_HANDLED.labels(kind, outcome).inc()
+
+    def _retry_or_dead_letter(self, delivery: _Delivery, exc: Exception) -> str:
+        """Deliver again after the retry policy's delay, or dead-letter once it gives up: the
+        outcome (``retried`` or ``dead_lettered``)."""
+        name = self._queue.spec.name
+        failures = delivery.failures + 1
+        delay = self._bus.retry.delay_after(failures)
+        if isinstance(exc, RetryLater):
+            log.info("bus.retry_later", queue=name, attempt=failures, reason=str(exc))
+        else:
+            log.warning("bus.handler_failed", queue=name, attempt=failures, exc_info=True)
+        if delay is None:
+            reason = f"{type(exc).__name__}: {exc} (after {failures} attempts)"
+            self._bus.dead_letter(name, delivery.body, reason)
+            return "dead_lettered"
+        self._bus.failures.append(Failure(name, "retried", f"{type(exc).__name__}: {exc}"))
+        again = _Delivery(delivery.body, failures, delivery.headers)
+        asyncio.get_running_loop().call_later(delay, self._queue.pending.put_nowait, again)
+        return "retried"
 
     async def stop(self, timeout: float) -> None:
         """Stop taking messages; wait up to ``timeout`` s for those being handled, then cancel
@@ -161,7 +180,9 @@ class MemoryBus:
         if not targets:
             PUBLISHES.labels(exchange, "unroutable").inc()
             raise Unroutable(exchange, routing_key)
-        delivery = _Delivery(encode(message))
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        delivery = _Delivery(encode(message), headers=headers)
         for queue in targets:
             queue.pending.put_nowait(delivery)
         PUBLISHES.labels(exchange, "confirmed").inc()  # in memory: nothing to wait for

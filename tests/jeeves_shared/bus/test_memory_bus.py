@@ -3,6 +3,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import structlog
+from opentelemetry import context, trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from jeeves_shared.bus import RetryPolicy, Unroutable
 from jeeves_shared.bus.memory import MemoryBus
@@ -108,3 +111,43 @@ async def test_prefetch_bounds_concurrency_and_stop_drains() -> None:
     assert peak == 2
     # The two in flight when stop() came finished; nothing was cut off half-way.
     assert len(done) == 2
+
+
+async def test_a_message_keeps_its_publishers_trace_and_its_log_fields_through_a_retry() -> None:
+    """As AMQP headers do: the handler runs in the publisher's trace, and every line it (and
+    the retry) logs names the action, so ``jeeves dev``'s lines of one event share its ids."""
+    bus = MemoryBus((HELP,), retry=RetryPolicy((0.01,)))
+    publisher = SpanContext(
+        trace_id=0x4BF92F3577B34DA6A3CE929D0E0E4736,
+        span_id=0x00F067AA0BA902B7,
+        is_remote=False,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
+    seen: list[int] = []
+
+    async def fail_once(message: Action | Reply) -> None:
+        seen.append(trace.get_current_span().get_span_context().trace_id)
+        structlog.get_logger().info("handled")
+        if len(seen) == 1:
+            raise ValueError("first try")
+
+    with structlog.testing.capture_logs(
+        processors=[structlog.contextvars.merge_contextvars]
+    ) as lines:
+        sub = await bus.consume(HELP, fail_once, prefetch=1)
+        token = context.attach(trace.set_span_in_context(NonRecordingSpan(publisher)))
+        try:
+            await bus.publish(ACTIONS_EXCHANGE, "action.help", action("help", 7))
+        finally:
+            context.detach(token)
+        for _ in range(100):
+            if len(seen) == 2:
+                break
+            await asyncio.sleep(0.01)
+        await sub.stop(1)
+
+    assert seen == [publisher.trace_id, publisher.trace_id]
+    about_it = [line for line in lines if line["event"] in ("handled", "bus.handler_failed")]
+    assert [line["event"] for line in about_it] == ["handled", "bus.handler_failed", "handled"]
+    assert all(line.get("action_id") == "ev-7" for line in about_it)
+    assert not bus.dead_letters
