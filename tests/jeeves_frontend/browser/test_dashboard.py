@@ -228,6 +228,8 @@ def test_the_dev_admin_sees_the_workspace_page_and_switches_its_alerts(
         page.keyboard.press("Enter")
         status = page.locator("#workspace-alerts .status")
         expect(status).to_have_text("Daily alerts are off for everyone in the workspace.")
+        # The form was replaced: the keyboard is back on its Save button, not on <body>.
+        expect(page.get_by_role("button", name="Save")).to_be_focused()
         page.reload()
         expect(switch).not_to_be_checked()
         switch.check()
