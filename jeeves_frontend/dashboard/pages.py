@@ -64,16 +64,18 @@ async def home() -> Response | tuple[str, int]:
     return await render_template("dashboard/home.html", me=me, **context), 200
 
 
-async def sign_in_page(message: str) -> str:
-    """The page with the sign-in buttons (and ``message``, if any)."""
+async def sign_in_page(message: str, *, here: bool = False) -> str:
+    """The page with the sign-in buttons (and ``message``, if any). Signing in leads to the
+    request's ``next`` path, or with ``here`` to the page asked for (``/dashboard/workspace``)."""
     slack = SLACK_SIGN_IN_ENDPOINT in current_app.view_functions
+    wanted = request.path if here else request.args.get("next")
     return await render_template(
         "dashboard/sign_in.html",
         message=message,
         is_dev=front_door().settings.is_dev,
         slack_sign_in=slack,
         slack_endpoint=SLACK_SIGN_IN_ENDPOINT,
-        next=safe_next_path(request.args.get("next")),
+        next=safe_next_path(wanted),
     )
 
 
@@ -83,14 +85,14 @@ async def workspace() -> Response | tuple[str, int]:
     sign-in page without a session)."""
     session_id = current_session_id()
     if session_id is None:
-        return await sign_in_page(""), 200
+        return await sign_in_page("", here=True), 200
     data = dataservice()
     try:
         me = await data.get_me(session_id)
         seen = await data.my_workspace(session_id)
     except SessionEnded:
         forget_session()
-        return await sign_in_page(ENDED), 200
+        return await sign_in_page(ENDED, here=True), 200
     context = page_context(session_id, me.user, None)
     page = await render_template("dashboard/workspace.html", me=me, workspace=seen, **context)
     return page, 200

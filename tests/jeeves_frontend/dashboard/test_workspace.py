@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from quart import Quart
 
 from jeeves_shared.dataclient import DataServiceClient, NewInstallation
+from jeeves_shared.runtime.settings import Environment
 from tests.jeeves_frontend.dashboard.conftest import (
     Person,
     assert_secure_headers,
@@ -135,6 +136,17 @@ async def test_a_forged_switch_is_refused_and_changes_nothing(
     assert no_token.status_code == other_site.status_code == 403
     seen = await (await admin.send("GET", "/api/me/workspace", page=False)).get_json()
     assert seen["daily_alerts_enabled"] is True
+
+
+async def test_signing_in_from_the_workspace_page_comes_back_to_it(
+    data: DataServiceClient,
+) -> None:
+    dev = front_door(data, env=Environment.DEV, dashboard_cookie_secure=False)
+    anonymous = await dev.test_client().get("/dashboard/workspace")
+    page = await anonymous.get_data(as_text=True)
+
+    assert anonymous.status_code == 200
+    assert '<input type="hidden" name="next" value="/dashboard/workspace">' in page
 
 
 async def test_a_body_that_is_neither_json_nor_a_form_is_refused_and_changes_nothing(
