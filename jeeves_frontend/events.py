@@ -18,6 +18,7 @@ field of the wrong type or size) is ignored, so no payload can make the front do
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
@@ -117,6 +118,8 @@ class EventCallback(BaseModel):
     #: The workspace where the event happened, on Slack Connect and org-wide events.
     context_team_id: SlackId | None = None
     event_id: SlackId
+    #: When Slack sent the event (Unix seconds; kept across Slack's retries).
+    event_time: int | None = Field(default=None, ge=0, le=2**40)
     event: SlackEvent
     #: The installation(s) the event was delivered for; Slack sends one (the rest are listed by
     #: ``apps.event.authorizations.list``).
@@ -298,9 +301,17 @@ def _member_action(envelope: EventCallback, receiver: Receiver) -> Action | Igno
         "is_admin": member.is_admin,
         "is_owner": member.is_owner or member.is_primary_owner,
     }
+    # Roles are dated by Slack's clock, not ours: a retried older event must not undo a newer
+    # one (the Data Service keeps the newest, see ``roles_as_of``).
+    said_at = (
+        datetime.fromtimestamp(envelope.event_time, UTC)
+        if envelope.event_time
+        else datetime.now(UTC)
+    )
     return Action(
         id=f"user_change:{envelope.event_id}",
         command="user_change",
+        created_at=said_at,
         args=" ".join(role for role in SLACK_ROLES if held[role]),
         conversation=Conversation(
             origin="slack",

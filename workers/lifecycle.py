@@ -71,5 +71,12 @@ async def record_roles(action: Action, deps: UserDeps) -> None:
     roles = {role: role in held for role in SLACK_ROLES}
     if (user.is_admin, user.is_owner) == (roles["is_admin"], roles["is_owner"]):
         return
-    await deps.data.update_user(user.id, roles)
+    # Dated by Slack's event_time: if a newer user_change (or a sign-in) already set the
+    # roles, the Data Service keeps those.
+    updated = await deps.data.update_user(
+        user.id, {**roles, "roles_as_of": action.created_at.isoformat()}
+    )
+    if (updated.is_admin, updated.is_owner) != (roles["is_admin"], roles["is_owner"]):
+        log.info("user.roles_outdated", team_id=team_id, user_id=user.id, said_at=action.created_at)
+        return
     log.info("user.roles_changed", team_id=team_id, user_id=user.id, **roles)

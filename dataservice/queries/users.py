@@ -125,13 +125,40 @@ async def update_user(
     ``expected_versions`` (from ``If-Match``) makes the write conditional: if the stored
     version is not among them, :class:`VersionMismatch` and nothing changes. A new
     ``timezone`` moves the next daily alert to the alert time in that zone.
+
+    Slack roles (``is_admin``, ``is_owner``) are stamped ``roles_checked_at``: ``now``, or
+    ``roles_as_of`` (when Slack said so: ``user_change``'s ``event_time``). Roles older than
+    the stored stamp are news already overtaken (a retried event, say) and are left out.
     """
-    if "is_admin" in changes or "is_owner" in changes:
-        changes = {**changes, "roles_checked_at": now}
+    changes = dict(changes)
+    as_of: datetime | None = changes.pop("roles_as_of", None)
+    if ROLE_FIELDS & changes.keys():
+        if as_of is None:
+            changes["roles_checked_at"] = now
+        elif await _roles_known_since(conn, user_id, after=as_of):
+            changes = {key: value for key, value in changes.items() if key not in ROLE_FIELDS}
+        else:
+            changes["roles_checked_at"] = as_of
+    if not changes:
+        return await get_user(conn, user_id)
     await _bump_user(conn, user_id, changes, expected_versions=expected_versions, now=now)
     if "timezone" in changes:
         await reschedule_alert(conn, user_id, after=now)
     return await get_user(conn, user_id)
+
+
+#: The user's Slack roles, as ``users.info`` and ``user_change`` give them.
+ROLE_FIELDS = frozenset({"is_admin", "is_owner"})
+
+
+async def _roles_known_since(conn: AsyncConnection, user_id: int, *, after: datetime) -> bool:
+    """The stored roles were checked after ``after``. The row is locked until the transaction
+    ends (PostgreSQL), so that two updates cannot both read the old stamp."""
+    checked = await conn.execute(
+        select(User.roles_checked_at).where(User.id == user_id).with_for_update()
+    )
+    stamp = checked.scalar_one_or_none()
+    return stamp is not None and stamp > after
 
 
 async def set_user_alerts(

@@ -3,7 +3,7 @@ and :class:`~jeeves_shared.dataclient.models.UserPage`."""
 
 from __future__ import annotations
 
-from pydantic import MISSING
+from pydantic import MISSING, AwareDatetime
 
 from dataservice.schemas.types import (
     AlertTime,
@@ -37,6 +37,9 @@ class UserUpdate(InputModel):
     when the roles were checked (``roles_checked_at``)."""
     is_owner: bool | MISSING = MISSING
     """Slack's ``is_owner``."""
+    roles_as_of: AwareDatetime | MISSING = MISSING
+    """When Slack said what ``is_admin`` / ``is_owner`` say (``user_change``'s
+    ``event_time``): roles older than the stored ``roles_checked_at`` are left out."""
 
 
 class SettingValueIn(InputModel):

@@ -105,7 +105,9 @@ class DataServiceClient(SessionCalls):
     async def update_user(
         self, user_id: int, changes: Mapping[str, Any], *, if_match: str | None = None
     ) -> User:
-        """Change ``display_name``, ``location``, ``timezone``, ``units`` or ``is_admin``.
+        """Change ``display_name``, ``location``, ``timezone``, ``units``, or the Slack roles
+        ``is_admin`` / ``is_owner`` (with ``roles_as_of``, a datetime: kept only if newer than
+        the stored ones).
 
         With ``if_match`` (a :attr:`User.etag`), :class:`PreconditionFailed` if it changed since.
         """

@@ -203,6 +203,38 @@ async def test_a_demotion_in_slack_takes_effect_at_the_next_call(
     assert (await as_person(client, auth, session_id, "GET")).status_code == 200
 
 
+async def test_roles_older_than_the_stored_ones_are_left_out(
+    client: TestClientProtocol, auth: Auth, clock: WallClock
+) -> None:
+    """A user_change retried after a newer one (or after a sign-in) must not undo it: roles
+    dated by Slack (``roles_as_of``) apply only if newer than ``roles_checked_at``."""
+    clock.now = NOW + timedelta(minutes=10)
+    session_id, user = await sign_in(client, auth, "T1", "UADMIN", **ADMIN)
+    path, scope = f"/api/v1/users/{user['id']}", auth("users:write")
+
+    demoted = await client.patch(
+        path, json={**MEMBER, "roles_as_of": "2025-06-01T09:12:00Z"}, headers=scope
+    )
+    late_promotion = await client.patch(
+        path,
+        json={"is_admin": True, "is_owner": False, "roles_as_of": "2025-06-01T09:11:00Z"},
+        headers=scope,
+    )
+    naive = await client.patch(
+        path, json={**ADMIN, "roles_as_of": "2025-06-01T09:13:00"}, headers=scope
+    )
+
+    assert (await demoted.get_json())["roles_checked_at"] == "2025-06-01T09:12:00Z"
+    kept = await late_promotion.get_json()
+    assert (kept["is_admin"], kept["roles_checked_at"]) == (False, "2025-06-01T09:12:00Z")
+    assert naive.status_code == 422  # a time without its zone is refused
+    assert (await as_person(client, auth, session_id, "GET")).status_code == 403
+    before_sign_in = await client.patch(
+        path, json={**ADMIN, "roles_as_of": "2025-06-01T08:00:00Z"}, headers=scope
+    )
+    assert (await before_sign_in.get_json())["is_admin"] is False
+
+
 async def test_sign_in_stores_slacks_roles_and_time_zone_and_unknown_roles_leave_them(
     client: TestClientProtocol, auth: Auth
 ) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -309,6 +310,16 @@ def test_user_change_carries_the_member_and_the_roles_they_hold(
     assert action.conversation.user_team == "T0HOME"
     assert action.conversation.team_id == "T0001"  # the installation that received it
     assert action.conversation.channel_id == ""  # nothing is answered
+
+
+def test_a_user_change_is_dated_by_slacks_event_time() -> None:
+    """So that a retried older user_change cannot undo a newer one (the Data Service keeps the
+    newest roles)."""
+    member = {"id": "U0ERIN", "team_id": "T0HOME", "is_admin": True}
+    action = to_action(lifecycle({"type": "user_change", "user": member}, event_time=1764500000))
+
+    assert isinstance(action, Action)
+    assert action.created_at == datetime(2025, 11, 30, 10, 53, 20, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
