@@ -33,9 +33,12 @@ def rate_limits(settings: FrontendSettings) -> list[RateLimit]:
     """Per minute: sign-in attempts per client address, and changes per session (or address)
     on the dashboard; far above a person's pace, far below a script's."""
     minute = timedelta(minutes=1)
+    # quart-rate-limiter describes the first limit of the shortest period in the RateLimit-*
+    # headers of every answer (a skipped one too): the changes' limit, the one a page's
+    # requests spend.
     return [
-        RateLimit(settings.dashboard_sign_ins_per_minute, minute, _address, _not_sign_in),
         RateLimit(settings.dashboard_writes_per_minute, minute, _session_or_address, _not_write),
+        RateLimit(settings.dashboard_sign_ins_per_minute, minute, _address, _not_sign_in),
     ]
 
 

@@ -219,6 +219,11 @@ async def test_too_many_changes_are_slowed_down_with_a_message(
     assert statuses == [200] * 3
     refused = await person.send("PUT", "/api/me/alerts", json={"enabled": False}, headers=HTMX)
     assert refused.status_code == 429
+    # The headers describe the limit that was hit, not the sign-in one.
+    assert (refused.headers["RateLimit-Limit"], refused.headers["RateLimit-Remaining"]) == (
+        "3",
+        "0",
+    )
     assert "Too many requests" in await refused.get_data(as_text=True)
     assert int(refused.headers["Retry-After"]) >= 1
     assert (await person.send("GET", "/api/me", page=False)).status_code == 200  # reads go on
