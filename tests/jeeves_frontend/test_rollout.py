@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aio_pika
 import pytest
 from quart import Quart
 
@@ -21,8 +20,8 @@ from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.memory import MemoryBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.flags import Flags, SettingsProvider
-from jeeves_shared.messages import Action, decode
-from tests.support.amqp_bus import wait_for_count
+from jeeves_shared.messages import Action
+from tests.support.amqp_bus import drain, wait_for_count
 from tests.support.memory_bus import published_actions
 from tests.support.production import DASHBOARD_SECRET_KEY
 from tests.support.slack_requests import SIGNING_SECRET, encode, event_callback, mention, sign
@@ -102,22 +101,6 @@ async def rabbit_app(amqp_url: str) -> AsyncIterator[Quart]:
         await bus.wait_ready(timeout=10)
         yield app
         await bus.close()
-
-
-async def drain(url: str, queue: str) -> list[Action]:
-    """Take every message of ``queue`` (it holds nothing else)."""
-    connection = await aio_pika.connect(url)
-    try:
-        channel = await connection.channel()
-        declared = await channel.declare_queue(queue, passive=True)
-        taken = []
-        while (message := await declared.get(no_ack=True, fail=False)) is not None:
-            decoded = decode(message.body)
-            assert isinstance(decoded, Action)
-            taken.append(decoded)
-        return taken
-    finally:
-        await connection.close()
 
 
 @pytest.mark.timeout(600)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 
+import aio_pika
+
 from jeeves_shared.bus import RetryPolicy
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, QueueSpec
-from jeeves_shared.messages import Action, Conversation
+from jeeves_shared.messages import Action, Conversation, decode
 from tests.support.rabbitmq import message_count
 
 #: The help worker's queue, as the tests declare it.
@@ -45,3 +47,19 @@ async def wait_for_count(url: str, queue: str, expected: int, timeout: float = 1
         if time.monotonic() > deadline:
             raise AssertionError(f"{queue} has {count} messages, expected {expected}")
         await asyncio.sleep(0.05)
+
+
+async def drain(url: str, queue: str) -> list[Action]:
+    """Take every message of ``queue`` (it holds only actions), oldest first."""
+    connection = await aio_pika.connect(url)
+    try:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        taken = []
+        while (message := await declared.get(no_ack=True, fail=False)) is not None:
+            decoded = decode(message.body)
+            assert isinstance(decoded, Action)
+            taken.append(decoded)
+        return taken
+    finally:
+        await connection.close()

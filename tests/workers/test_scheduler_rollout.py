@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import aio_pika
 import aiohttp
 import pytest
 from prometheus_client import REGISTRY
@@ -24,8 +23,8 @@ from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
 from jeeves_shared.dataclient import SCHEDULER_SCOPES, WORKER_SCOPES
 from jeeves_shared.flags import Flags, SettingsProvider, bucket, parse_flags
-from jeeves_shared.messages import Action, decode
-from tests.support.amqp_bus import wait_for_count
+from jeeves_shared.messages import Action
+from tests.support.amqp_bus import drain, wait_for_count
 from tests.support.clock import WallClock
 from tests.support.dataservice import ServedData, serving_dataservice
 from workers.deps import SchedulerDeps
@@ -72,22 +71,6 @@ async def fire_all(
             if fired >= expected:
                 break
     assert fired == expected
-
-
-async def drain(url: str, queue: str) -> list[Action]:
-    """Take every message of ``queue``."""
-    connection = await aio_pika.connect(url)
-    try:
-        channel = await connection.channel()
-        declared = await channel.declare_queue(queue, passive=True)
-        taken = []
-        while (message := await declared.get(no_ack=True, fail=False)) is not None:
-            decoded = decode(message.body)
-            assert isinstance(decoded, Action)
-            taken.append(decoded)
-        return taken
-    finally:
-        await connection.close()
 
 
 def who(action: Action) -> tuple[str, str]:
