@@ -19,9 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from jeeves_frontend.install.states import OnceRecord
+from jeeves_frontend.install.states import OnceRecord, clocked_signer
 
 #: The cookie's name; sent back only to the redirect URL's path.
 COOKIE = "jeeves_signin"
@@ -75,7 +75,7 @@ class SignInStates:
             raise ValueError("at least one secret key is needed to sign the sign-in cookie")
         self.lifetime = lifetime
         self._serializer = URLSafeTimedSerializer(
-            list(secret_keys), salt=_SALT, signer=_clocked_signer(clock)
+            list(secret_keys), salt=_SALT, signer=clocked_signer(clock)
         )
         self._once = once
 
@@ -117,12 +117,3 @@ class SignInStates:
         return PendingSignIn(
             state=state, nonce=nonce, next_path=next_path if isinstance(next_path, str) else None
         )
-
-
-def _clocked_signer(clock: Callable[[], float]) -> type[TimestampSigner]:
-    class ClockedSigner(TimestampSigner):
-        # itsdangerous reads time.time(); tests move this clock instead.
-        def get_timestamp(self) -> int:
-            return int(clock())
-
-    return ClockedSigner

@@ -70,7 +70,7 @@ class InstallStates:
     ) -> None:
         key = hmac.new(client_secret.encode(), _KEY_LABEL, hashlib.sha256).digest()
         self.lifetime = lifetime
-        self._signer = _clocked_signer(key, clock)
+        self._signer = clocked_signer(clock)(key, salt="jeeves.slack-install")
 
     def issue(self) -> str:
         """A new state (URL- and cookie-safe text, about 70 characters)."""
@@ -98,13 +98,15 @@ class InstallStates:
             raise StateRejected("replayed_state", "the link was already used")
 
 
-def _clocked_signer(key: bytes, clock: Callable[[], float]) -> TimestampSigner:
+def clocked_signer(clock: Callable[[], float]) -> type[TimestampSigner]:
+    """itsdangerous' ``TimestampSigner``, timing with ``clock`` (Unix seconds) rather than
+    ``time.time()``, so that tests can move it."""
+
     class ClockedSigner(TimestampSigner):
-        # itsdangerous reads time.time(); tests move this clock instead.
         def get_timestamp(self) -> int:
             return int(clock())
 
-    return ClockedSigner(key, salt="jeeves.slack-install")
+    return ClockedSigner
 
 
 class ClaimedOnce:
