@@ -26,22 +26,18 @@ import asyncio
 import shutil
 import statistics
 import tempfile
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from pydantic import SecretStr
 
 from bench.frontdoor import pipeline, purge, report, saturate, spawn, stop, wait_ready
-from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus.amqp import AmqpBus
 from jeeves_shared.bus.topology import WORKER_QUEUES
-from jeeves_shared.dataclient import DataServiceClient, NewInstallation
 from jeeves_shared.messages import Action, Reply
 from tests.support.fake_slack import FakeSlack
-from tests.support.fake_slack_oauth import ROTATING_LIFETIME, Grant
-from tests.support.production import production_env, with_installs
+from tests.support.fake_slack_oauth import Grant
+from tests.support.production import production_env, save_issued_installation, with_installs
 from tests.support.rabbitmq import RabbitNode, free_port
 from tests.support.slack_requests import BOT_USER_ID, SIGNING_SECRET, TEAM_ID
 from workers.deps import Resources
@@ -54,24 +50,7 @@ async def install(env: dict[str, str], slack: FakeSlack) -> None:
     """Jeeves installed in the events' workspace, with a rotating token (12 hours)."""
     answer = slack.oauth.issue(Grant(team_id=TEAM_ID, bot_user_id=BOT_USER_ID))
     async with aiohttp.ClientSession() as session:
-        tokens = TokenClient(
-            session,
-            token_url=f"{env['JEEVES_TOKENDEALER_URL']}/oauth/token",
-            client_id="jeeves-worker",
-            client_secret=env["JEEVES_WORKER_CLIENT_SECRET"],
-        )
-        data = DataServiceClient.from_token_client(
-            session, env["JEEVES_DATASERVICE_URL"], tokens, scopes=("installations:write",)
-        )
-        await data.save_installation(
-            NewInstallation(
-                team_id=TEAM_ID,
-                bot_user_id=BOT_USER_ID,
-                bot_token=SecretStr(answer["access_token"]),
-                bot_refresh_token=SecretStr(answer["refresh_token"]),
-                bot_token_expires_at=datetime.now(UTC) + timedelta(seconds=ROTATING_LIFETIME),
-            )
-        )
+        await save_issued_installation(session, env, answer)
 
 
 async def paired_saturation(

@@ -12,24 +12,20 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aio_pika
 import aiohttp
 import pytest
-from pydantic import SecretStr
 
-from jeeves_shared.auth.client import TokenClient
 from jeeves_shared.bus.dead_letters import list_dead_letters
 from jeeves_shared.bus.topology import DEAD_LETTER_QUEUE, WORKER_QUEUES
-from jeeves_shared.dataclient import DataServiceClient, NewInstallation
 from tests.faults.cluster import Cluster
 from tests.faults.load import Load, Tally, tally
 from tests.faults.report import SUMMARIES
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_slack_oauth import Grant
-from tests.support.production import with_installs
+from tests.support.production import save_issued_installation, with_installs
 from tests.support.rabbitmq import RabbitNode, message_count
 from tests.support.slack_requests import BOT_USER_ID, TEAM_ID
 
@@ -333,25 +329,7 @@ async def test_8_tokens_rotating_every_few_seconds_under_load(
         # Slack refuses any token it did not issue, or that expired (token_expired).
         world.slack.strict_tokens = True
         answer = world.slack.oauth.issue(grant)
-        env = world.cluster.env
-        tokens = TokenClient(
-            world.session,
-            token_url=f"{env['JEEVES_TOKENDEALER_URL']}/oauth/token",
-            client_id="jeeves-worker",
-            client_secret=env["JEEVES_WORKER_CLIENT_SECRET"],
-        )
-        data = DataServiceClient.from_token_client(
-            world.session, env["JEEVES_DATASERVICE_URL"], tokens, scopes=("installations:write",)
-        )
-        await data.save_installation(
-            NewInstallation(
-                team_id=TEAM_ID,
-                bot_user_id=BOT_USER_ID,
-                bot_token=SecretStr(answer["access_token"]),
-                bot_refresh_token=SecretStr(answer["refresh_token"]),
-                bot_token_expires_at=datetime.now(UTC) + timedelta(seconds=ROTATION_SECONDS),
-            )
-        )
+        await save_issued_installation(world.session, world.cluster.env, answer)
 
     async def rotate(world: World) -> float:
         return time.monotonic()  # the tokens rotate by themselves, every few seconds

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
-from jeeves_shared.dataclient import FRONTEND_SCOPES, SCHEDULER_SCOPES, WORKER_SCOPES
+from jeeves_shared.auth.client import TokenClient
+from jeeves_shared.dataclient import (
+    FRONTEND_SCOPES,
+    SCHEDULER_SCOPES,
+    WORKER_SCOPES,
+    DataServiceClient,
+    NewInstallation,
+)
 from tests.support.fake_slack_oauth import CLIENT_ID, CLIENT_SECRET
 from tests.support.rabbitmq import free_port
 from tokendealer.clients import generate_secret, hash_secret
@@ -71,3 +82,28 @@ def with_installs(env: dict[str, str]) -> dict[str, str]:
         "JEEVES_SLACK_CLIENT_SECRET": CLIENT_SECRET,
         "JEEVES_PUBLIC_URL": "http://127.0.0.1",
     }
+
+
+async def save_issued_installation(
+    session: aiohttp.ClientSession, env: dict[str, str], answer: dict[str, Any]
+) -> None:
+    """Store the installation of a rotating-token ``oauth.v2.access`` ``answer`` (the fake
+    Slack's) in the Data Service of ``env``, with the workers' client, as an install would."""
+    tokens = TokenClient(
+        session,
+        token_url=f"{env['JEEVES_TOKENDEALER_URL']}/oauth/token",
+        client_id="jeeves-worker",
+        client_secret=env["JEEVES_WORKER_CLIENT_SECRET"],
+    )
+    data = DataServiceClient.from_token_client(
+        session, env["JEEVES_DATASERVICE_URL"], tokens, scopes=("installations:write",)
+    )
+    await data.save_installation(
+        NewInstallation(
+            team_id=answer["team"]["id"],
+            bot_user_id=answer["bot_user_id"],
+            bot_token=SecretStr(answer["access_token"]),
+            bot_refresh_token=SecretStr(answer["refresh_token"]),
+            bot_token_expires_at=datetime.now(UTC) + timedelta(seconds=answer["expires_in"]),
+        )
+    )
