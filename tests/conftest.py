@@ -1,11 +1,15 @@
-"""Fixtures shared by the whole suite: a real RabbitMQ node and a fake Slack Web API."""
+"""Fixtures shared by the whole suite: a real RabbitMQ node, a fake Slack Web API, and the
+spans this process ends."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from jeeves_shared.observability.tracing import configure_tracing
 from tests.support.fake_slack import FakeSlack
 from tests.support.rabbitmq import RabbitNode
 
@@ -23,6 +27,23 @@ def rabbit() -> Iterator[RabbitNode]:
 def amqp_url(rabbit: RabbitNode) -> str:
     """A fresh, empty virtual host on the session's node."""
     return rabbit.new_vhost()
+
+
+@pytest.fixture(scope="session")
+def span_exporter() -> InMemorySpanExporter:
+    """Every span this process ends from now on (one tracer provider per process, so one
+    exporter for every test that reads spans)."""
+    exporter = InMemorySpanExporter()
+    assert configure_tracing("jeeves-test", processor=SimpleSpanProcessor(exporter))
+    return exporter
+
+
+@pytest.fixture
+def spans(span_exporter: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
+    """:func:`span_exporter`, emptied before and after the test."""
+    span_exporter.clear()
+    yield span_exporter
+    span_exporter.clear()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ import pytest
 import structlog
 from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -26,7 +25,7 @@ from jeeves_shared.bus import PermanentFailure
 from jeeves_shared.bus.dead_letters import replay_dead_letters
 from jeeves_shared.bus.topology import ACTIONS_EXCHANGE, DEAD_LETTER_QUEUE
 from jeeves_shared.messages import Action, Reply
-from jeeves_shared.observability.tracing import configure_tracing, tracer
+from jeeves_shared.observability.tracing import tracer
 from jeeves_shared.runtime.logs import add_trace_ids
 from tests.support.amqp_bus import HELP, action, started, wait_for_count, wait_until
 from tests.support.fake_slack import Scripted
@@ -34,23 +33,6 @@ from tests.support.slack_requests import event_callback, mention
 from tests.support.stack import Stack, running_stack
 
 pytestmark = pytest.mark.rabbitmq
-
-_EXPORTER = InMemorySpanExporter()
-
-
-@pytest.fixture(scope="module")
-def exporter() -> InMemorySpanExporter:
-    """Every span this process ends (one tracer provider per process: installed once)."""
-    provider = configure_tracing("jeeves-test", processor=SimpleSpanProcessor(_EXPORTER))
-    assert provider is not None
-    return _EXPORTER
-
-
-@pytest.fixture
-def spans(exporter: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
-    exporter.clear()
-    yield exporter
-    exporter.clear()
 
 
 @pytest.fixture

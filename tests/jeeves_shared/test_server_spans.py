@@ -3,36 +3,17 @@ through a Quart app's ASGI interface."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from quart import Quart
 
-from jeeves_shared.observability.tracing import configure_tracing, instrument_app
+from jeeves_shared.observability.tracing import instrument_app
 
-_EXPORTER = InMemorySpanExporter()
 TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
 PARENT_ID = 0xB7AD6B7169203331
 TRACEPARENT = f"00-{TRACE_ID:032x}-{PARENT_ID:016x}-01"
-
-
-@pytest.fixture(scope="module")
-def exporter() -> InMemorySpanExporter:
-    """Every span this process ends (one tracer provider per process: installed once)."""
-    assert configure_tracing("jeeves-test", processor=SimpleSpanProcessor(_EXPORTER))
-    return _EXPORTER
-
-
-@pytest.fixture
-def spans(exporter: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
-    _EXPORTER.clear()
-    yield _EXPORTER
-    _EXPORTER.clear()
 
 
 def server_app() -> Quart:
